@@ -1,0 +1,78 @@
+"""`make run`: migrate, load demo data, print demo logins, start web + worker + beat.
+
+Run with the project's virtualenv Python (the Makefile does). If Redis is not reachable
+it starts a local redis-server when one is installed; if none is, it says how to install
+one and runs Celery tasks in-process so the app still works.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def redis_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def ensure_redis(url: str) -> bool:
+    """True when a Redis answers at `url` (starting a local one if possible)."""
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
+    if redis_reachable(host, port):
+        return True
+    server = shutil.which("redis-server")
+    if server and host in ("127.0.0.1", "localhost"):
+        print(f"Redis is not running on {host}:{port}; starting a local redis-server.")
+        subprocess.run([server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
+                        "--save", "", "--appendonly", "no"], check=True)
+        for _ in range(50):
+            if redis_reachable(host, port):
+                return True
+            time.sleep(0.1)
+    print(
+        f"\n!! Redis is not reachable at {url} and no redis-server is installed.\n"
+        "   Install one with `sudo apt-get install redis-server` (Debian/Ubuntu) or\n"
+        "   `brew install redis` (macOS) for the real Celery worker and beat.\n"
+        "   Until then the tracker runs its tasks in-process.\n"
+    )
+    return False
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = os.environ
+    env.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    eager = not ensure_redis(env["REDIS_URL"])
+    if eager:
+        env["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    manage("migrate", "--no-input")
+    manage("collectstatic", "--no-input", "--verbosity", "0")
+    manage("seed_demo")
+    bind = env.setdefault("TRACKER_BIND", "127.0.0.1:8000")
+    print(f"\nStarting the tracker on http://{bind}/  (Ctrl-C stops every process)\n")
+    procfile = "Procfile.eager" if eager else "Procfile"
+    honcho = str(Path(PY).with_name("honcho"))
+    os.execve(honcho, [honcho, "-f", procfile, "start"], env)
+
+
+if __name__ == "__main__":
+    main()

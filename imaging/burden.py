@@ -1,0 +1,72 @@
+"""Calcification burden per breast per mammogram (DESIGN.md, "Calcification burden").
+
+Pure functions over `imaging.history` values; no database access.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from .history import PatientHistory, StudySnapshot
+from .vocabulary import COUNT_BIN_RANK, DISTRIBUTION_RANK, MORPHOLOGY_RANK, CountBin
+
+
+@dataclass(frozen=True)
+class Burden:
+    """The burden vector of one breast on one mammogram.
+
+    Ranks are -1 when the breast has no calcification group on that exam.
+    """
+
+    study_id: int
+    study_date: date
+    breast: str
+    extent_mm: float
+    groups: int
+    count_bin_rank: int
+    morphology_rank: int
+    distribution_rank: int
+    birads: str = ""
+    changes: tuple[str, ...] = ()
+
+    @property
+    def count_bin(self) -> str:
+        return list(CountBin)[self.count_bin_rank].value if self.count_bin_rank >= 0 else ""
+
+
+def burden_of(study: StudySnapshot, breast: str) -> Burden:
+    groups = [c for c in study.calcifications if c.breast == breast]
+    return Burden(
+        study_id=study.id,
+        study_date=study.study_date,
+        breast=breast,
+        extent_mm=round(sum(c.extent_mm for c in groups), 1),
+        groups=len(groups),
+        count_bin_rank=max((COUNT_BIN_RANK[c.count_bin] for c in groups), default=-1),
+        morphology_rank=max((MORPHOLOGY_RANK[c.morphology] for c in groups), default=-1),
+        distribution_rank=max((DISTRIBUTION_RANK[c.distribution] for c in groups), default=-1),
+        birads=study.birads,
+        changes=tuple(c.observed_change for c in groups if c.observed_change),
+    )
+
+
+def burden_series(history: PatientHistory, breast: str) -> list[Burden]:
+    """Burden of `breast` on every final mammogram that imaged it, oldest first."""
+    return [burden_of(s, breast) for s in history.mammograms() if s.covers(breast)]
+
+
+def post_treatment_series(history: PatientHistory, breast: str) -> list[Burden]:
+    """The series from the post-treatment baseline on.
+
+    The baseline is the first mammogram after surgery, or after radiotherapy end when
+    radiotherapy was given; pre-surgical exams never count.
+    """
+    anchor = history.treatment_end
+    if anchor is None:
+        return []
+    post = {s.id for s in history.mammograms() if s.is_post_surgical and s.study_date > anchor}
+    return [b for b in burden_series(history, breast) if b.study_id in post]
+
+
+def nadir(series: list[Burden]) -> Burden | None:
+    """The smallest extent seen in `series` (the earliest such exam on ties)."""
+    return min(series, key=lambda b: (b.extent_mm, b.study_date), default=None)

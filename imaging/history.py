@@ -1,0 +1,180 @@
+"""A patient's ordered imaging and treatment history as plain, immutable values.
+
+Rules (alerts/rules.py), burden (imaging/burden.py) and charts (imaging/charts.py) are
+pure functions of a `PatientHistory`; `load_histories` is the one place that reads it
+from the database, in a fixed number of queries whatever the number of patients/studies.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Prefetch
+
+from patients.models import Patient
+
+from .vocabulary import Modality, Phase, StudyStatus
+
+
+@dataclass(frozen=True)
+class CalcGroup:
+    group: str
+    breast: str
+    morphology: str
+    distribution: str
+    extent_mm: float
+    count_bin: str
+    inside_tumor_bed: bool = True
+    observed_change: str = ""
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Lesion:
+    lesion: str
+    breast: str
+    lesion_type: str
+    size_mm: float | None = None
+    kinetics_initial: str = ""
+    kinetics_delayed: str = ""
+    observed_change: str = ""
+
+
+@dataclass(frozen=True)
+class StudySnapshot:
+    id: int
+    study_date: date
+    modality: str
+    phase: str = Phase.SURVEILLANCE
+    laterality: str = "bilateral"
+    birads: str = ""
+    status: str = StudyStatus.FINAL
+    no_enhancement: bool = False
+    breast_composition: str = ""
+    calcifications: tuple[CalcGroup, ...] = ()
+    enhancements: tuple[Lesion, ...] = ()
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == StudyStatus.FINAL
+
+    @property
+    def is_post_surgical(self) -> bool:
+        return self.phase == Phase.SURVEILLANCE
+
+    def covers(self, breast: str) -> bool:
+        return self.laterality in ("bilateral", breast)
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    patient_id: int
+    studies: tuple[StudySnapshot, ...]  # ordered by (study_date, id)
+    surgery_date: date | None = None
+    surgery_procedure: str = ""
+    surgery_laterality: str = ""
+    rt_end_date: date | None = None
+    nac_start_date: date | None = None
+    nac_end_date: date | None = None
+    diagnosis_date: date | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def treatment_end(self) -> date | None:
+        """The anchor of the post-treatment baseline: RT end when given, else surgery."""
+        dates = [d for d in (self.surgery_date, self.rt_end_date) if d]
+        return max(dates) if dates else None
+
+    def final_studies(self, modality: str | None = None) -> list[StudySnapshot]:
+        return [s for s in self.studies
+                if s.is_final and (modality is None or s.modality == modality)]
+
+    def mammograms(self) -> list[StudySnapshot]:
+        return self.final_studies(Modality.MG)
+
+    def mris(self) -> list[StudySnapshot]:
+        return self.final_studies(Modality.MR)
+
+
+def _snapshot(study) -> StudySnapshot:
+    return StudySnapshot(
+        id=study.id,
+        study_date=study.study_date,
+        modality=study.modality,
+        phase=study.phase,
+        laterality=study.laterality,
+        birads=study.birads,
+        status=study.status,
+        no_enhancement=study.no_enhancement,
+        breast_composition=study.breast_composition,
+        calcifications=tuple(
+            CalcGroup(
+                group=c.group, breast=c.laterality, morphology=c.morphology,
+                distribution=c.distribution, extent_mm=float(c.extent_mm),
+                count_bin=c.count_bin, inside_tumor_bed=c.inside_tumor_bed,
+                observed_change=c.observed_change, count=c.count,
+            )
+            for c in study.calcifications.all()
+        ),
+        enhancements=tuple(
+            Lesion(
+                lesion=e.lesion, breast=e.laterality, lesion_type=e.lesion_type,
+                size_mm=float(e.size_mm) if e.size_mm is not None else None,
+                kinetics_initial=e.kinetics_initial, kinetics_delayed=e.kinetics_delayed,
+                observed_change=e.observed_change,
+            )
+            for e in study.enhancements.all()
+        ),
+    )
+
+
+def history_from_patient(patient: Patient) -> PatientHistory:
+    """Build the history of a patient loaded with `history_prefetches()`."""
+    surgeries = list(patient.surgeries.all())
+    surgery = surgeries[0] if surgeries else None
+    rt_ends = [r.end_date for r in patient.radiotherapy.all() if r.end_date]
+    courses = list(patient.nac_courses.all())
+    nac_ends = [c.end_date for c in courses if c.end_date]
+    tumour = getattr(patient, "tumour", None)
+    return PatientHistory(
+        patient_id=patient.id,
+        studies=tuple(_snapshot(s) for s in patient.studies.all()),
+        surgery_date=surgery.date if surgery else None,
+        surgery_procedure=surgery.procedure if surgery else "",
+        surgery_laterality=surgery.laterality if surgery else "",
+        rt_end_date=max(rt_ends) if rt_ends else None,
+        nac_start_date=courses[0].start_date if courses else None,
+        nac_end_date=max(nac_ends) if nac_ends else None,
+        diagnosis_date=tumour.diagnosis_date if tumour else None,
+    )
+
+
+def history_prefetches() -> list:
+    """Prefetches that let `history_from_patient` run without further queries."""
+    from .models import ImagingStudy
+
+    return [
+        "surgeries",
+        "radiotherapy",
+        "nac_courses",
+        Prefetch(
+            "studies",
+            queryset=ImagingStudy.objects.order_by("study_date", "id").prefetch_related(
+                "calcifications", "enhancements"
+            ),
+        ),
+    ]
+
+
+def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
+    """Histories of many patients in a fixed number of queries (7 whatever the count)."""
+    patients = (
+        Patient.objects.filter(id__in=list(patient_ids))
+        .select_related("tumour")
+        .prefetch_related(*history_prefetches())
+    )
+    return {p.id: history_from_patient(p) for p in patients}
+
+
+def load_history(patient_id: int) -> PatientHistory:
+    return load_histories([patient_id])[patient_id]

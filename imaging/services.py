@@ -1,0 +1,220 @@
+"""Writes for imaging studies: save a draft with its findings, sign, amend.
+
+Every function validates the whole study with its findings before writing anything,
+so a study with one invalid finding row is not saved at all.
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Outbox
+from alerts.outbox import outbox_write
+from patients.models import Patient
+from patients.roles import RADIOLOGIST, has_role
+
+from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment
+from .vocabulary import Modality, StudyStatus, count_bin_for
+
+STUDY_FIELDS = (
+    "accession", "study_date", "modality", "phase", "laterality", "birads",
+    "breast_composition", "bpe", "no_enhancement", "report_text", "lexicon_version",
+)
+CALC_FIELDS = (
+    "group", "laterality", "morphology", "distribution", "extent_mm", "count", "count_bin",
+    "quadrant", "clock", "depth", "nipple_distance_mm", "inside_tumor_bed", "clip_present",
+    "observed_change",
+)
+ENH_FIELDS = (
+    "lesion", "laterality", "lesion_type", "size_mm", "mass_shape", "mass_margin",
+    "nme_distribution", "nme_pattern", "kinetics_initial", "kinetics_delayed", "quadrant",
+    "clock", "depth", "nipple_distance_mm", "observed_change",
+)
+
+
+class StudyValidationError(ValidationError):
+    """Errors of a study and its finding rows: `study`, `calcifications[i]`, `enhancements[i]`."""
+
+    def __init__(self, study_errors: dict, calc_errors: dict[int, dict],
+                 enh_errors: dict[int, dict], non_field: list[str]):
+        self.study_errors = study_errors
+        self.calc_errors = calc_errors
+        self.enh_errors = enh_errors
+        self.non_field = non_field
+        flat: dict[str, list[str]] = {k: list(v) for k, v in study_errors.items()}
+        for prefix, rows in (("calcifications", calc_errors), ("enhancements", enh_errors)):
+            for i, errs in rows.items():
+                for f, msgs in errs.items():
+                    flat[f"{prefix}[{i}].{f}"] = list(msgs)
+        if non_field:
+            flat["__all__"] = flat.get("__all__", []) + list(non_field)
+        super().__init__(flat)
+
+
+def _errors_of(obj, exclude: Sequence[str]) -> dict[str, list[str]]:
+    try:
+        obj.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
+def _apply(obj, data: dict[str, Any], fields: Sequence[str]) -> None:
+    for name in fields:
+        if name in data:
+            setattr(obj, name, data[name])
+
+
+def _build_findings(study: ImagingStudy, calcifications: Sequence[dict],
+                    enhancements: Sequence[dict]):
+    calcs, enhs = [], []
+    for row in calcifications:
+        c = CalcificationFinding(study=study)
+        _apply(c, row, CALC_FIELDS)
+        if c.count is not None and not c.count_bin:
+            c.count_bin = count_bin_for(int(c.count))
+        calcs.append(c)
+    for row in enhancements:
+        e = EnhancementFinding(study=study)
+        _apply(e, row, ENH_FIELDS)
+        enhs.append(e)
+    return calcs, enhs
+
+
+def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
+    study_errors = _errors_of(study, exclude=["signed_by", "created_by"])
+    calc_errors = {i: e for i, c in enumerate(calcs) if (e := _errors_of(c, ["study"]))}
+    enh_errors = {i: e for i, x in enumerate(enhs) if (e := _errors_of(x, ["study"]))}
+    non_field: list[str] = []
+    if calcs and study.modality != Modality.MG:
+        non_field.append("Calcification findings belong on mammograms.")
+    if enhs and study.modality != Modality.MR:
+        non_field.append("Enhancement findings belong on MRI studies.")
+    if enhs and study.no_enhancement:
+        non_field.append("A study marked 'no enhancement' cannot have enhancement findings.")
+    for label, rows, key in (("calcification group", calcs, "group"),
+                             ("lesion", enhs, "lesion")):
+        seen: set[tuple[str, str]] = set()
+        for r in rows:
+            ident = (r.laterality, getattr(r, key))
+            if ident in seen:
+                non_field.append(f"The {label} {ident[0]} {ident[1]} is listed twice.")
+            seen.add(ident)
+    for r in (*calcs, *enhs):
+        if study.laterality in ("left", "right") and r.laterality and r.laterality != study.laterality:
+            non_field.append(
+                f"A {r.laterality} finding cannot be on a {study.laterality} study."
+            )
+            break
+    if study_errors or calc_errors or enh_errors or non_field:
+        raise StudyValidationError(study_errors, calc_errors, enh_errors, non_field)
+
+
+@transaction.atomic
+def study_save_draft(*, patient: Patient, data: dict[str, Any], by: AbstractBaseUser,
+                     calcifications: Sequence[dict] = (), enhancements: Sequence[dict] = (),
+                     study: ImagingStudy | None = None) -> ImagingStudy:
+    """Create or update a draft study and replace its findings; all or nothing."""
+    if study is not None:
+        # Re-read under lock: the caller's copy may predate a signature.
+        study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
+        if study.is_final:
+            raise PermissionDenied("A final study can only be changed by an amendment.")
+    else:
+        study = ImagingStudy(patient=patient, created_by=by)
+    _apply(study, data, STUDY_FIELDS)
+    calcs, enhs = _build_findings(study, calcifications, enhancements)
+    _validate(study, calcs, enhs)
+    study.save()
+    _replace_findings(study, calcs, enhs)
+    return study
+
+
+def _replace_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
+    study.calcifications.all().delete()
+    study.enhancements.all().delete()
+    for f in (*calcs, *enhs):
+        f.study = study
+    CalcificationFinding.objects.bulk_create(calcs)
+    EnhancementFinding.objects.bulk_create(enhs)
+
+
+@transaction.atomic
+def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy:
+    """Sign a draft study; writes the outbox row that triggers alert evaluation."""
+    if not has_role(by, RADIOLOGIST):
+        raise PermissionDenied("Only a radiologist can sign a study.")
+    study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
+    if study.is_final:
+        return study  # signing twice is harmless: one signature, one evaluation
+    study.status = StudyStatus.FINAL
+    study.signed_by = by
+    study.signed_at = timezone.now()
+    study.full_clean(exclude=["created_by"])
+    study.save()
+    outbox_write(patient_id=study.patient_id, study_id=study.id,
+                 kind=Outbox.Kind.STUDY_FINALIZED)
+    return study
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _finding_rows(findings, fields: Sequence[str]) -> list[dict]:
+    return [{f: _plain(getattr(x, f)) for f in fields} for x in findings]
+
+
+def study_changes(before: dict, after: dict) -> dict:
+    """Field-by-field before/after of two study snapshots (see `study_as_dict`)."""
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changes[key] = {"before": before.get(key), "after": after.get(key)}
+    return changes
+
+
+def study_as_dict(study: ImagingStudy) -> dict:
+    data = {f: _plain(getattr(study, f)) for f in STUDY_FIELDS}
+    data["calcifications"] = _finding_rows(study.calcifications.all(), CALC_FIELDS)
+    data["enhancements"] = _finding_rows(study.enhancements.all(), ENH_FIELDS)
+    return data
+
+
+@transaction.atomic
+def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
+                data: dict[str, Any], calcifications: Sequence[dict],
+                enhancements: Sequence[dict]) -> StudyAmendment | None:
+    """Change a final study. Keeps who, when, why and the before/after of every change.
+
+    Returns None when nothing changed (no amendment is recorded, nothing re-evaluated).
+    """
+    if not has_role(by, RADIOLOGIST):
+        raise PermissionDenied("Only a radiologist can amend a final study.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the signed study is being amended."})
+    study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
+    before = study_as_dict(study)
+    _apply(study, data, STUDY_FIELDS)
+    calcs, enhs = _build_findings(study, calcifications, enhancements)
+    _validate(study, calcs, enhs)
+    study.save()
+    _replace_findings(study, calcs, enhs)
+    changes = study_changes(before, study_as_dict(study))
+    if not changes:
+        transaction.set_rollback(True)
+        return None
+    amendment = StudyAmendment.objects.create(study=study, amended_by=by, reason=reason,
+                                              changes=changes)
+    outbox_write(patient_id=study.patient_id, study_id=study.id,
+                 kind=Outbox.Kind.STUDY_AMENDED)
+    return amendment

@@ -1,0 +1,86 @@
+"""Shared fixtures: personas (one per role, plus a user of another site) and services.
+
+In CI (CI=true) a test that needs PostgreSQL, Redis or Chromium fails when the service
+is missing; on a developer's machine it is skipped with the reason.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group
+
+from patients import roles
+from tests.patients.factories import SiteFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally, fail in CI, when a real service a test needs is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI needs this service: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def site(db):
+    return SiteFactory(name="North Clinic", code="north")
+
+
+@pytest.fixture
+def other_site(db):
+    return SiteFactory(name="South Clinic", code="south")
+
+
+def _persona(role: str, site, username: str):
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=role))
+    site.members.add(user)
+    return user
+
+
+@pytest.fixture
+def clinic_staff(site):
+    return _persona(roles.CLINIC_STAFF, site, "staff")
+
+
+@pytest.fixture
+def radiologist(site):
+    return _persona(roles.RADIOLOGIST, site, "radiologist")
+
+
+@pytest.fixture
+def coordinator(site):
+    return _persona(roles.COORDINATOR, site, "coordinator")
+
+
+@pytest.fixture
+def site_admin(site):
+    user = _persona(roles.ADMIN, site, "siteadmin")
+    user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def outsider(other_site):
+    """A radiologist of another site: must never see `site`'s patients."""
+    return _persona(roles.RADIOLOGIST, other_site, "outsider")
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    need(shutil.which(path) is not None, f"Chromium not found at {path}")
+    return path
+
+
+@pytest.fixture
+def postgres_db(db, settings):
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "this test needs PostgreSQL (set DATABASE_URL)")
+    return connection
