@@ -1,5 +1,6 @@
 """Alerts app models. The outbox is written with every clinical change that needs evaluation."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -38,3 +39,89 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class Rule(models.TextChoices):
+    """The rules of DESIGN.md ("Calcification burden and progression")."""
+
+    CALC_NEW_GROUP = "calc_new_group", "New calcification group"
+    CALC_EXTENT_INCREASE = "calc_extent_increase", "Calcification extent increase"
+    CALC_COUNT_INCREASE = "calc_count_increase", "Calcification count increase"
+    CALC_MORPHOLOGY_WORSE = "calc_morphology_worse", "Calcification morphology worse"
+    CALC_DISTRIBUTION_WORSE = "calc_distribution_worse", "Calcification distribution worse"
+    CALC_REPORTED_INCREASE = "calc_reported_increase", "Radiologist reported increase"
+    BIRADS_SUSPICIOUS = "birads_suspicious", "Suspicious BI-RADS after surgery"
+    MRI_NEW_ENHANCEMENT = "mri_new_enhancement", "New MRI enhancement"
+    MRI_ENHANCEMENT_GROWTH = "mri_enhancement_growth", "MRI enhancement growth"
+    MRI_WASHOUT = "mri_washout", "New washout (type 3) curve"
+    SURVEILLANCE_OVERDUE = "surveillance_overdue", "Surveillance overdue"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+
+
+class Severity(models.TextChoices):
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Resolution(models.TextChoices):
+    BIOPSY_ORDERED = "biopsy_ordered", "Biopsy ordered"
+    SHORT_INTERVAL_FOLLOW_UP = "short_interval_follow_up", "Short-interval follow-up"
+    BENIGN_NO_ACTION = "benign_no_action", "Benign, no action"
+    FALSE_POSITIVE = "false_positive", "False positive"
+
+
+class Alert(models.Model):
+    """A rule decision for one patient. Fires once: `dedup_key` is unique.
+
+    The key is (patient, rule, breast, trigger), where the trigger is the study that
+    raised it (``study:<id>``) or, for surveillance rules, the scheduled item
+    (``item:<id>``). Any number of deliveries of the same work yields one alert.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.CharField(max_length=32, choices=Rule.choices)
+    severity = models.CharField(max_length=6, choices=Severity.choices)
+    breast = models.CharField(max_length=5, blank=True)
+    study = models.ForeignKey("imaging.ImagingStudy", null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="alerts")
+    dedup_key = models.CharField(max_length=120, unique=True)
+    reason = models.TextField(help_text="Why the rule fired, in words a radiologist reads.")
+    details = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=24, choices=Resolution.choices, blank=True)
+    resolve_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "severity", "created_at"]),
+            models.Index(fields=["patient", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=AlertState.RESOLVED)
+                | (Q(resolved_by__isnull=False) & ~Q(resolution="")),
+                name="alert_resolved_has_who_and_resolution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} ({self.get_severity_display()}) #{self.pk}"
+
+    @staticmethod
+    def make_dedup_key(*, patient_id: int, rule: str, breast: str, trigger: str) -> str:
+        return f"{patient_id}:{rule}:{breast or '-'}:{trigger}"
