@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from alerts.models import Outbox
 from alerts.outbox import outbox_write
+from audit.models import Action
+from audit.services import audit_record
 from patients.models import Patient
 from patients.roles import RADIOLOGIST, has_role
 
@@ -125,13 +127,19 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: AbstractBase
         study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
         if study.is_final:
             raise PermissionDenied("A final study can only be changed by an amendment.")
+        before = study_as_dict(study)
     else:
         study = ImagingStudy(patient=patient, created_by=by)
+        before = {}
     _apply(study, data, STUDY_FIELDS)
     calcs, enhs = _build_findings(study, calcifications, enhancements)
     _validate(study, calcs, enhs)
     study.save()
     _replace_findings(study, calcs, enhs)
+    changes = study_changes(before, study_as_dict(study))
+    if changes:
+        audit_record(action=Action.UPDATE if before else Action.CREATE, obj=study,
+                     patient=patient, changes=changes, actor=by)
     return study
 
 
@@ -159,6 +167,8 @@ def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy
     study.save()
     outbox_write(patient_id=study.patient_id, study_id=study.id,
                  kind=Outbox.Kind.STUDY_FINALIZED)
+    audit_record(action=Action.SIGN, obj=study, patient=study.patient, actor=by,
+                 changes={"status": {"before": StudyStatus.DRAFT, "after": StudyStatus.FINAL}})
     return study
 
 
@@ -215,6 +225,8 @@ def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
         return None
     amendment = StudyAmendment.objects.create(study=study, amended_by=by, reason=reason,
                                               changes=changes)
+    audit_record(action=Action.AMEND, obj=study, patient=study.patient, actor=by,
+                 changes=changes | {"reason": reason})
     outbox_write(patient_id=study.patient_id, study_id=study.id,
                  kind=Outbox.Kind.STUDY_AMENDED)
     return amendment

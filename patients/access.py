@@ -3,8 +3,11 @@
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+
+from audit.context import note_patient_viewed
 
 from .models import Patient, Site
 
@@ -33,6 +36,8 @@ def get_patient_for_user(user: AbstractBaseUser, uuid: UUID | str,
     if not user.is_superuser:
         qs = qs.filter(site__in=sites_for(user))
     try:
-        return qs.get(uuid=uuid)
-    except (Patient.DoesNotExist, ValueError, TypeError) as exc:
+        patient = qs.get(uuid=uuid)
+    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("No such patient.") from exc
+    note_patient_viewed(patient)  # the audit middleware records who viewed it
+    return patient

@@ -41,7 +41,7 @@ def sync_role_permissions(**kwargs) -> None:
 
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     perms = Permission.objects.filter(
-        content_type__app_label__in=["patients", "imaging", "alerts", "authtoken"]
+        content_type__app_label__in=["patients", "imaging", "alerts", "audit", "authtoken"]
     ) | Permission.objects.filter(content_type__app_label="auth",
                                   content_type__model__in=["user", "group"])
     admin.permissions.add(*perms)

@@ -84,3 +84,11 @@ def postgres_db(db, settings):
 
     need(connection.vendor == "postgresql", "this test needs PostgreSQL (set DATABASE_URL)")
     return connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests using `postgres_db` carry the `postgres` marker, so the SQLite pass in CI
+    can deselect them (`-m "not postgres"`) while the PostgreSQL pass runs them."""
+    for item in items:
+        if "postgres_db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)

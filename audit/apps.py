@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -1,0 +1,41 @@
+"""Sets the audit context for each request and records the patient records viewed."""
+
+from django.http import HttpRequest, HttpResponse
+
+from . import context
+from .models import Action, AuditEvent
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind the proxy of the deployment guide, REMOTE_ADDR is the proxy; the proxy sets
+    # X-Real-IP. Trusting a client-supplied X-Forwarded-For would let anyone forge it.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ctx = context.AuditContext(request=request, ip=client_ip(request),
+                                   path=request.path)
+        token = context.current.set(ctx)
+        try:
+            response = self.get_response(request)
+            if request.method in ("GET", "HEAD") and response.status_code < 400:
+                self._record_views(ctx)
+            return response
+        finally:
+            context.current.reset(token)
+
+    @staticmethod
+    def _record_views(ctx: context.AuditContext) -> None:
+        if not ctx.viewed_patients or ctx.user is None:
+            return
+        AuditEvent.objects.bulk_create(
+            AuditEvent(actor_id=ctx.user.id, actor_username=ctx.user.username,
+                       action=Action.VIEW, object_type="patients.Patient", object_id=str(pid),
+                       patient_id=pid, patient_uuid=puuid, ip=ctx.ip,
+                       request_path=ctx.path[:300])
+            for pid, puuid in ctx.viewed_patients.items()
+        )

@@ -1,0 +1,90 @@
+"""Signal receivers: logins, and before/after values of every change to audited models.
+
+Models are audited generically here; imaging studies are recorded by their services
+(sign, amend, draft changes with findings) because findings are written in bulk.
+"""
+
+from django.apps import apps
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_init, post_save
+
+from .models import Action
+from .services import audit_record, plain
+
+AUDITED_MODELS = [
+    "patients.Site",
+    "patients.Patient",
+    "patients.TumourProfile",
+    "patients.NacCourse",
+    "patients.Radiotherapy",
+    "patients.Surgery",
+    "patients.Pathology",
+    "patients.ClinicVisit",
+    "patients.ClinicalEvent",
+    "alerts.Alert",
+    "auth.User",
+    "auth.Group",
+]
+# Never copied into the trail: secrets, and bookkeeping that changes on every login.
+IGNORED_FIELDS = {"password", "last_login", "updated_at"}
+
+
+def _snapshot(instance) -> dict:
+    # Read __dict__ directly: getattr would load deferred fields (a query per row).
+    return {
+        f.attname: plain(instance.__dict__[f.attname])
+        for f in instance._meta.concrete_fields
+        if f.attname in instance.__dict__ and f.attname not in IGNORED_FIELDS
+    }
+
+
+def _remember(sender, instance, **kwargs) -> None:
+    instance._audit_before = _snapshot(instance) if instance.pk is not None else {}
+
+
+def _saved(sender, instance, created, raw=False, **kwargs) -> None:
+    if raw:  # fixtures
+        return
+    after = _snapshot(instance)
+    before = {} if created else getattr(instance, "_audit_before", {})
+    changes = {k: {"before": before.get(k), "after": v} for k, v in after.items()
+               if created or (k in before and before[k] != v)}
+    instance._audit_before = after
+    if not changes:
+        return
+    action = Action.CREATE if created else Action.UPDATE
+    if sender._meta.label == "alerts.Alert" and "state" in changes and not created:
+        action = Action.ALERT_TRANSITION
+    audit_record(action=action, obj=instance, changes=changes)
+
+
+def _deleted(sender, instance, **kwargs) -> None:
+    before = _snapshot(instance)
+    audit_record(action=Action.DELETE, obj=instance,
+                 changes={k: {"before": v, "after": None} for k, v in before.items()})
+
+
+def _logged_in(sender, request, user, **kwargs) -> None:
+    audit_record(action=Action.LOGIN, actor=user)
+
+
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        audit_record(action=Action.LOGOUT, actor=user)
+
+
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    audit_record(action=Action.LOGIN_FAILED,
+                 actor_username=str(credentials.get("username", ""))[:150] or "(blank)")
+
+
+def connect() -> None:
+    for label in AUDITED_MODELS:
+        model = apps.get_model(label)
+        uid = f"audit-{label}"
+        post_init.connect(_remember, sender=model, dispatch_uid=uid + "-init")
+        post_save.connect(_saved, sender=model, dispatch_uid=uid + "-save")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=uid + "-delete")
+    user_logged_in.connect(_logged_in, dispatch_uid="audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit-logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")

@@ -1,0 +1,98 @@
+from datetime import date
+
+import pytest
+from django.db import DatabaseError, IntegrityError, transaction
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from imaging.services import study_amend, study_finalize, study_save_draft
+from tests.patients.factories import PASSWORD, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def events(action, **kw):
+    return AuditEvent.objects.filter(action=action, **kw)
+
+
+def test_logins_and_failed_logins_are_recorded(client, clinic_staff):
+    client.post(reverse("login"), {"username": "staff", "password": "wrong"})
+    client.post(reverse("login"), {"username": "staff", "password": PASSWORD, "next": "/admin/"})
+    failed = events("login_failed").get()
+    assert failed.actor_username == "staff" and failed.actor_id is None
+    assert failed.changes == {}  # the password tried is never stored
+    assert events("login", actor=clinic_staff).count() == 1
+
+
+@pytest.mark.urls("tests.audit.urls")
+def test_viewing_a_patient_record_is_recorded_and_other_sites_get_404(
+    client, clinic_staff, outsider, site
+):
+    patient = PatientFactory(site=site)
+    client.force_login(clinic_staff)
+    assert client.get(f"/test-patient/{patient.uuid}/").status_code == 200
+    view = events("view").get()
+    assert (view.actor, view.patient_id, str(view.patient_uuid)) == (
+        clinic_staff, patient.id, str(patient.uuid))
+    client.force_login(outsider)
+    assert client.get(f"/test-patient/{patient.uuid}/").status_code == 404
+    assert events("view").count() == 1
+
+
+def test_changes_record_before_and_after_values(site):
+    patient = PatientFactory(site=site, family_name="Old")
+    created = events("create", object_type="patients.Patient").get()
+    assert created.changes["family_name"] == {"before": None, "after": "Old"}
+    patient = type(patient).objects.get(pk=patient.pk)
+    patient.family_name = "New"
+    patient.save()
+    updated = events("update", object_type="patients.Patient").get()
+    assert updated.changes == {"family_name": {"before": "Old", "after": "New"}}
+    assert updated.patient_id == patient.id
+    patient_id = patient.id
+    patient.delete()
+    deleted = events("delete", object_type="patients.Patient").get()
+    assert deleted.patient_id == patient_id
+    assert deleted.changes["family_name"]["before"] == "New"
+
+
+def test_study_drafts_signatures_and_amendments_are_recorded(site, clinic_staff, radiologist):
+    patient = PatientFactory(site=site)
+    data = {"study_date": date(2020, 1, 1), "modality": "MG", "birads": "2"}
+    calc = {"group": "L1", "laterality": "left", "morphology": "amorphous",
+            "distribution": "grouped", "extent_mm": 10, "count_bin": "6-10"}
+    study = study_save_draft(patient=patient, data=data, by=clinic_staff, calcifications=[calc])
+    study_finalize(study=study, by=radiologist)
+    study_amend(study=study, by=radiologist, reason="re-measured", data={},
+                calcifications=[calc | {"extent_mm": 12}], enhancements=[])
+    assert events("create", object_type="imaging.ImagingStudy", actor=clinic_staff).exists()
+    assert events("sign", actor=radiologist, patient_id=patient.id).exists()
+    amend = events("amend").get()
+    assert amend.changes["reason"] == "re-measured"
+    assert amend.changes["calcifications"]["after"][0]["extent_mm"] == 12.0
+
+
+def test_the_trail_cannot_be_edited(site):
+    PatientFactory(site=site)
+    event = AuditEvent.objects.first()
+    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="view")
+
+
+def test_the_trail_cannot_be_deleted_on_postgresql(postgres_db, site):
+    PatientFactory(site=site)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.all().delete()
+
+
+def test_admin_offers_no_way_to_change_the_trail(client, site_admin, site):
+    PatientFactory(site=site, mrn="A-77")
+    site_admin.is_superuser = True
+    site_admin.save()
+    client.force_login(site_admin)
+    event = AuditEvent.objects.filter(patient_id__isnull=False).first()
+    assert client.get(reverse("admin:audit_auditevent_changelist") + "?q=A-77").status_code == 200
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
