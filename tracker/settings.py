@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "patients",
     "imaging",
     "alerts",
+    "cohort",
 ]
 
 MIDDLEWARE = [
