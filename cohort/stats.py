@@ -90,26 +90,29 @@ def wilson(successes: int, total: int, alpha: float = ALPHA) -> Estimate:
     return Estimate(successes / total, _finite(low), _finite(high))
 
 
-def kappa(table: TwoByTwo, alpha: float = ALPHA) -> Estimate:
-    """Cohen's kappa between test and truth with its asymptotic interval.
+def kappa(table: TwoByTwo) -> Estimate:
+    """Cohen's kappa between test and truth with statsmodels' asymptotic 95% interval.
 
-    Undefined when chance agreement is 1 (every patient in one row and one column):
-    statsmodels then returns NaN, which we report as None.
+    The asymptotic interval can pass ±1 in small samples; it is clipped to [-1, 1], the
+    range kappa can take. Undefined when chance agreement is 1 (every patient in one row
+    and one column): statsmodels then returns NaN, which we report as None.
     """
     if table.n == 0:
         return UNDEFINED
     counts = np.array([[table.tp, table.fp], [table.fn, table.tn]], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = cohens_kappa(counts, alpha=alpha)
-        value = _finite(result.kappa)
-        if value is None:
-            return UNDEFINED
-        return Estimate(value, _finite(result.kappa_low), _finite(result.kappa_upp))
+        result = cohens_kappa(counts)
+    value = _finite(result.kappa)
+    if value is None:
+        return UNDEFINED
+    low, high = _finite(result.kappa_low), _finite(result.kappa_upp)
+    return Estimate(value, None if low is None else max(low, -1.0),
+                    None if high is None else min(high, 1.0))
 
 
 def concordance(table: TwoByTwo, alpha: float = ALPHA) -> Concordance:
-    """Sensitivity, specificity, PPV, NPV, accuracy (Wilson) and kappa of a 2×2 table."""
+    """Sensitivity, specificity, PPV, NPV, accuracy (Wilson, 1 − alpha) and kappa (95%)."""
     t = table
     return Concordance(
         table=t,
@@ -118,7 +121,7 @@ def concordance(table: TwoByTwo, alpha: float = ALPHA) -> Concordance:
         ppv=wilson(t.tp, t.tp + t.fp, alpha),
         npv=wilson(t.tn, t.tn + t.fn, alpha),
         accuracy=wilson(t.tp + t.tn, t.n, alpha),
-        kappa=kappa(t, alpha),
+        kappa=kappa(t),
     )
 
 
