@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "patients",
     "imaging",
     "alerts",
+    "cohort",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,69 @@
+"""The cohort filters, shared by the page, the CSV download and the API."""
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+
+from imaging.vocabulary import Modality
+from patients import vocabulary as pv
+from patients.access import sites_for
+
+from .selectors import CohortFilters
+
+DEFAULT_PCR_DEFINITION = pv.PcrDefinition.YPT0IS_YPN0
+
+
+class CohortFilterForm(forms.Form):
+    """Every field is optional; the site choices are the user's own sites only."""
+
+    site = forms.ChoiceField(required=False, label="Site")
+    subtype = forms.ChoiceField(
+        required=False, choices=[("", "All subtypes"), *pv.Subtype.choices], label="Subtype"
+    )
+    procedure = forms.ChoiceField(
+        required=False, choices=[("", "Any surgery"), *pv.SurgeryProcedure.choices],
+        label="Surgery type",
+    )
+    surgery_from = forms.DateField(required=False, label="Surgery from",
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    surgery_to = forms.DateField(required=False, label="Surgery to",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    pcr_definition = forms.ChoiceField(required=False, choices=pv.PcrDefinition.choices,
+                                       label="pCR definition")
+
+    def __init__(self, data, *, user: AbstractBaseUser) -> None:
+        super().__init__(data)
+        self.sites = list(sites_for(user).order_by("name"))
+        self.fields["site"].choices = [("", "All my sites")] + [(s.code, s.name) for s in self.sites]
+        self.fields["pcr_definition"].initial = DEFAULT_PCR_DEFINITION
+
+    def clean_pcr_definition(self) -> str:
+        return self.cleaned_data.get("pcr_definition") or DEFAULT_PCR_DEFINITION
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("surgery_from"), data.get("surgery_to")
+        if start and end and start > end:
+            self.add_error("surgery_to", "The end of the surgery date range is before its start.")
+        return data
+
+    def to_filters(self) -> CohortFilters:
+        """Only call after is_valid()."""
+        data = self.cleaned_data
+        if data.get("site"):
+            site_ids = tuple(s.id for s in self.sites if s.code == data["site"])
+        else:
+            site_ids = tuple(s.id for s in self.sites)
+        return CohortFilters(
+            site_ids=site_ids,
+            pcr_definition=data["pcr_definition"],
+            subtype=data.get("subtype") or "",
+            procedure=data.get("procedure") or "",
+            surgery_from=data.get("surgery_from"),
+            surgery_to=data.get("surgery_to"),
+        )
+
+
+class ConcordanceQueryForm(CohortFilterForm):
+    """The concordance API also names one modality."""
+
+    modality = forms.ChoiceField(choices=[(Modality.MR, "MRI"), (Modality.MG, "Mammography")])

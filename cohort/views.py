@@ -1,0 +1,92 @@
+"""The cohort page and its CSV download. Thin: filters in, report out."""
+
+import csv
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from imaging.vocabulary import Modality
+from patients.vocabulary import PcrDefinition
+
+from . import charts
+from .access import may_view_cohort
+from .analysis import (
+    HISTOLOGY_LABELS,
+    MODALITY_LABELS,
+    SAMPLED_HISTOLOGIES,
+    CohortReport,
+    cohort_report,
+)
+from .export import csv_rows
+from .forms import CohortFilterForm
+from .selectors import EXCLUSION_LABELS, MODALITIES
+from .stats import METRIC_LABELS, METRICS
+
+
+def _form(request: HttpRequest) -> CohortFilterForm:
+    if not may_view_cohort(request.user):
+        raise PermissionDenied("The cohort view is for radiologists, clinic staff and admins.")
+    return CohortFilterForm(request.GET, user=request.user)
+
+
+def _figure(fig) -> dict:
+    return json.loads(fig.to_json())
+
+
+def cohort(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    context: dict = {"form": form, "metric_names": METRICS, "metric_labels": METRIC_LABELS,
+                     "exclusion_labels": EXCLUSION_LABELS, "modality_labels": MODALITY_LABELS,
+                     "histologies": [(h, HISTOLOGY_LABELS[h]) for h in SAMPLED_HISTOLOGIES]}
+    status = 200
+    if form.is_valid():
+        report = cohort_report(form.to_filters())
+        context.update(_report_context(report))
+        context["csv_query"] = request.GET.urlencode()
+    else:
+        status = 400
+    return render(request, "cohort/cohort.html", context, status=status)
+
+
+TEST_LABELS = {
+    Modality.MR: ("Enhancement", "No enhancement"),
+    Modality.MG: ("Suspicious calcifications", "No suspicious calcifications"),
+}
+EFS_MARKS = (12.0, 24.0, 60.0)
+
+
+def _report_context(report: CohortReport) -> dict:
+    overall = report.overall
+    curves = report.survival.curves
+    return {
+        "report": report,
+        "pcr_label": dict(PcrDefinition.choices)[report.filters.pcr_definition],
+        "test_labels": TEST_LABELS,
+        "modalities": [overall.modalities[m] for m in MODALITIES],
+        "histology_groups": [overall, *report.by_subtype],
+        "survival_events": sum(c.events for c in curves),
+        "efs_marks": EFS_MARKS,
+        "survival_table": [{"curve": c, "efs": [c.survival_at(t) for t in EFS_MARKS]} for c in curves],
+        "metric_chart": _figure(charts.metric_bars(
+            {m: overall.modalities[m].concordance for m in MODALITIES}, MODALITY_LABELS)),
+        "km_chart": _figure(charts.km_curves(curves, report.survival.time_unit)),
+    }
+
+
+def cohort_csv(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            "Invalid filters: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            status=400, content_type="text/plain; charset=utf-8",
+        )
+    report = cohort_report(form.to_filters())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="cohort-concordance-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerows(csv_rows(report, {s.id: s.code for s in form.sites}))
+    return response
