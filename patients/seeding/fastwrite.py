@@ -1,0 +1,202 @@
+"""Write plans as raw rows: PostgreSQL COPY, executemany elsewhere. For the big cohort.
+
+`writer.write_plans` builds model instances and bulk_creates them; at 10,000 patients
+(~350,000 rows) Django's per-instance work dominates. Here each row is a tuple in the
+model's column order, ids are taken from the table's sequence up front (so children can
+point at parents without a RETURNING round trip), and PostgreSQL receives the rows with
+COPY. Field defaults (uuid, timestamps, lexicon version …) come from the model fields
+themselves, so a row here equals what the ORM would store; tests compare the two writers.
+No outbox rows: the cohort is evaluated by the alerts app's full re-evaluation.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from imaging.vocabulary import StudyStatus
+
+from ..models import (
+    ClinicalEvent,
+    ClinicVisit,
+    NacCourse,
+    Pathology,
+    Patient,
+    Radiotherapy,
+    Surgery,
+    TumourProfile,
+)
+from ..vocabulary import derive_subtype, is_pcr
+from .plans import PatientPlan
+from .writer import Target, WriteStats, _dec, _signed_at
+
+ORDER = (Patient, TumourProfile, NacCourse, Radiotherapy, Surgery, Pathology, ClinicVisit,
+         ClinicalEvent, ImagingStudy, CalcificationFinding, EnhancementFinding)
+
+WITH_IDS = (Patient, Surgery, ImagingStudy)
+
+
+class _Rows:
+    """Rows of one table in its concrete-field order, defaults filled in from the fields."""
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        # Reserved ids for the parents children point at; the database numbers the rest.
+        with_id = model in WITH_IDS
+        self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+        self.rows: list[tuple] = []
+        self.now = timezone.now()
+
+    def add(self, values: dict) -> None:
+        row = []
+        for f in self.fields:
+            if f.attname in values:
+                row.append(values[f.attname])
+            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                row.append(self.now)
+            else:
+                row.append(f.get_default())
+        self.rows.append(tuple(row))
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        cols = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.fields))
+                prepped = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(self.fields, row,
+                                                                                    strict=True))
+                           for row in self.rows]
+                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepped)
+        self.rows = []
+
+
+def _ids(model: type[models.Model], n: int) -> list[int]:
+    """Reserve `n` primary keys for `model` (inside the writing transaction)."""
+    if n == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, n])
+            return [r[0] for r in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these ids.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        start = cursor.fetchone()[0] + 1
+        return list(range(start, start + n))
+
+
+def write_plans_fast(items: Iterable[tuple[PatientPlan, Target]], *, chunk_size: int = 1000,
+                     on_patients: Callable[[int], None] | None = None) -> WriteStats:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("write_plans_fast must run inside transaction.atomic")
+    stats = WriteStats()
+    chunk: list[tuple[PatientPlan, Target]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= chunk_size:
+            _chunk(chunk, stats)
+            if on_patients:
+                on_patients(len(chunk))
+            chunk = []
+    if chunk:
+        _chunk(chunk, stats)
+        if on_patients:
+            on_patients(len(chunk))
+    return stats
+
+
+def _chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats) -> None:
+    t = {m: _Rows(m) for m in ORDER}
+    patient_ids = _ids(Patient, len(chunk))
+    surgery_ids = iter(_ids(Surgery, sum(1 for p, _ in chunk if p.surgery)))
+    study_ids = iter(_ids(ImagingStudy, sum(len(p.studies) for p, _ in chunk)))
+    for pid, (p, tg) in zip(patient_ids, chunk, strict=True):
+        t[Patient].add(dict(id=pid, site_id=tg.site_id, mrn=p.mrn, given_name=p.given_name,
+                            family_name=p.family_name, date_of_birth=p.date_of_birth,
+                            follow_up_status=p.follow_up_status, pathogenic_variant=p.pathogenic_variant,
+                            chest_radiation_before_30=p.chest_radiation_before_30,
+                            lifetime_risk_percent=_dec(p.lifetime_risk_percent), notes=p.notes))
+        tu = p.tumour
+        t[TumourProfile].add(dict(tu, patient_id=pid, subtype=derive_subtype(
+            tu["er_percent"], tu["pr_percent"], tu["her2_ihc"], tu["her2_ish"])))
+        for n in p.nac:
+            t[NacCourse].add(dict(n, patient_id=pid))
+        for r in p.radiotherapy:
+            t[Radiotherapy].add(dict(r, patient_id=pid))
+        if p.surgery:
+            sid = next(surgery_ids)
+            t[Surgery].add(dict(p.surgery, id=sid, patient_id=pid))
+            if p.pathology:
+                pa = p.pathology
+                t[Pathology].add(dict(pa, surgery_id=sid, rcb_index=_dec(pa["rcb_index"]),
+                                      pcr=bool(is_pcr(pa["ypt"], pa["ypn"], pa["pcr_definition"]))))
+        for d, kind, text in p.visits:
+            t[ClinicVisit].add(dict(patient_id=pid, date=d, kind=kind, findings=text,
+                                    recorded_by_id=tg.created_by_id))
+        for d, kind, text in p.events:
+            t[ClinicalEvent].add(dict(patient_id=pid, date=d, kind=kind, notes=text))
+        _studies(t, pid, p, tg, study_ids, stats)
+    for model in ORDER:
+        t[model].flush()
+    stats.patients += len(chunk)
+
+
+def _studies(t: dict, pid: int, p: PatientPlan, tg: Target, study_ids, stats: WriteStats) -> None:
+    for s in p.studies:
+        sid = next(study_ids)
+        final = s.final
+        t[ImagingStudy].add(dict(
+            id=sid, patient_id=pid, study_date=s.study_date, modality=s.modality, phase=s.phase,
+            laterality=s.laterality, birads=s.birads, breast_composition=s.breast_composition,
+            bpe=s.bpe, no_enhancement=s.no_enhancement, report_text=s.report_text,
+            status=StudyStatus.FINAL if final else StudyStatus.DRAFT,
+            signed_by_id=tg.signer_id if final else None,
+            signed_at=_signed_at(s.study_date) if final else None, created_by_id=tg.created_by_id))
+        for c in s.calcs:
+            t[CalcificationFinding].add(dict(vars(c), study_id=sid, extent_mm=_dec(c.extent_mm),
+                                             nipple_distance_mm=_dec(c.nipple_distance_mm)))
+        for e in s.enhs:
+            t[EnhancementFinding].add(dict(vars(e), study_id=sid, size_mm=_dec(e.size_mm)))
+        stats.studies += 1
+        stats.final_studies += bool(final)
+        stats.findings += len(s.calcs) + len(s.enhs)
+
+
+def delete_patients(qs: models.QuerySet) -> int:
+    """Delete patients and everything that cascades from them, one statement per table.
+
+    The ORM's collector loads every study to cascade; here each dependent table is
+    emptied with a subquery, following the models' own on_delete (CASCADE deletes,
+    SET_NULL clears; PROTECT and the rest are left to the database to refuse).
+    """
+    count = qs.count()
+    _cascade(qs, depth=0)
+    return count
+
+
+def _foreign_keys_to(model: type[models.Model]) -> list[models.ForeignKey]:
+    # Every concrete FK/one-to-one pointing at `model`, hidden ones (related_name="+") too.
+    return [f for m in apps.get_models() for f in m._meta.concrete_fields
+            if f.is_relation and f.remote_field and f.remote_field.model is model]
+
+
+def _cascade(qs: models.QuerySet, depth: int) -> None:
+    if depth > 8:
+        raise RuntimeError("cascade too deep")
+    for fk in _foreign_keys_to(qs.model):
+        related = fk.model._base_manager.filter(**{f"{fk.name}__in": qs.values("pk")})
+        if fk.remote_field.on_delete is models.CASCADE:
+            _cascade(related, depth + 1)
+        elif fk.remote_field.on_delete is models.SET_NULL:
+            related.update(**{fk.name: None})
+    qs._raw_delete(qs.db)

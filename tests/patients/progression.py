@@ -1,0 +1,78 @@
+"""DESIGN.md's progression rules, written plainly for checking seeded histories.
+
+Not the alerts engine (alerts/rules.py is): an independent reading of the same table, so
+the seed tests fail if the demo data stops telling the story docs/demo-data.md tells.
+"""
+
+from imaging.burden import burden_of, post_treatment_series
+from imaging.history import PatientHistory
+from imaging.vocabulary import INCREASE_CHANGES, SUSPICIOUS_BIRADS
+
+BREASTS = ("left", "right")
+
+
+def extent_increases(history: PatientHistory, breast: str) -> list[tuple[float, float]]:
+    """(extent, nadir so far) of every exam whose extent is >= 5 mm and >= 20% over the nadir."""
+    out, low = [], None
+    for b in post_treatment_series(history, breast):
+        if low is not None and b.extent_mm - low >= 5 and b.extent_mm >= 1.2 * low:
+            out.append((b.extent_mm, low))
+        low = b.extent_mm if low is None else min(low, b.extent_mm)
+    return out
+
+
+def _calc_signals(history: PatientHistory) -> set[str]:
+    fired: set[str] = set()
+    for breast in BREASTS:
+        if extent_increases(history, breast):
+            fired.add("calc_extent_increase")
+        seen: set[str] = set()
+        prior = None
+        for study in history.mammograms():
+            if not study.covers(breast):
+                continue
+            groups = [c for c in study.calcifications if c.breast == breast]
+            b = burden_of(study, breast)
+            if study.is_post_surgical:
+                if any(c.group not in seen for c in groups):
+                    fired.add("calc_new_group")
+                if prior and prior.groups and b.groups:
+                    if b.count_bin_rank > prior.count_bin_rank:
+                        fired.add("calc_count_increase")
+                    if b.morphology_rank > prior.morphology_rank:
+                        fired.add("calc_morphology_worse")
+                    if b.distribution_rank > prior.distribution_rank:
+                        fired.add("calc_distribution_worse")
+                if any(c.observed_change in INCREASE_CHANGES for c in groups):
+                    fired.add("calc_reported_increase")
+            seen |= {c.group for c in groups}
+            prior = b
+    return fired
+
+
+def _mri_signals(history: PatientHistory) -> set[str]:
+    fired: set[str] = set()
+    prior = None
+    for study in history.mris():
+        if prior is not None and study.is_post_surgical:
+            before = {(e.breast, e.lesion): e for e in prior.enhancements}
+            for e in study.enhancements:
+                old = before.get((e.breast, e.lesion))
+                if old is None:
+                    fired.add("mri_new_enhancement")
+                elif e.size_mm and old.size_mm and e.size_mm - old.size_mm >= 5 and (
+                        e.size_mm >= 1.2 * old.size_mm):
+                    fired.add("mri_enhancement_growth")
+                if e.kinetics_delayed == "washout" and not any(
+                        x.kinetics_delayed == "washout" for x in prior.enhancements):
+                    fired.add("mri_washout")
+        prior = study
+    return fired
+
+
+def progression_signals(history: PatientHistory) -> set[str]:
+    """The progression rules that would fire somewhere in this history."""
+    fired = _calc_signals(history) | _mri_signals(history)
+    if any(s.birads in SUSPICIOUS_BIRADS for s in history.final_studies() if s.is_post_surgical):
+        fired.add("birads_suspicious")
+    return fired
