@@ -80,13 +80,16 @@ def _burden_hover(b: Burden, study: StudySnapshot) -> str:
     return "<br>".join(lines)
 
 
+def _operated(history: PatientHistory, breast: str) -> bool:
+    return history.surgery_laterality in (breast, "bilateral")
+
+
 def _burden_traces(history: PatientHistory) -> list[go.Scatter]:
     by_id = {s.id: s for s in history.studies}
     traces = []
     for breast in BREASTS:
         series = burden_series(history, breast)
-        operated = history.surgery_laterality in (breast, "bilateral")
-        if not (operated or any(b.groups for b in series)):
+        if not (_operated(history, breast) or any(b.groups for b in series)):
             continue  # a breast that never had calcifications stays a flat line at zero: left out
         style = BREAST_STYLE[breast]
         traces.append(go.Scatter(
@@ -158,6 +161,8 @@ def _mri_traces(history: PatientHistory) -> list[go.Scatter]:
         points = mri_points(history, breast)
         if not points:
             continue
+        if not (_operated(history, breast) or any(p[3] for p in points)):
+            continue  # never enhanced and not operated: nothing to follow in this breast
         style = BREAST_STYLE[breast]
         traces.append(go.Scatter(
             name=f"{breast.capitalize()} breast MRI enhancement",
@@ -247,6 +252,14 @@ def _staggered_levels(marks: list[tuple[date, str]], span: timedelta) -> list[in
     return levels
 
 
+def _y_range(fig: go.Figure, row: int) -> list[float]:
+    """From a little below zero (markers at 0 stay whole) to a little above the highest value."""
+    axis = "y" if row == 1 else "y2"
+    values = [y for t in fig.data if (t.yaxis or "y") == axis for y in (t.y or ()) if y is not None]
+    top = max(values, default=0.0) or 10.0
+    return [-0.08 * top, 1.12 * top]
+
+
 def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
                     today: date | None = None) -> go.Figure:
     """The patient timeline: calcification burden above, MRI enhancement below."""
@@ -279,16 +292,15 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
         height=600, margin={"l": 60, "r": 20, "t": top_margin, "b": 40},
         hovermode="closest", plot_bgcolor="#fff", paper_bgcolor="#fff",
         font={"family": "DejaVu Sans, system-ui, sans-serif", "size": 12, "color": "#1f2933"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.06, "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.06, "x": 0, "traceorder": "normal"},
         hoverlabel={"bgcolor": "#fff", "font": {"size": 12, "color": "#1f2933"}, "align": "left"},
     )
     fig.update_xaxes(type="date", range=x_range, showgrid=True, gridcolor="#eef2f6",
                      linecolor="#bcccdc")
     fig.update_xaxes(showticklabels=True, row=1, col=1)
-    fig.update_yaxes(title_text="Calcification extent (mm)", rangemode="tozero", gridcolor="#eef2f6",
-                     zeroline=True, zerolinecolor="#bcccdc", row=1, col=1)
-    fig.update_yaxes(title_text="MRI lesion (mm)", rangemode="tozero", gridcolor="#eef2f6",
-                     zeroline=True, zerolinecolor="#bcccdc", row=2, col=1)
+    for row, title in ((1, "Calcification extent (mm)"), (2, "MRI lesion (mm)")):
+        fig.update_yaxes(title_text=title, range=_y_range(fig, row), gridcolor="#eef2f6",
+                         zeroline=True, zerolinecolor="#bcccdc", row=row, col=1)
     return fig
 
 

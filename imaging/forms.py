@@ -11,7 +11,7 @@ from patients.forms import DateInput
 
 from . import vocabulary as v
 from .models import CalcificationFinding, EnhancementFinding, ImagingStudy
-from .services import CALC_FIELDS, ENH_FIELDS, StudyValidationError
+from .services import StudyValidationError
 
 GROUP_LIST_ID = "earlier-groups"
 LESION_LIST_ID = "earlier-lesions"
@@ -58,7 +58,11 @@ class CalcificationForm(FindingForm):
 
     class Meta:
         model = CalcificationFinding
-        fields = list(CALC_FIELDS)
+        # The service's fields, in the order a radiologist reads a calcification description.
+        fields = ["group", "laterality", "morphology", "distribution", "extent_mm", "count", "count_bin",
+                  "observed_change", "quadrant", "clock", "depth", "nipple_distance_mm",
+                  "inside_tumor_bed", "clip_present"]
+        labels = {"inside_tumor_bed": "Inside tumour bed", "nipple_distance_mm": "From nipple (mm)"}
         widgets = {"group": forms.TextInput(attrs={"list": GROUP_LIST_ID, "size": 6,
                                                    "autocomplete": "off"})}
 
@@ -66,6 +70,8 @@ class CalcificationForm(FindingForm):
         super().__init__(*args, **kwargs)
         self.fields["count_bin"].required = False
         self.fields["count_bin"].help_text = "Or give the exact count."
+        # The study page explains labels once; per-row help would repeat it on every row.
+        self.fields["group"].help_text = self.fields["count"].help_text = ""
 
     def clean(self):
         data = super().clean()
@@ -87,9 +93,16 @@ class EnhancementForm(FindingForm):
 
     class Meta:
         model = EnhancementFinding
-        fields = list(ENH_FIELDS)
+        fields = ["lesion", "laterality", "lesion_type", "size_mm", "kinetics_initial", "kinetics_delayed",
+                  "observed_change", "mass_shape", "mass_margin", "nme_distribution", "nme_pattern",
+                  "quadrant", "clock", "depth", "nipple_distance_mm"]
+        labels = {"nipple_distance_mm": "From nipple (mm)"}
         widgets = {"lesion": forms.TextInput(attrs={"list": LESION_LIST_ID, "size": 8,
                                                     "autocomplete": "off"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lesion"].help_text = ""
 
     def service_row(self) -> dict:
         row = dict(self.cleaned_data)
@@ -104,9 +117,9 @@ class BaseFindingFormSet(BaseFormSet):
 
 
 CalcificationFormSet = formset_factory(CalcificationForm, formset=BaseFindingFormSet,
-                                       extra=0, can_delete=True)
+                                       extra=1, can_delete=True)
 EnhancementFormSet = formset_factory(EnhancementForm, formset=BaseFindingFormSet,
-                                     extra=0, can_delete=True)
+                                     extra=1, can_delete=True)
 
 
 class AmendForm(forms.Form):

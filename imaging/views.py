@@ -87,7 +87,8 @@ class StudyPage:
         apply_service_errors(exc, self.form, self.calc_rows(), self.enh_rows())
 
 
-def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: str, mode: str) -> HttpResponse:
+def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: str,
+            mode: str) -> HttpResponse:
     groups, lesions = finding_labels(patient)
     return render(request, "imaging/study_form.html", {
         "page": page, "form": page.form, "calcs": page.calcs, "enhs": page.enhs,

@@ -22,7 +22,8 @@ def mr(i, d, *lesions, phase="surveillance"):
 
 def case_history(n_years=10):
     studies = [mg(1, date(2014, 2, 24), grp(62), phase="baseline", birads="6"),
-               mr(2, date(2014, 3, 5), Lesion("E1", "left", "nme", 48.0, "fast", "washout"), phase="baseline"),
+               mr(2, date(2014, 3, 5), Lesion("E1", "left", "nme", 48.0, "fast", "washout"),
+                  phase="baseline"),
                mg(3, date(2014, 9, 8), grp(50, change="not_significantly_changed"), phase="post_nac"),
                mr(4, date(2014, 9, 10), phase="post_nac")]
     for k in range(n_years * 2):
@@ -116,3 +117,9 @@ def test_x_axis_spans_the_history_up_to_today():
     fig = timeline_figure(case_history(), today=date(2025, 3, 1))
     start, end = fig.layout.xaxis.range
     assert str(start) < "2014-02-24" and str(end) > "2025-03-01"
+
+
+def test_a_breast_that_never_enhanced_and_was_not_operated_has_no_mri_trace():
+    fig = timeline_figure(case_history())
+    assert [t.name for t in fig.data if "MRI" in t.name] == ["Left breast MRI enhancement"]
+    assert fig.layout.yaxis2.range[0] < 0  # markers at zero are drawn whole

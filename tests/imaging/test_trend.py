@@ -1,8 +1,8 @@
 from datetime import date
 
+from imaging.burden import burden_series
 from imaging.history import CalcGroup, PatientHistory, StudySnapshot
 from imaging.trend import breast_trend, describe, stable_since, trends
-from imaging.burden import burden_series
 
 
 def mg(i, d, *groups, phase="surveillance"):
