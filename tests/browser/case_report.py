@@ -79,16 +79,16 @@ def case_report_patient(site, *, given_name="Maria", family_name="Case", mrn="CR
     _mg(patient, signer, date(2014, 9, 8), iv.Phase.POST_NAC, 50, change="not_significantly_changed",
         birads="6")
     _mr(patient, signer, date(2014, 9, 10), iv.Phase.POST_NAC, birads="6")
-    # Surveillance: mammogram every six months, MRI yearly offset by three months.
-    extents = [22, 16, 14.5, 14] + [14] * 30
-    year, month, i = 2015, 6, 0
-    while (year, month) <= (2024, 12):
-        _mg(patient, signer, date(year, month, 15), iv.Phase.SURVEILLANCE, extents[i],
+    # Surveillance to 2025: mammograms every four months for two years (residual
+    # calcifications left in place), then every six months; MRI every September.
+    dates = [date(2015 + k // 3, 3 + 4 * (k % 3), 16) for k in range(6)]
+    dates += [date(2017 + k // 2, 5 if k % 2 == 0 else 11, 16) for k in range(18)]
+    extents = [22, 16, 14.5, 14] + [14] * (len(dates) - 4)
+    for i, (day, extent) in enumerate(zip(dates, extents, strict=True)):
+        _mg(patient, signer, day, iv.Phase.SURVEILLANCE, extent,
             change="decrease_size" if i < 3 else "stable", count_bin="11-20" if i else ">20")
-        if month == 6:
-            _mr(patient, signer, date(year, 9, 12), iv.Phase.SURVEILLANCE)
-        i += 1
-        year, month = (year, 12) if month == 6 else (year + 1, 6)
+    for year in range(2015, 2026):
+        _mr(patient, signer, date(year, 9, 12), iv.Phase.SURVEILLANCE)
     return patient
 
 

@@ -5,7 +5,7 @@ UPDATE_SCREENSHOTS=1 to refresh the PNGs in docs/screenshots/.
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-NEW_STUDY_DATE = date(2025, 6, 16)
+NEW_STUDY_DATE = date.today() - timedelta(days=7)  # after the case report's last exam (2025)
 
 
 @pytest.fixture
@@ -107,19 +107,23 @@ def test_log_a_mammogram_and_sign_it(page, live_server, site, clinic_staff, radi
     page.wait_for_url(timeline_url)
     assert page.console_errors == []
     new_row = page.locator("table.studies tbody tr").first
-    assert "16 Jun 2025" in new_row.inner_text() and "L2 left: 3 mm" in new_row.inner_text()
-    assert "draft" in new_row.inner_text()
+    row_text = new_row.inner_text()
+    assert f"{NEW_STUDY_DATE.day} {NEW_STUDY_DATE:%b %Y}" in row_text and "L2 left: 3 mm" in row_text
+    assert "draft" in row_text
     assert "Sign study" not in page.content()
     log_out(page)
 
     # 3. A radiologist signs it; the timeline chart now plots it.
     log_in(page, live_server, radiologist.username)
+    assert "Drafts to sign" in page.content()
+    screenshot(page, "dashboard.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 560})
     study = ImagingStudy.objects.get(patient=patient, study_date=NEW_STUDY_DATE)
     page.goto(live_server.url + reverse("study-detail", kwargs={"uuid": study.uuid}))
     page.click("text=Sign study")
     page.wait_for_selector(".badge.ok")
     study.refresh_from_db()
     assert study.status == "final" and study.signed_by == radiologist
+    screenshot(page, "study-detail.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 640})
     page.goto(timeline_url)
     page.wait_for_selector("#timeline-chart .plotly .scatterlayer .trace")
     xs = page.evaluate("document.getElementById('timeline-chart').data"

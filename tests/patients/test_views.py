@@ -214,13 +214,13 @@ def test_timeline_shows_the_case_report_in_words_and_chart(staff_client, site):
     patient = case_report_patient(site)
     response = staff_client.get(patient.get_absolute_url())
     content = response.content.decode()
-    assert "Left breast: nadir 14 mm on 15 Dec 2016; stable since 15 Dec 2015 (19 mammograms)." in content
+    assert "Left breast: nadir 14 mm on 16 Mar 2016; stable since 16 Jul 2015 (23 mammograms)." in content
     assert "HR+/HER2+" in content and "pCR" in content and "RCB-0" in content
     figure = response.context["figure"]
     left = [t for t in figure["data"] if t["name"] == "Left breast calcifications"][0]
-    assert len(left["x"]) == 3 + 20
+    assert len(left["x"]) == 3 + 24
     assert 'id="timeline-chart-data"' in content and "<script>" not in content
-    assert len(response.context["study_rows"]) == 3 + 20 + 2 + 10
+    assert len(response.context["study_rows"]) == 3 + 2 + 24 + 11  # 40 studies over ten years
 
 
 def test_timeline_marks_open_alerts(staff_client, site):
