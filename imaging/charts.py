@@ -11,6 +11,7 @@ Treatment dates are vertical lines across both panels; open alerts are marked.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -76,7 +77,7 @@ def _burden_hover(b: Burden, study: StudySnapshot) -> str:
     for c in study.calcifications:
         if c.breast == b.breast:
             change = CHANGE_LABELS.get(c.observed_change, "") if c.observed_change else "no change code"
-            lines.append(f"{c.group}: {c.extent_mm:g} mm, {change}")
+            lines.append(f"{escape(c.group)}: {c.extent_mm:g} mm, {change}")
     return "<br>".join(lines)
 
 
@@ -138,7 +139,7 @@ def _mri_hover(study: StudySnapshot, breast: str, lesions) -> str:
         size = f"{le.size_mm:g} mm" if le.size_mm is not None else "size not given"
         curve = KINETIC_LABELS.get(le.kinetics_delayed, "no curve")
         change = CHANGE_LABELS.get(le.observed_change, "")
-        lines.append(f"{le.lesion}: {LESION_LABELS.get(le.lesion_type, le.lesion_type)}, {size}, "
+        lines.append(f"{escape(le.lesion)}: {LESION_LABELS.get(le.lesion_type, le.lesion_type)}, {size}, "
                      f"{curve}{', ' + change.lower() if change else ''}")
     return "<br>".join(lines)
 
@@ -208,7 +209,7 @@ def _alert_traces(history: PatientHistory, alerts: Sequence[ChartAlert]) -> list
             marker={"symbol": "triangle-down", "size": 18, "color": "rgba(0,0,0,0)",
                     "line": {"color": [ALERT_COLOURS.get(a.severity, "#b42318") for a in marks],
                              "width": 3}},
-            hovertext=[f"<b>Open alert ({a.severity})</b><br>{a.label}" for a in marks],
+            hovertext=[f"<b>Open alert ({a.severity})</b><br>{escape(a.label)}" for a in marks],
             hoverinfo="text",
         ), row))
     return out

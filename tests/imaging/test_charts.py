@@ -123,3 +123,9 @@ def test_a_breast_that_never_enhanced_and_was_not_operated_has_no_mri_trace():
     fig = timeline_figure(case_history())
     assert [t.name for t in fig.data if "MRI" in t.name] == ["Left breast MRI enhancement"]
     assert fig.layout.yaxis2.range[0] < 0  # markers at zero are drawn whole
+
+
+def test_typed_labels_are_escaped_in_hover_text():
+    history = PatientHistory(patient_id=1, studies=(mg(1, date(2020, 1, 1), grp(10, name="<img src=x>")),))
+    text = by_name(timeline_figure(history), "Left breast calcifications").hovertext[0]
+    assert "<img" not in text and "&lt;img src=x&gt;" in text
