@@ -1,0 +1,316 @@
+"""Plotly figures of a patient's history. Pure: history in, `Figure` out, no database.
+
+The timeline has two panels sharing the date axis:
+1. calcification burden per breast (extent in mm; marker size = highest count bin,
+   colour = highest morphology rank; hover = BI-RADS and the radiologist's change codes),
+2. MRI enhancement per breast (largest lesion in mm, 0 = no enhancement; marker symbol =
+   worst delayed kinetic curve).
+Treatment dates are vertical lines across both panels; open alerts are marked.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .burden import Burden, burden_series
+from .history import PatientHistory, StudySnapshot
+from .trend import trends
+from .vocabulary import (
+    CountBin,
+    Distribution,
+    KineticsDelayed,
+    LesionType,
+    Morphology,
+    ObservedChange,
+)
+
+BREASTS = ("left", "right")
+BREAST_STYLE = {
+    "left": {"color": "#7b2d6b", "dash": "solid", "symbol": "circle"},
+    "right": {"color": "#175cd3", "dash": "dot", "symbol": "diamond"},
+}
+# Highest morphology rank → marker colour (-1: no calcifications in that breast).
+MORPHOLOGY_COLOURS = {-1: "#9aa5b1", 0: "#2e7d32", 1: "#c99a06", 2: "#e8710a",
+                      3: "#d0451b", 4: "#8e1010"}
+MORPHOLOGY_RANK_LABELS = {-1: "none", 0: "benign", 1: "coarse heterogeneous", 2: "amorphous",
+                          3: "fine pleomorphic", 4: "fine linear/branching"}
+DISTRIBUTION_LABELS = dict(Distribution.choices)
+COUNT_BINS = [c.value for c in CountBin]
+CHANGE_LABELS = dict(ObservedChange.choices)
+MORPHOLOGY_LABELS = dict(Morphology.choices)
+LESION_LABELS = dict(LesionType.choices)
+KINETIC_LABELS = dict(KineticsDelayed.choices)
+KINETIC_SYMBOL = {"": "circle", KineticsDelayed.PERSISTENT: "circle",
+                  KineticsDelayed.PLATEAU: "square", KineticsDelayed.WASHOUT: "x"}
+KINETIC_ORDER = ["", KineticsDelayed.PERSISTENT, KineticsDelayed.PLATEAU, KineticsDelayed.WASHOUT]
+TREATMENT_COLOUR = "#616e7c"
+ALERT_COLOURS = {"high": "#b42318", "medium": "#b54708"}
+
+
+@dataclass(frozen=True)
+class ChartAlert:
+    """An open alert to mark on the chart (the view turns Alert rows into these)."""
+
+    day: date
+    label: str
+    severity: str
+    breast: str = ""
+    mri: bool = False
+
+
+def marker_size(b: Burden) -> int:
+    """Bigger markers for higher count bins: 7 (none) … 19 (>20)."""
+    return 7 + 4 * (b.count_bin_rank + 1)
+
+
+def _burden_hover(b: Burden, study: StudySnapshot) -> str:
+    lines = [f"<b>{b.breast.capitalize()} breast, {b.study_date:%d %b %Y}</b>",
+             f"Extent {b.extent_mm:g} mm in {b.groups} group{'s' if b.groups != 1 else ''}"]
+    if b.groups:
+        lines.append(f"Count {b.count_bin or '–'} · morphology {MORPHOLOGY_RANK_LABELS[b.morphology_rank]}"
+                     f" · distribution {list(DISTRIBUTION_LABELS.values())[b.distribution_rank].lower()}")
+    lines.append(f"BI-RADS {study.birads or '–'}")
+    for c in study.calcifications:
+        if c.breast == b.breast:
+            change = CHANGE_LABELS.get(c.observed_change, "") if c.observed_change else "no change code"
+            lines.append(f"{escape(c.group)}: {c.extent_mm:g} mm, {change}")
+    return "<br>".join(lines)
+
+
+def _operated(history: PatientHistory, breast: str) -> bool:
+    return history.surgery_laterality in (breast, "bilateral")
+
+
+def _burden_traces(history: PatientHistory) -> list[go.Scatter]:
+    by_id = {s.id: s for s in history.studies}
+    traces = []
+    for breast in BREASTS:
+        series = burden_series(history, breast)
+        if not (_operated(history, breast) or any(b.groups for b in series)):
+            continue  # a breast that never had calcifications stays a flat line at zero: left out
+        style = BREAST_STYLE[breast]
+        traces.append(go.Scatter(
+            name=f"{breast.capitalize()} breast calcifications",
+            legendgroup=breast,
+            x=[b.study_date for b in series],
+            y=[b.extent_mm for b in series],
+            mode="lines+markers",
+            line={"color": style["color"], "dash": style["dash"], "width": 2},
+            marker={"size": [marker_size(b) for b in series],
+                    "color": [MORPHOLOGY_COLOURS[b.morphology_rank] for b in series],
+                    "symbol": style["symbol"], "line": {"color": style["color"], "width": 1.5}},
+            hovertext=[_burden_hover(b, by_id[b.study_id]) for b in series],
+            hoverinfo="text",
+            customdata=[b.study_id for b in series],
+        ))
+    return traces
+
+
+def _nadir_traces(history: PatientHistory) -> list[go.Scatter]:
+    traces = []
+    for t in trends(history):
+        if t.nadir is None:
+            continue
+        traces.append(go.Scatter(
+            name=f"{t.breast.capitalize()} breast nadir",
+            legendgroup=t.breast, showlegend=False,
+            x=[t.nadir.study_date], y=[t.nadir.extent_mm], mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "#ffd54f",
+                    "line": {"color": "#1f2933", "width": 1}},
+            hovertext=[f"Nadir ({t.breast}): {t.nadir.extent_mm:g} mm, {t.nadir.study_date:%d %b %Y}"],
+            hoverinfo="text",
+        ))
+    return traces
+
+
+def _worst_kinetics(lesions) -> str:
+    return max((le.kinetics_delayed for le in lesions), key=KINETIC_ORDER.index, default="")
+
+
+def _mri_hover(study: StudySnapshot, breast: str, lesions) -> str:
+    lines = [f"<b>MRI {breast} breast, {study.study_date:%d %b %Y}</b>", f"BI-RADS {study.birads or '–'}"]
+    if not lesions:
+        lines.append("No enhancement")
+    for le in lesions:
+        size = f"{le.size_mm:g} mm" if le.size_mm is not None else "size not given"
+        curve = KINETIC_LABELS.get(le.kinetics_delayed, "no curve")
+        change = CHANGE_LABELS.get(le.observed_change, "")
+        lines.append(f"{escape(le.lesion)}: {LESION_LABELS.get(le.lesion_type, le.lesion_type)}, {size}, "
+                     f"{curve}{', ' + change.lower() if change else ''}")
+    return "<br>".join(lines)
+
+
+def mri_points(history: PatientHistory, breast: str) -> list[tuple[StudySnapshot, float, str, tuple]]:
+    """(study, largest lesion size or 0, worst delayed curve, lesions) per final MRI of `breast`."""
+    points = []
+    for study in history.mris():
+        if not study.covers(breast):
+            continue
+        lesions = tuple(le for le in study.enhancements if le.breast == breast)
+        size = max((le.size_mm or 0.0 for le in lesions), default=0.0)
+        points.append((study, float(size), _worst_kinetics(lesions), lesions))
+    return points
+
+
+def _mri_traces(history: PatientHistory) -> list[go.Scatter]:
+    traces = []
+    for breast in BREASTS:
+        points = mri_points(history, breast)
+        if not points:
+            continue
+        if not (_operated(history, breast) or any(p[3] for p in points)):
+            continue  # never enhanced and not operated: nothing to follow in this breast
+        style = BREAST_STYLE[breast]
+        traces.append(go.Scatter(
+            name=f"{breast.capitalize()} breast MRI enhancement",
+            legendgroup=breast,
+            x=[p[0].study_date for p in points],
+            y=[p[1] for p in points],
+            mode="lines+markers",
+            line={"color": style["color"], "dash": style["dash"], "width": 1.5},
+            marker={
+                "size": 11,
+                "symbol": [KINETIC_SYMBOL[p[2]] if p[3] else "circle-open" for p in points],
+                "color": ["#b42318" if p[2] == KineticsDelayed.WASHOUT else style["color"]
+                          for p in points],
+            },
+            hovertext=[_mri_hover(p[0], breast, p[3]) for p in points],
+            hoverinfo="text",
+            customdata=[p[0].id for p in points],
+        ))
+    return traces
+
+
+def _alert_y(history: PatientHistory, alert: ChartAlert) -> float:
+    """Put the alert marker on the breast's value at that date, else on the panel's top."""
+    if alert.mri:
+        values = [p[1] for b in BREASTS for p in mri_points(history, b)
+                  if p[0].study_date == alert.day and (not alert.breast or b == alert.breast)]
+    else:
+        values = [x.extent_mm for b in BREASTS for x in burden_series(history, b)
+                  if x.study_date == alert.day and (not alert.breast or b == alert.breast)]
+    return max(values, default=0.0)
+
+
+def _alert_traces(history: PatientHistory, alerts: Sequence[ChartAlert]) -> list[tuple[go.Scatter, int]]:
+    out = []
+    for row, mri in ((1, False), (2, True)):
+        marks = [a for a in alerts if a.mri == mri]
+        if not marks:
+            continue
+        out.append((go.Scatter(
+            name="Open alert" if not mri else "Open MRI alert",
+            x=[a.day for a in marks], y=[_alert_y(history, a) for a in marks],
+            mode="markers",
+            marker={"symbol": "triangle-down", "size": 18, "color": "rgba(0,0,0,0)",
+                    "line": {"color": [ALERT_COLOURS.get(a.severity, "#b42318") for a in marks],
+                             "width": 3}},
+            hovertext=[f"<b>Open alert ({a.severity})</b><br>{escape(a.label)}" for a in marks],
+            hoverinfo="text",
+        ), row))
+    return out
+
+
+def treatment_markers(history: PatientHistory) -> list[tuple[date, str]]:
+    """(date, label) of the treatment milestones drawn as vertical lines, in date order."""
+    marks = [
+        (history.nac_start_date, "NAC start"),
+        (history.nac_end_date, "NAC end"),
+        (history.surgery_date, "Surgery"),
+        (history.rt_end_date, "RT end"),
+    ]
+    return sorted((d, label) for d, label in marks if d)
+
+
+def _x_range(history: PatientHistory, alerts: Iterable[ChartAlert], today: date | None) -> list[date]:
+    days = [s.study_date for s in history.studies if s.is_final]
+    days += [d for d, _ in treatment_markers(history)] + [a.day for a in alerts]
+    if today:
+        days.append(today)
+    if not days:
+        today = today or date.today()
+        return [today - timedelta(days=365), today + timedelta(days=30)]
+    first, last = min(days), max(days)
+    pad = max(timedelta(days=45), (last - first) / 40)
+    return [first - pad, last + pad]
+
+
+def _staggered_levels(marks: list[tuple[date, str]], span: timedelta) -> list[int]:
+    """Label rows for the treatment annotations so that labels close in time do not overlap."""
+    levels: list[int] = []
+    last_on_level: dict[int, date] = {}
+    min_gap = span * 0.09  # about one label's width on a full-width chart
+    for d, _ in marks:
+        level = 0
+        while level in last_on_level and d - last_on_level[level] < min_gap:
+            level += 1
+        last_on_level[level] = d
+        levels.append(level)
+    return levels
+
+
+def _y_range(fig: go.Figure, row: int) -> list[float]:
+    """From a little below zero (markers at 0 stay whole) to a little above the highest value."""
+    axis = "y" if row == 1 else "y2"
+    values = [y for t in fig.data if (t.yaxis or "y") == axis for y in (t.y or ()) if y is not None]
+    top = max(values, default=0.0) or 10.0
+    return [-0.08 * top, 1.12 * top]
+
+
+def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
+                    today: date | None = None) -> go.Figure:
+    """The patient timeline: calcification burden above, MRI enhancement below."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.66, 0.34],
+                        vertical_spacing=0.07)
+    for trace in _burden_traces(history) + _nadir_traces(history):
+        fig.add_trace(trace, row=1, col=1)
+    for trace in _mri_traces(history):
+        fig.add_trace(trace, row=2, col=1)
+    for trace, row in _alert_traces(history, alerts):
+        fig.add_trace(trace, row=row, col=1)
+
+    x_range = _x_range(history, alerts, today)
+    marks = treatment_markers(history)
+    levels = _staggered_levels(marks, x_range[1] - x_range[0])
+    for (day, label), level in zip(marks, levels, strict=True):
+        fig.add_shape(type="line", xref="x", yref="paper", x0=day, x1=day, y0=0, y1=1,
+                      line={"color": TREATMENT_COLOUR, "width": 1, "dash": "dash"})
+        fig.add_annotation(x=day, xref="x", yref="paper", y=1.0, yanchor="bottom",
+                           yshift=2 + 15 * level, showarrow=False, text=label,
+                           font={"size": 11, "color": TREATMENT_COLOUR}, xanchor="left")
+    top_margin = 30 + 15 * (max(levels, default=0))
+    if not history.mammograms():
+        fig.add_annotation(text="No signed mammogram yet", xref="x domain", yref="y domain",
+                           x=0.5, y=0.5, showarrow=False, font={"color": "#616e7c"})
+    if not history.mris():
+        fig.add_annotation(text="No signed MRI yet", xref="x2 domain", yref="y2 domain",
+                           x=0.5, y=0.5, showarrow=False, font={"color": "#616e7c"})
+    fig.update_layout(
+        height=600, margin={"l": 60, "r": 20, "t": top_margin, "b": 40},
+        hovermode="closest", plot_bgcolor="#fff", paper_bgcolor="#fff",
+        font={"family": "DejaVu Sans, system-ui, sans-serif", "size": 12, "color": "#1f2933"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.06, "x": 0, "traceorder": "normal"},
+        hoverlabel={"bgcolor": "#fff", "font": {"size": 12, "color": "#1f2933"}, "align": "left"},
+    )
+    fig.update_xaxes(type="date", range=x_range, showgrid=True, gridcolor="#eef2f6",
+                     linecolor="#bcccdc")
+    fig.update_xaxes(showticklabels=True, row=1, col=1)
+    for row, title in ((1, "Calcification extent (mm)"), (2, "MRI lesion (mm)")):
+        fig.update_yaxes(title_text=title, range=_y_range(fig, row), gridcolor="#eef2f6",
+                         zeroline=True, zerolinecolor="#bcccdc", row=row, col=1)
+    return fig
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """A JSON-ready dict for `templates/_chart.html` (dates as ISO strings)."""
+    import json
+
+    return json.loads(fig.to_json())
+
+
+__all__ = ["ChartAlert", "timeline_figure", "figure_dict", "treatment_markers", "marker_size",
+           "mri_points", "COUNT_BINS", "MORPHOLOGY_LABELS"]

@@ -1,0 +1,112 @@
+"""The calcification trend of each breast in words: nadir and "stable since".
+
+Pure functions over `imaging.history` values (no database), built on `imaging.burden`.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from .burden import Burden, burden_series, nadir, post_treatment_series
+from .history import PatientHistory
+
+# Extent measurements of the same calcified area differ by a millimetre or two between
+# exams; a change within this tolerance, with the same ranks, is read as stable.
+STABLE_TOLERANCE_MM = 2.0
+
+
+@dataclass(frozen=True)
+class BreastTrend:
+    breast: str
+    exams: int  # final mammograms of this breast, whole history
+    latest: Burden | None
+    baseline: Burden | None  # the post-treatment baseline (first exam after treatment)
+    nadir: Burden | None  # smallest extent since the baseline
+    stable_since: date | None  # start of the trailing run of stable exams (≥ 2 exams)
+    stable_exams: int = 0
+
+    @property
+    def above_nadir_mm(self) -> float | None:
+        if self.latest is None or self.nadir is None:
+            return None
+        return round(self.latest.extent_mm - self.nadir.extent_mm, 1)
+
+
+def _same_burden(a: Burden, b: Burden, tolerance_mm: float) -> bool:
+    return (
+        abs(a.extent_mm - b.extent_mm) <= tolerance_mm
+        and a.groups == b.groups
+        and a.count_bin_rank == b.count_bin_rank
+        and a.morphology_rank == b.morphology_rank
+        and a.distribution_rank == b.distribution_rank
+    )
+
+
+def stable_since(series: list[Burden], *,
+                 tolerance_mm: float = STABLE_TOLERANCE_MM) -> tuple[date | None, int]:
+    """Date of the first exam of the trailing stable run, and the run's length.
+
+    1. Start from the latest exam and walk back.
+    2. Extend the run while the earlier exam has the same burden vector as the latest
+       (extent within `tolerance_mm`, same number of groups and ranks).
+    3. A run of one exam is no evidence of stability: (None, 0).
+    """
+    if len(series) < 2:
+        return None, 0
+    latest = series[-1]
+    start = len(series) - 1
+    while start > 0 and _same_burden(series[start - 1], latest, tolerance_mm):
+        start -= 1
+    run = len(series) - start
+    if run < 2:
+        return None, 0
+    return series[start].study_date, run
+
+
+def breast_trend(history: PatientHistory, breast: str, *,
+                 tolerance_mm: float = STABLE_TOLERANCE_MM) -> BreastTrend:
+    whole = burden_series(history, breast)
+    post = post_treatment_series(history, breast)
+    since, run = stable_since(post, tolerance_mm=tolerance_mm)
+    return BreastTrend(
+        breast=breast,
+        exams=len(whole),
+        latest=whole[-1] if whole else None,
+        baseline=post[0] if post else None,
+        nadir=nadir(post),
+        stable_since=since,
+        stable_exams=run,
+    )
+
+
+def trends(history: PatientHistory) -> list[BreastTrend]:
+    """Trends of the breasts that ever had calcifications, or the operated breast."""
+    breasts = []
+    for breast in ("left", "right"):
+        series = burden_series(history, breast)
+        operated = history.surgery_laterality in (breast, "bilateral")
+        if operated or any(b.groups for b in series):
+            breasts.append(breast_trend(history, breast))
+    return breasts
+
+
+def _d(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def describe(trend: BreastTrend) -> str:
+    """One sentence a radiologist reads above the chart."""
+    side = trend.breast.capitalize() + " breast"
+    if trend.latest is None:
+        return f"{side}: no signed mammogram yet."
+    if trend.baseline is None:
+        return (f"{side}: latest extent {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}; "
+                "no post-treatment baseline yet.")
+    parts = [f"{side}: nadir {trend.nadir.extent_mm:g} mm on {_d(trend.nadir.study_date)}"]
+    above = trend.above_nadir_mm or 0.0
+    if trend.stable_since is not None:
+        parts.append(f"stable since {_d(trend.stable_since)} ({trend.stable_exams} mammograms)")
+    elif above > 0:
+        parts.append(f"latest {trend.latest.extent_mm:g} mm, {above:g} mm above the nadir")
+    else:
+        parts.append(f"latest {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}")
+    return "; ".join(parts) + "."

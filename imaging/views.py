@@ -1,0 +1,197 @@
+"""Study entry, signing and amendment pages. Studies are addressed by their UUID.
+
+Every write goes through `imaging.services` (all or nothing); the forms only parse input
+and show the service's errors in place.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from patients.access import get_patient_for_user
+from patients.models import Patient
+from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+
+from . import vocabulary as v
+from .display import amendment_lines
+from .forms import (
+    GROUP_LIST_ID,
+    LESION_LIST_ID,
+    AmendForm,
+    CalcificationFormSet,
+    EnhancementFormSet,
+    StudyForm,
+    apply_service_errors,
+)
+from .models import ImagingStudy
+from .selectors import finding_labels, get_study_for_user
+from .services import (
+    CALC_FIELDS,
+    ENH_FIELDS,
+    StudyValidationError,
+    study_amend,
+    study_finalize,
+    study_save_draft,
+)
+
+STUDY_EDITORS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
+
+
+def _require(request: HttpRequest, *roles: str) -> None:
+    if not has_role(request.user, *roles):
+        raise PermissionDenied("Your role cannot do this.")
+
+
+def _initial_rows(study: ImagingStudy | None, related: str, fields) -> list[dict]:
+    if study is None or study.pk is None:
+        return []
+    return [{f: getattr(x, f) for f in fields} for x in getattr(study, related).all()]
+
+
+class StudyPage:
+    """The forms of one study entry page (new draft, edit draft, or amend a final study)."""
+
+    def __init__(self, request: HttpRequest, patient: Patient, study: ImagingStudy, *, amend: bool):
+        data = request.POST if request.method == "POST" else None
+        self.study = study
+        self.form = StudyForm(data, instance=study)
+        self.calcs = (CalcificationFormSet(data, prefix="calc",
+                                           initial=_initial_rows(study, "calcifications", CALC_FIELDS))
+                      if study.modality == v.Modality.MG else None)
+        self.enhs = (EnhancementFormSet(data, prefix="enh",
+                                        initial=_initial_rows(study, "enhancements", ENH_FIELDS))
+                     if study.modality == v.Modality.MR else None)
+        self.amend_form = AmendForm(data) if amend else None
+
+    def is_valid(self) -> bool:
+        parts = [self.form, self.calcs, self.enhs, self.amend_form]
+        return all([p.is_valid() for p in parts if p is not None])
+
+    def calc_rows(self):
+        return self.calcs.rows() if self.calcs is not None else []
+
+    def enh_rows(self):
+        return self.enhs.rows() if self.enhs is not None else []
+
+    def service_kwargs(self) -> dict:
+        return {
+            "data": self.form.service_data(),
+            "calcifications": [r.service_row() for r in self.calc_rows()],
+            "enhancements": [r.service_row() for r in self.enh_rows()],
+        }
+
+    def show_errors(self, exc: StudyValidationError) -> None:
+        apply_service_errors(exc, self.form, self.calc_rows(), self.enh_rows())
+
+
+def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: str,
+            mode: str) -> HttpResponse:
+    groups, lesions = finding_labels(patient)
+    return render(request, "imaging/study_form.html", {
+        "page": page, "form": page.form, "calcs": page.calcs, "enhs": page.enhs,
+        "amend_form": page.amend_form, "patient": patient, "study": page.study, "title": title,
+        "mode": mode, "group_labels": groups, "lesion_labels": lesions,
+        "group_list_id": GROUP_LIST_ID, "lesion_list_id": LESION_LIST_ID,
+        "can_sign": has_role(request.user, RADIOLOGIST),
+    })
+
+
+def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
+                study: ImagingStudy | None) -> ImagingStudy | None:
+    """Save through the service; None (with errors shown on the page) when it refuses."""
+    if not page.is_valid():
+        return None
+    try:
+        saved = study_save_draft(patient=patient, by=request.user, study=study, **page.service_kwargs())
+    except StudyValidationError as exc:
+        page.show_errors(exc)
+        return None
+    if "sign" in request.POST and has_role(request.user, RADIOLOGIST):
+        study_finalize(study=saved, by=request.user)
+        messages.success(request, "Study saved and signed.")
+    else:
+        messages.success(request, "Study saved as a draft.")
+    return saved
+
+
+def study_create(request: HttpRequest, uuid) -> HttpResponse:
+    _require(request, *STUDY_EDITORS)
+    patient = get_patient_for_user(request.user, uuid)
+    modality = request.GET.get("modality", v.Modality.MG)
+    if modality not in v.Modality.values:
+        modality = v.Modality.MG
+    study = ImagingStudy(patient=patient, modality=modality)
+    page = StudyPage(request, patient, study, amend=False)
+    if request.method == "POST":
+        saved = _save_draft(request, page, patient, None)
+        if saved is not None:
+            return redirect(patient)
+    title = f"New {v.Modality(modality).label.lower()} study"
+    return _render(request, page, patient, title=title, mode="create")
+
+
+def study_edit(request: HttpRequest, uuid) -> HttpResponse:
+    _require(request, *STUDY_EDITORS)
+    study = get_study_for_user(request.user, uuid)
+    if study.is_final:
+        messages.info(request, "This study is signed: a radiologist can amend it.")
+        return redirect("study-detail", uuid=study.uuid)
+    page = StudyPage(request, study.patient, study, amend=False)
+    if request.method == "POST":
+        saved = _save_draft(request, page, study.patient, study)
+        if saved is not None:
+            return redirect(study.patient)
+    return _render(request, page, study.patient, title="Edit draft study", mode="edit")
+
+
+def study_detail(request: HttpRequest, uuid) -> HttpResponse:
+    study = get_study_for_user(request.user, uuid)
+    amendments = [{"amendment": a, "lines": amendment_lines(a.changes)} for a in study.amendments.all()]
+    return render(request, "imaging/study_detail.html", {
+        "study": study, "patient": study.patient, "amendments": amendments,
+        "is_radiologist": has_role(request.user, RADIOLOGIST),
+        "can_edit": has_role(request.user, *STUDY_EDITORS),
+    })
+
+
+@require_POST
+def study_sign(request: HttpRequest, uuid) -> HttpResponse:
+    study = get_study_for_user(request.user, uuid)  # 404 before 403: outsiders learn nothing
+    _require(request, RADIOLOGIST)
+    if study.is_final:
+        messages.info(request, "This study was already signed.")
+    else:
+        try:
+            study_finalize(study=study, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, "Cannot sign: " + "; ".join(exc.messages))
+            return redirect("study-edit", uuid=study.uuid)
+        messages.success(request, "Study signed. Alerts are evaluated for this patient.")
+    return redirect(reverse("study-detail", kwargs={"uuid": study.uuid}))
+
+
+def study_amend_view(request: HttpRequest, uuid) -> HttpResponse:
+    study = get_study_for_user(request.user, uuid)
+    _require(request, RADIOLOGIST)
+    if not study.is_final:
+        return redirect("study-edit", uuid=study.uuid)
+    page = StudyPage(request, study.patient, study, amend=True)
+    if request.method == "POST" and page.is_valid():
+        try:
+            amendment = study_amend(study=study, by=request.user,
+                                    reason=page.amend_form.cleaned_data["reason"], **page.service_kwargs())
+        except StudyValidationError as exc:
+            page.show_errors(exc)
+        except ValidationError as exc:  # the reason
+            for message in exc.messages:
+                page.amend_form.add_error("reason", message)
+        else:
+            if amendment is None:
+                messages.info(request, "Nothing was changed, so no amendment was recorded.")
+            else:
+                messages.success(request, "Amendment recorded.")
+            return redirect("study-detail", uuid=study.uuid)
+    return _render(request, page, study.patient, title="Amend signed study", mode="amend")

@@ -1,0 +1,156 @@
+"""Forms of the clinic pages: patient list filters, patient and treatment records."""
+
+from django import forms
+from django.db.models import QuerySet
+
+from . import vocabulary as v
+from .models import (
+    ClinicalEvent,
+    ClinicVisit,
+    NacCourse,
+    Pathology,
+    Patient,
+    Radiotherapy,
+    Site,
+    Surgery,
+    TumourProfile,
+)
+from .selectors import PATIENT_SORTS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _date_widgets(model_form_fields: list[str]) -> dict:
+    return {name: DateInput() for name in model_form_fields}
+
+
+class PatientFilterForm(forms.Form):
+    q = forms.CharField(label="Name or MRN", required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or MRN"}))
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites")
+    follow_up_status = forms.ChoiceField(
+        label="Follow-up", required=False, choices=[("", "Any follow-up")] + v.FollowUpStatus.choices)
+    subtype = forms.ChoiceField(required=False, choices=[("", "Any subtype")] + v.Subtype.choices)
+    pcr = forms.ChoiceField(label="pCR", required=False, choices=[
+        ("", "Any pCR"), ("yes", "pCR"), ("no", "Residual disease"), ("unknown", "No pathology yet")])
+    alert = forms.ChoiceField(label="Open alert", required=False, choices=[
+        ("", "Any"), ("yes", "Has open alert"), ("no", "No open alert")])
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in PATIENT_SORTS],
+                             widget=forms.HiddenInput)
+
+    def __init__(self, *args, sites: QuerySet[Site], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def selector_kwargs(self) -> dict:
+        """Arguments for `patients.selectors.patient_list` (invalid input is ignored)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        alert = data.get("alert", "")
+        return {
+            "q": data.get("q", ""),
+            "site": data["site"].id if data.get("site") else None,
+            "follow_up_status": data.get("follow_up_status", ""),
+            "subtype": data.get("subtype", ""),
+            "pcr": data.get("pcr", ""),
+            "has_open_alert": {"yes": True, "no": False}.get(alert),
+            "sort": data.get("sort") or "name",
+        }
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
+                  "pathogenic_variant", "chest_radiation_before_30", "lifetime_risk_percent", "notes"]
+        widgets = _date_widgets(["date_of_birth"])
+
+    def __init__(self, *args, sites: QuerySet[Site], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["site"].empty_label = None
+        if sites.count() == 1:
+            self.fields["site"].initial = sites.first()
+
+
+class TumourProfileForm(forms.ModelForm):
+    class Meta:
+        model = TumourProfile
+        fields = ["laterality", "diagnosis_date", "histology", "grade", "dcis_component",
+                  "comedo_necrosis", "er_percent", "pr_percent", "her2_ihc", "her2_ish",
+                  "ki67_percent", "clinical_t", "clinical_n", "diagnosis_calcifications",
+                  "diagnosis_mammogram_date"]
+        widgets = _date_widgets(["diagnosis_date", "diagnosis_mammogram_date"])
+
+    def clean(self):
+        data = super().clean()
+        for name in ("er_percent", "pr_percent", "ki67_percent"):
+            value = data.get(name)
+            if value is not None and value > 100:
+                self.add_error(name, "A percentage is between 0 and 100.")
+        return data
+
+
+class NacCourseForm(forms.ModelForm):
+    class Meta:
+        model = NacCourse
+        fields = ["regimen", "agents", "cycles", "start_date", "end_date"]
+        widgets = _date_widgets(["start_date", "end_date"])
+
+
+class RadiotherapyForm(forms.ModelForm):
+    class Meta:
+        model = Radiotherapy
+        fields = ["start_date", "end_date", "target"]
+        widgets = _date_widgets(["start_date", "end_date"])
+
+
+class SurgeryForm(forms.ModelForm):
+    class Meta:
+        model = Surgery
+        fields = ["date", "laterality", "procedure", "axilla", "margins",
+                  "residual_calcifications_in_place"]
+        widgets = _date_widgets(["date"])
+
+
+class PathologyForm(forms.ModelForm):
+    """Optional on the surgery page: left empty, no pathology is recorded (yet)."""
+
+    class Meta:
+        model = Pathology
+        fields = ["ypt", "ypn", "residual_dcis", "pcr_definition", "rcb_class", "rcb_index",
+                  "excised_calcification_histology"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ypt"].required = False
+
+    def is_blank(self) -> bool:
+        """Nothing typed in the fields a pathology report fills (the others have defaults)."""
+        typed = ("ypt", "ypn", "rcb_class", "rcb_index", "residual_dcis")
+        return self.is_bound and not any((self.data.get(self.add_prefix(f)) or "").strip() for f in typed)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("ypt") and (data.get("ypn") or data.get("rcb_class")
+                                    or data.get("rcb_index") is not None):
+            self.add_error("ypt", "Give ypT to record the pathology.")
+        return data
+
+
+class ClinicVisitForm(forms.ModelForm):
+    class Meta:
+        model = ClinicVisit
+        fields = ["date", "kind", "findings"]
+        widgets = _date_widgets(["date"])
+
+
+class ClinicalEventForm(forms.ModelForm):
+    class Meta:
+        model = ClinicalEvent
+        fields = ["date", "kind", "notes"]
+        widgets = _date_widgets(["date"])

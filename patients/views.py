@@ -1,0 +1,200 @@
+"""Clinic pages for patients: list, create/edit, timeline, treatment and follow-up records.
+
+Views stay thin: reads through `patients.selectors`, scoping through `patients.access`,
+writes through model forms inside one transaction each.
+"""
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from alerts.models import Rule
+from imaging.charts import ChartAlert, figure_dict, timeline_figure
+from imaging.display import calcification_summary, enhancement_summary
+from imaging.trend import describe, trends
+
+from .access import get_patient_for_user, sites_for
+from .forms import (
+    ClinicalEventForm,
+    ClinicVisitForm,
+    NacCourseForm,
+    PathologyForm,
+    PatientFilterForm,
+    PatientForm,
+    RadiotherapyForm,
+    SurgeryForm,
+    TumourProfileForm,
+)
+from .models import ClinicalEvent, ClinicVisit, NacCourse, Radiotherapy, Surgery, TumourProfile
+from .roles import ADMIN, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
+from .selectors import patient_list as select_patients
+from .selectors import patient_timeline as select_timeline
+
+PAGE_SIZE = 25
+RECORD_EDITORS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
+VISIT_LOGGERS = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
+
+
+def _require(request: HttpRequest, *roles: str) -> None:
+    if not has_role(request.user, *roles):
+        raise PermissionDenied("Your role cannot change these records.")
+
+
+def patient_list(request: HttpRequest) -> HttpResponse:
+    sites = sites_for(request.user)
+    # Always bound: an empty query string is a valid "no filters".
+    form = PatientFilterForm(request.GET, sites=sites)
+    kwargs = form.selector_kwargs()
+    page = Paginator(select_patients(user=request.user, **kwargs), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(request, "patients/list.html", {
+        "form": form, "page": page, "sort": kwargs["sort"],
+        "query": query.urlencode(), "sort_query": sort_query.urlencode(),
+        "sites": list(sites), "can_create": has_role(request.user, *RECORD_EDITORS),
+    })
+
+
+def patient_create(request: HttpRequest) -> HttpResponse:
+    _require(request, *RECORD_EDITORS)
+    form = PatientForm(request.POST or None, sites=sites_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+        messages.success(request, "Patient registered. Record the tumour profile next.")
+        return redirect("patient-tumour", uuid=patient.uuid)
+    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
+
+
+def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
+    _require(request, *RECORD_EDITORS)
+    patient = get_patient_for_user(request.user, uuid)
+    form = PatientForm(request.POST or None, instance=patient, sites=sites_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, "Patient details saved.")
+        return redirect(patient)
+    return render(request, "patients/form.html",
+                  {"form": form, "patient": patient, "title": "Edit patient details"})
+
+
+def _chart_alerts(alerts) -> list[ChartAlert]:
+    marks = []
+    for alert in alerts:
+        day = alert.study.study_date if alert.study else alert.created_at.date()
+        marks.append(ChartAlert(day=day, label=f"{alert.get_rule_display()}: {alert.reason}",
+                                severity=alert.severity, breast=alert.breast,
+                                mri=alert.rule.startswith("mri_")))
+    return marks
+
+
+def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
+    timeline = select_timeline(user=request.user, uuid=uuid)
+    today = date.today()
+    chart_alerts = _chart_alerts(a for a in timeline.open_alerts
+                                 if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
+    figure = timeline_figure(timeline.history, alerts=chart_alerts, today=today)
+    rows = [{
+        "study": s,
+        "calcifications": [calcification_summary(c) for c in s.calcifications.all()],
+        "enhancements": [enhancement_summary(e) for e in s.enhancements.all()],
+    } for s in timeline.studies]
+    patient = timeline.patient
+    return render(request, "patients/timeline.html", {
+        "t": timeline, "patient": patient, "figure": figure_dict(figure),
+        "trend_sentences": [describe(t) for t in trends(timeline.history)],
+        "study_rows": rows, "age": patient.age_on(today),
+        "can_edit": has_role(request.user, *RECORD_EDITORS),
+        "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
+    })
+
+
+def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
+    _require(request, *RECORD_EDITORS)
+    patient = get_patient_for_user(request.user, uuid)
+    instance = TumourProfile.objects.filter(patient=patient).first() or TumourProfile(patient=patient)
+    form = TumourProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, f"Tumour profile saved (subtype {form.instance.get_subtype_display()}).")
+        return redirect(patient)
+    return render(request, "patients/form.html",
+                  {"form": form, "patient": patient, "title": "Tumour profile at diagnosis"})
+
+
+# Records that belong to one patient and have a simple form: (model, form, title, roles).
+RECORDS = {
+    "nac": (NacCourse, NacCourseForm, "NAC course", RECORD_EDITORS),
+    "radiotherapy": (Radiotherapy, RadiotherapyForm, "Radiotherapy", RECORD_EDITORS),
+    "visit": (ClinicVisit, ClinicVisitForm, "Clinic visit", VISIT_LOGGERS),
+    "event": (ClinicalEvent, ClinicalEventForm, "Outcome event", RECORD_EDITORS),
+}
+
+
+def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) -> HttpResponse:
+    """Add (pk None) or edit one of the patient's NAC, radiotherapy, visit or event records."""
+    model, form_class, title, roles = RECORDS[kind]
+    _require(request, *roles)
+    patient = get_patient_for_user(request.user, uuid)
+    if pk is None:
+        instance = model(patient=patient)
+        if kind == "visit":
+            instance.recorded_by = request.user
+    else:
+        instance = get_object_or_404(model, pk=pk, patient=patient)
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, f"{title} saved.")
+        return redirect(patient)
+    verb = "Add" if pk is None else "Edit"
+    return render(request, "patients/form.html",
+                  {"form": form, "patient": patient, "title": f"{verb} {title.lower()}"})
+
+
+def surgery_form(request: HttpRequest, uuid, pk: int | None = None) -> HttpResponse:
+    """Surgery and, when known, its pathology: both saved or neither."""
+    _require(request, *RECORD_EDITORS)
+    patient = get_patient_for_user(request.user, uuid)
+    surgery = (Surgery(patient=patient) if pk is None
+               else get_object_or_404(Surgery.objects.select_related("pathology"), pk=pk, patient=patient))
+    pathology = getattr(surgery, "pathology", None) if surgery.pk else None
+    form = SurgeryForm(request.POST or None, instance=surgery)
+    path_form = PathologyForm(request.POST or None, instance=pathology, prefix="path")
+    if request.method == "POST":
+        skip_path = pathology is None and path_form.is_blank()
+        if form.is_valid() and (skip_path or path_form.is_valid()):
+            with transaction.atomic():
+                surgery = form.save()
+                if not skip_path:
+                    path_form.instance.surgery = surgery
+                    path_form.save()
+            messages.success(request, "Surgery saved." if skip_path else "Surgery and pathology saved.")
+            return redirect(patient)
+    return render(request, "patients/surgery_form.html", {
+        "form": form, "path_form": path_form, "patient": patient,
+        "title": "Record surgery and pathology" if pk is None else "Edit surgery and pathology",
+    })
+
+
+def patient_records(request: HttpRequest, uuid) -> HttpResponse:
+    """Treatment and follow-up records of one patient, with links to edit each."""
+    timeline = select_timeline(user=request.user, uuid=uuid)
+    return render(request, "patients/records.html", {
+        "t": timeline, "patient": timeline.patient,
+        "can_edit": has_role(request.user, *RECORD_EDITORS),
+        "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
+        "timeline_url": reverse("patient-timeline", kwargs={"uuid": timeline.patient.uuid}),
+    })

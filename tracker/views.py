@@ -1,0 +1,39 @@
+"""The dashboard: what needs attention at the user's sites today."""
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from alerts.models import Alert, AlertState, Severity
+from imaging.selectors import drafts_awaiting_signature, recent_studies
+from patients.access import patients_for
+from patients.roles import RADIOLOGIST, has_role
+
+
+def open_alerts_by_severity(user) -> dict[str, int]:
+    counts = dict(
+        Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        .values_list("severity").annotate(n=Count("id")).values_list("severity", "n")
+    )
+    return {s.value: counts.get(s.value, 0) for s in (Severity.HIGH, Severity.MEDIUM)}
+
+
+def latest_open_alerts(user, *, limit: int = 8) -> list[Alert]:
+    return list(
+        Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        .select_related("patient", "study").order_by("severity", "-created_at")[:limit]
+    )
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    counts = open_alerts_by_severity(user)
+    return render(request, "dashboard.html", {
+        "alert_counts": counts,
+        "open_alert_total": sum(counts.values()),
+        "alerts": latest_open_alerts(user),
+        "recent_studies": recent_studies(user),
+        "drafts": drafts_awaiting_signature(user),
+        "is_radiologist": has_role(user, RADIOLOGIST),
+        "patient_count": patients_for(user).count(),
+    })
