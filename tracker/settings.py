@@ -234,12 +234,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Content Security Policy: scripts only from this server, never inline.
+# Content Security Policy: scripts only from this server, never inline. Styles allow
+# 'unsafe-inline' because plotly.js inserts its chart style rules at run time
+# (plotly.js issue #7543); inline styles cannot run code.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
