@@ -8,6 +8,7 @@ from django.http import Http404
 
 from imaging.burden import Burden, burden_series, nadir, post_treatment_series
 from imaging.history import PatientHistory
+from imaging.vocabulary import Phase
 from patients.access import sites_for
 from patients.models import Patient
 
@@ -64,7 +65,7 @@ class BurdenRow:
 def burden_table(history: PatientHistory) -> dict[str, list[BurdenRow]]:
     """Per breast, every final mammogram's burden, marking the post-treatment series and
     its nadir; breasts without any calcification on any exam are left out."""
-    phases = {s.id: s.phase for s in history.studies}
+    phases = {s.id: Phase(s.phase).label for s in history.studies}
     table = {}
     for breast in ("left", "right"):
         series = burden_series(history, breast)
