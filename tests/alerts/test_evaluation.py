@@ -224,3 +224,56 @@ def test_run_periodic_once_sweeps(site, radiologist):
 
 def test_deleted_patient_evaluates_to_nothing():
     assert evaluate_patient(987654) == []
+
+
+def test_eager_demo_mode_evaluates_after_commit(site, radiologist, django_capture_on_commit_callbacks):
+    """`make run` without Redis sets CELERY_TASK_ALWAYS_EAGER: the on-commit dispatch
+    then evaluates in-process. (Only this test uses eager mode: it is what it tests.)"""
+    from tracker.celery import app
+
+    patient = surveillance_patient(site)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            finalize_progressing(patient, radiologist)
+    finally:
+        app.conf.task_always_eager = False
+    assert rules_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
+    assert Outbox.objects.get().processed_at is not None
+    assert Notification.objects.get().status == "sent"
+
+
+def test_amending_a_study_reevaluates_the_patient(site, radiologist):
+    from imaging.services import study_amend
+    from tests.alerts.builders import calc_row, progressing_draft
+
+    patient = surveillance_patient(site)
+    draft = progressing_draft(patient, radiologist, rows=[calc_row(extent=19,
+                                                                   morphology="fine_pleomorphic")])
+    from imaging.services import study_finalize
+
+    study = study_finalize(study=draft, by=radiologist)
+    outbox_sweep()
+    assert rules_of(patient) == []
+    study_amend(study=study, by=radiologist, reason="Extent re-measured", data={},
+                calcifications=[calc_row(extent=30, morphology="fine_pleomorphic")],
+                enhancements=[])
+    assert Outbox.objects.filter(kind="study_amended", processed_at=None).count() == 1
+    outbox_sweep()
+    assert rules_of(patient) == ["calc_extent_increase"]
+
+
+def test_thresholds_are_edited_in_the_admin_with_an_audit(client, site_admin):
+    client.force_login(site_admin)
+    AlertSettings.current()
+    url = "/admin/alerts/alertsettings/1/change/"
+    assert client.get(url).status_code == 200
+    with mock.patch.object(tasks.reevaluate_cohort, "delay"):
+        response = client.post(url, {"extent_mm": "4", "extent_percent": "20",
+                                     "lesion_growth_mm": "5", "lesion_growth_percent": "25"})
+    assert response.status_code == 302
+    change = ThresholdChange.objects.get()
+    assert change.changed_by == site_admin
+    assert (change.before["extent_mm"], change.after["extent_mm"]) == (5.0, 4.0)
+    assert change.after["lesion_growth_percent"] == 25.0
+    assert client.get("/admin/alerts/thresholdchange/").status_code == 200
