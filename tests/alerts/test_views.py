@@ -171,3 +171,14 @@ def test_open_alerts_for_patient(site, real_alert, radiologist):
         "calc_morphology_worse", "calc_extent_increase"}
     alert_resolve(alert=real_alert, by=radiologist, resolution="false_positive")
     assert [a.rule for a in open_alerts_for_patient(patient)] == ["calc_extent_increase"]
+
+
+def test_surveillance_alert_without_a_study_has_a_detail_page(client, site, coordinator):
+    patient = PatientFactory(site=site)
+    alert, _ = alert_raise(patient_id=patient.id, rule="surveillance_overdue", severity="medium",
+                           trigger="item:42", reason="mammogram due 2024-06-01 is 75 days overdue")
+    client.force_login(coordinator)
+    response = client.get(reverse("alert-detail", args=[alert.pk]))
+    assert response.status_code == 200
+    assert "75 days overdue" in response.content.decode()
+    assert "Findings of the triggering study" not in response.content.decode()

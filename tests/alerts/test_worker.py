@@ -258,3 +258,21 @@ def test_same_task_delivered_ten_times_one_alert_one_email(site, radiologist, wo
     assert len(workers.emails()) == 1
     row.refresh_from_db()
     assert row.processed_at is not None and row.attempts == 1
+
+
+def test_cohort_reevaluation_in_chunks_on_the_worker(site, radiologist, workers, capsys):
+    from django.core.management import call_command
+
+    patients = [surveillance_patient(site, years=[2016, 2017]) for _ in range(5)]
+    # Written without the outbox, as if the thresholds had changed since.
+    from tests.alerts.builders import progressing_draft
+
+    draft = progressing_draft(patients[3], radiologist)
+    type(draft).objects.filter(pk=draft.pk).update(status="final", signed_by=radiologist,
+                                                   signed_at=draft.created_at)
+    workers.start()
+    call_command("reevaluate_alerts", "--chunk-size", "2", "--timeout", "60")
+    out = capsys.readouterr().out
+    assert "5 patients in 3 chunk(s)" in out
+    assert "Done: 5 patients evaluated, 0 failed, 2 new alert(s)." in out
+    assert alerts_of(patients[3]) == ["calc_extent_increase", "calc_morphology_worse"]
