@@ -94,6 +94,7 @@ def test_proportions_of_a_2000_patient_cohort():
         "surgery__patient_id", "pcr"))
     assert len(subtype) == len(pcr) == 2000
     share = Counter(subtype.values())
+    assert set(share) == {"HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple_negative"}  # never unknown
     assert 0.34 <= share["HR+/HER2-"] / 2000 <= 0.42
     assert 0.17 <= share["HR+/HER2+"] / 2000 <= 0.23
     assert 0.12 <= share["HR-/HER2+"] / 2000 <= 0.18
