@@ -13,7 +13,9 @@ from tests.patients.factories import PASSWORD, ClinicVisitFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = pytest.mark.browser
+# serialized_rollback: the flush after a transactional test would otherwise delete the
+# role groups that migration patients/0002 created, breaking every later test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -36,8 +38,7 @@ def seed_followed_cohort(site, n: int = 36) -> None:
                                          kind=pv.EventKind.LOCAL_RECURRENCE)
 
 
-def test_cohort_page_renders_charts(transactional_db, live_server, chromium_path, radiologist, site,
-                                    tmp_path):
+def test_cohort_page_renders_charts(live_server, chromium_path, radiologist, site, tmp_path):
     from playwright.sync_api import sync_playwright
 
     seed_followed_cohort(site)
