@@ -72,6 +72,7 @@ def test_no_eligible_patients_page_does_not_error(client, radiologist, site):
     html = response.content.decode()
     assert "No eligible patients in this selection" in html
     assert 'data-metric="sensitivity">—<' in html
+    assert "Log-rank test across the groups: not computed" in html
     assert response.context["report"].overall.modalities["MR"].excluded["no_pathology"] == 1
 
 
