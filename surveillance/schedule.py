@@ -147,16 +147,35 @@ def exam_offsets(rules: ProtocolRules = DEFAULT_RULES) -> list[int]:
 
 
 def make_item(kind: str, laterality: str, due_date: date, interval_months: int,
-              rules: ProtocolRules = DEFAULT_RULES) -> PlannedItem:
-    """An item with its state dates and a matching window of half its interval either side."""
+              rules: ProtocolRules = DEFAULT_RULES, *, window_start: date | None = None,
+              window_end: date | None = None) -> PlannedItem:
+    """An item with its state dates. Its matching window defaults to half its interval
+    either side (at most `window_max_days`); `series_items` makes a series' windows tile."""
     half = timedelta(days=min(round(interval_months * DAYS_PER_MONTH / 2), rules.window_max_days))
     overdue_after = due_date + timedelta(days=rules.grace_days)
     return PlannedItem(
         kind=kind, laterality=laterality, due_date=due_date, interval_months=interval_months,
         due_from=due_date - timedelta(days=rules.due_lead_days), overdue_after=overdue_after,
-        window_start=due_date - half, window_end=due_date + half,
+        window_start=window_start or due_date - half, window_end=window_end or due_date + half,
         lost_after_date=lost_after(overdue_after, rules),
     )
+
+
+def series_items(kind: str, laterality: str, dues: Sequence[tuple[date, int]],
+                 rules: ProtocolRules = DEFAULT_RULES) -> list[PlannedItem]:
+    """Items of one series (due date, interval). Neighbours' windows meet half-way, with
+    no gap and no overlap, so every date near the series belongs to exactly one item."""
+    cap = timedelta(days=rules.window_max_days)
+    items = []
+    for n, (due, interval) in enumerate(dues):
+        start = end = None
+        if n > 0:
+            prev = dues[n - 1][0]
+            start = max(prev + timedelta(days=(due - prev).days // 2 + 1), due - cap)
+        if n + 1 < len(dues):
+            end = min(due + timedelta(days=(dues[n + 1][0] - due).days // 2), due + cap)
+        items.append(make_item(kind, laterality, due, interval, rules, window_start=start, window_end=end))
+    return items
 
 
 def _series(first: date, interval_months: int, until: date) -> list[date]:
@@ -179,24 +198,22 @@ def plan_items(inputs: PlanInputs, rules: ProtocolRules = DEFAULT_RULES) -> list
     """
     end = ends_on(inputs, rules)
     items: list[PlannedItem] = []
-    for m in exam_offsets(rules):
-        interval = _exam_interval_at(m, rules)
-        items.append(make_item(CLINICAL_EXAM, "", add_months(inputs.surgery_date, m), interval, rules))
+    exams = [(add_months(inputs.surgery_date, m), _exam_interval_at(m, rules)) for m in exam_offsets(rules)]
+    items += series_items(CLINICAL_EXAM, "", exams, rules)
     breasts = imaged_breasts(inputs)
     first_mammo = first_mammogram_date(inputs, rules)
     if breasts:
-        for d in _series(first_mammo, rules.mammo_interval_months, end):
-            items.append(make_item(MAMMOGRAM, breasts, d, rules.mammo_interval_months, rules))
+        mammos = _series(first_mammo, rules.mammo_interval_months, end)
+        items += series_items(MAMMOGRAM, breasts, [(d, rules.mammo_interval_months) for d in mammos], rules)
     if inputs.residual_calcifications_in_place and inputs.procedure == "BCS":
         residual_end = min(end, add_months(inputs.surgery_date, rules.residual_duration_years * 12))
         first = add_months(inputs.surgery_date, rules.residual_interval_months)
-        for d in _series(first, rules.residual_interval_months, residual_end):
-            items.append(make_item(DIAGNOSTIC_MAMMOGRAM, inputs.surgery_laterality, d,
-                                   rules.residual_interval_months, rules))
+        residual = _series(first, rules.residual_interval_months, residual_end)
+        items += series_items(DIAGNOSTIC_MAMMOGRAM, inputs.surgery_laterality,
+                              [(d, rules.residual_interval_months) for d in residual], rules)
     if breasts and high_risk_reasons(inputs, rules):
-        first_mri = add_months(first_mammo, rules.mri_offset_months)
-        for d in _series(first_mri, rules.mri_interval_months, end):
-            items.append(make_item(MRI, breasts, d, rules.mri_interval_months, rules))
+        mris = _series(add_months(first_mammo, rules.mri_offset_months), rules.mri_interval_months, end)
+        items += series_items(MRI, breasts, [(d, rules.mri_interval_months) for d in mris], rules)
     return sorted(items, key=lambda i: (i.due_date, i.kind, i.laterality))
 
 

@@ -122,12 +122,16 @@ def test_item_states_around_the_due_date():
     assert item.lost_after_date == date(2025, 7, 31)
 
 
-def test_windows_are_half_the_interval_either_side_so_a_series_tiles():
-    exams = [i for i in s.plan_items(CASE) if i.kind == s.CLINICAL_EXAM]
-    for a, b in zip(exams, exams[1:], strict=False):
-        # No gap between neighbours, and at most a few days' overlap (months differ in length),
-        # where the nearer due date wins.
-        assert -4 <= (b.window_start - a.window_end).days <= 1
+@pytest.mark.parametrize("kind", [s.CLINICAL_EXAM, s.MAMMOGRAM, s.MRI, s.DIAGNOSTIC_MAMMOGRAM])
+def test_windows_of_a_series_meet_half_way_without_gap_or_overlap(kind):
+    items = [i for i in s.plan_items(CASE) if i.kind == kind]
+    for a, b in zip(items, items[1:], strict=False):
+        assert (b.window_start - a.window_end).days == 1
+        assert a.window_start <= a.due_date <= a.window_end
+    first, last = items[0], items[-1]
+    half = round(first.interval_months * s.DAYS_PER_MONTH / 2)
+    assert (first.due_date - first.window_start).days == half
+    assert (last.window_end - last.due_date).days == round(last.interval_months * s.DAYS_PER_MONTH / 2)
 
 
 def test_a_study_fulfils_the_nearest_item_whose_window_contains_it():
