@@ -279,10 +279,20 @@ def choose_items(candidates: Iterable[Candidate], on: date, kinds: Sequence[str]
     return chosen
 
 
+def still_to_plan(wanted: Sequence[PlannedItem], kept: Sequence[tuple[str, str, date]],
+                  today: date) -> list[PlannedItem]:
+    """The new plan's items a regeneration may place: not yet overdue on `today`, and not
+    already represented by a kept item (done, cancelled or overdue: kind, laterality, date
+    done or due) of the same series inside the new item's window."""
+    return [p for p in wanted if p.overdue_after >= today and not any(
+        kind == p.kind and lat == p.laterality and p.window_start <= on <= p.window_end
+        for kind, lat, on in kept)]
+
+
 def pair_for_regeneration(existing: Sequence[tuple[int, str, str, date]],
                           wanted: Sequence[PlannedItem]) -> tuple[list[tuple[int, PlannedItem]],
                                                                   list[int], list[PlannedItem]]:
-    """Pair existing future pending items (id, kind, laterality, due) with wanted ones.
+    """Pair the existing regenerable items (id, kind, laterality, due) with wanted ones.
 
     Within each (kind, laterality) series both lists are taken in date order and zipped,
     so an item keeps its id (and its contact log) when its date moves. Returns (pairs,

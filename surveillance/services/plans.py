@@ -119,11 +119,12 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
 
     1. Load every input and every existing item of the chunk (fixed number of queries).
     2. First plan of a patient: create all items, past ones included.
-    3. Later: only FUTURE pending items (due after today) change. They are paired with the
-       new plan's future items series by series, so ids and contact logs survive; a
-       rescheduled item keeps its coordinator's date. Done, cancelled and past items are
-       never touched. Surplus future items are deleted, or cancelled when they carry a
-       contact log.
+    3. Later: only FUTURE pending items (not yet overdue) change. They are paired with the
+       new plan's items that are not yet overdue and not already represented by a kept item
+       (`schedule.still_to_plan`), series by series, so ids and contact logs survive; a
+       rescheduled item keeps its coordinator's date. Done, cancelled and overdue items
+       are never touched. Surplus future items are deleted, or cancelled when they carry
+       a contact log.
     4. Closed patients (deceased, transferred) and patients without surgery: future pending
        items are cancelled.
     """
@@ -147,7 +148,8 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
         if pin is None:
             continue
         items = existing.get(pid, [])
-        future = [i for i in items if i.status == ScheduledItem.Status.PENDING and i.due_date > today]
+        # Regenerable: pending and not yet overdue. Done, cancelled and overdue items are kept.
+        future = [i for i in items if i.status == ScheduledItem.Status.PENDING and i.overdue_after >= today]
         if pin.inputs is None or pin.status in CLOSED_STATUSES:
             reason = "no surgery recorded" if pin.inputs is None else f"patient {pin.status}"
             to_cancel.extend((i, reason) for i in future)
@@ -159,9 +161,10 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
             to_create.extend(_new_item(pid, p) for p in wanted)
         else:
             by_id = {i.id: i for i in future}
+            kept = [(i.kind, i.laterality, i.done_on or i.due_date) for i in items if i.id not in by_id]
             pairs, surplus, new = schedule.pair_for_regeneration(
                 [(i.id, i.kind, i.laterality, i.due_date) for i in future],
-                [p for p in wanted if p.due_date > today])
+                schedule.still_to_plan(wanted, kept, today))
             for item_id, planned in pairs:
                 item = by_id[item_id]
                 if item.original_due_date is None and _dates_differ(item, planned):

@@ -159,3 +159,12 @@ def test_regeneration_pairs_series_in_date_order_and_reports_surplus_and_new():
 def test_covers():
     assert s.covers("left", "bilateral") and s.covers("left", "left") and not s.covers("left", "right")
     assert not s.covers("bilateral", "left") and s.covers("", "right")
+
+
+def test_regeneration_skips_items_already_done_or_overdue_in_their_series():
+    wanted = [s.make_item(s.MAMMOGRAM, "bilateral", date(2017, 6, 20), 12),
+              s.make_item(s.MAMMOGRAM, "bilateral", date(2018, 6, 20), 12),
+              s.make_item(s.MAMMOGRAM, "bilateral", date(2016, 6, 20), 12)]
+    kept = [(s.MAMMOGRAM, "bilateral", date(2017, 5, 18))]  # done a month before the new date
+    assert [p.due_date for p in s.still_to_plan(wanted, kept, date(2017, 6, 1))] == [date(2018, 6, 20)]
+    assert len(s.still_to_plan(wanted, [(s.MRI, "bilateral", date(2017, 5, 18))], date(2017, 6, 1))) == 2
