@@ -33,7 +33,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     sites = list(sites_for(request.user))
     form = WorklistFilterForm(request.GET or None, sites=sites)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters: dict = {}
+    if form.is_bound:
+        form.is_valid()  # valid filters apply even when another one is not (it shows its error)
+        filters = form.cleaned_data
     items = worklist_items(user=request.user, as_of=today, site_id=filters.get("site"),
                            kind=filters.get("kind", ""), state=filters.get("state", ""))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
