@@ -3,13 +3,13 @@ from django import forms
 from .models import ContactLog, ScheduledItem
 from .selectors import STATE_FILTERS
 
+STATE_CHOICES = [(s, {"lost": "Lost to follow-up"}.get(s, s.capitalize())) for s in STATE_FILTERS]
+
 
 class WorklistFilterForm(forms.Form):
     site = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "All exams"), *ScheduledItem.Kind.choices])
-    state = forms.ChoiceField(required=False, choices=[("", "Due and overdue"),
-                                                       *[(s, s.replace("lost", "lost to follow-up").capitalize())
-                                                         for s in STATE_FILTERS]])
+    state = forms.ChoiceField(required=False, choices=[("", "Due and overdue"), *STATE_CHOICES])
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)

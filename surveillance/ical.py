@@ -43,8 +43,9 @@ def calendar_text(events: Iterable[CalendarEvent], *, name: str, stamp: datetime
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Breast Surveillance Tracker//Worklist//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}"]
     for e in events:
+        end = e.day + timedelta(days=1)  # DTEND of an all-day event is exclusive
         lines += ["BEGIN:VEVENT", f"UID:{e.uid}", f"DTSTAMP:{dtstamp}",
-                  f"DTSTART;VALUE=DATE:{e.day:%Y%m%d}", f"DTEND;VALUE=DATE:{e.day + timedelta(days=1):%Y%m%d}",
+                  f"DTSTART;VALUE=DATE:{e.day:%Y%m%d}", f"DTEND;VALUE=DATE:{end:%Y%m%d}",
                   f"SUMMARY:{escape(e.summary)}", "TRANSP:TRANSPARENT"]
         if e.description:
             lines.append(f"DESCRIPTION:{escape(e.description)}")

@@ -92,6 +92,12 @@ class Protocol(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk:
+            self.version = (Protocol.objects.filter(pk=self.pk).values_list("version", flat=True)
+                            .first() or 0) + 1
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors = {}
         if self.is_default and self.site_id:
@@ -105,12 +111,6 @@ class Protocol(models.Model):
             errors["high_risk_compositions"] = "Use the letters a, b, c, d only (e.g. 'cd')."
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk:
-            self.version = (Protocol.objects.filter(pk=self.pk).values_list("version", flat=True)
-                            .first() or 0) + 1
-        super().save(*args, **kwargs)
 
     def rules(self) -> schedule.ProtocolRules:
         """The cadences as a plain value for the pure schedule functions."""
@@ -225,7 +225,8 @@ class ScheduledItem(models.Model):
             models.Index(fields=["lost_on"], name="item_lost_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(window_start__lte=F("due_date"), window_end__gte=F("due_date")),
+            models.CheckConstraint(condition=Q(window_start__lte=F("due_date"),
+                                               window_end__gte=F("due_date")),
                                    name="item_window_contains_due_date"),
             models.CheckConstraint(condition=~Q(status="done") | Q(done_on__isnull=False),
                                    name="item_done_has_date"),

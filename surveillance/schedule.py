@@ -102,7 +102,8 @@ def high_risk_reasons(inputs: PlanInputs, rules: ProtocolRules = DEFAULT_RULES) 
         reasons.append("pathogenic variant")
     if inputs.chest_radiation_before_30:
         reasons.append("chest radiation before 30")
-    if inputs.lifetime_risk_percent is not None and inputs.lifetime_risk_percent >= rules.high_risk_lifetime_percent:
+    risk = inputs.lifetime_risk_percent
+    if risk is not None and risk >= rules.high_risk_lifetime_percent:
         reasons.append(f"lifetime risk ≥ {rules.high_risk_lifetime_percent:g}%")
     return reasons
 

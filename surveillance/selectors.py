@@ -37,8 +37,8 @@ def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None =
     elif state == "lost":
         qs = qs.filter(lost_to_follow_up=True)
     last_contact = ContactLog.objects.filter(patient_id=OuterRef("patient_id")).order_by("-at", "-id")
-    last_done = (ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"), status=ScheduledItem.Status.DONE)
-                 .order_by("-done_on"))
+    last_done = (ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"),
+                                              status=ScheduledItem.Status.DONE).order_by("-done_on"))
     return (qs.select_related("patient", "patient__site")
             .annotate(last_contact_at=Subquery(last_contact.values("at")[:1]),
                       last_contact_outcome=Subquery(last_contact.values("outcome")[:1]),
@@ -69,8 +69,9 @@ def feed_items(*, user: AbstractBaseUser, until: date) -> QuerySet[ScheduledItem
     return (ScheduledItem.objects.filter(status=ScheduledItem.Status.PENDING, due_from__lte=until,
                                          patient__site__in=sites_for(user),
                                          patient__follow_up_status__in=WORKLIST_STATUSES)
-            .select_related("patient").only("uuid", "kind", "laterality", "due_date", "due_from", "overdue_after",
-                                            "status", "patient__uuid")
+            .select_related("patient")
+            .only("uuid", "kind", "laterality", "due_date", "due_from", "overdue_after", "status",
+                  "patient__uuid")
             .order_by("due_date", "id")[:2000])
 
 

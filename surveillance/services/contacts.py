@@ -82,7 +82,8 @@ def _reschedule(item: ScheduledItem, new_date: date) -> None:
     rules = Protocols().rules(Protocols().for_site(item.patient.site_id))
     planned = schedule.make_item(item.kind, item.laterality, new_date, item.interval_months, rules)
     item.original_due_date = item.original_due_date or item.due_date
-    item.due_date, item.due_from, item.overdue_after = planned.due_date, planned.due_from, planned.overdue_after
+    item.due_date, item.due_from = planned.due_date, planned.due_from
+    item.overdue_after = planned.overdue_after
     item.window_start = min(item.window_start, planned.window_start)
     item.window_end, item.lost_after_date = planned.window_end, planned.lost_after_date
     # The item starts its states afresh from the new date (the digest reports them again).

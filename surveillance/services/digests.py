@@ -53,7 +53,8 @@ def digests_send(*, as_of: date | None = None) -> dict[str, int]:
     users = list(get_user_model().objects.filter(groups__name=COORDINATOR, is_active=True).distinct())
     user_ids = [u.id for u in users]
     sites_of: dict[int, set[int]] = defaultdict(set)
-    for uid, sid in Site.members.through.objects.filter(user_id__in=user_ids).values_list("user_id", "site_id"):
+    memberships = Site.members.through.objects.filter(user_id__in=user_ids)
+    for uid, sid in memberships.values_list("user_id", "site_id"):
         sites_of[uid].add(sid)
     last = dict(Digest.objects.filter(user_id__in=user_ids, date__lt=as_of).values("user_id")
                 .annotate(last=Max("date")).values_list("user_id", "last"))
@@ -74,7 +75,8 @@ def _transitions(start: date, end: date, site_ids: set[int]) -> list[dict]:
     window = Q()
     for _, stamp in TRANSITIONS:
         window |= Q(**{f"{stamp}__gte": start, f"{stamp}__lte": end})
-    return list(ScheduledItem.objects.filter(window, patient__site_id__in=site_ids).order_by("due_date", "id").values(
+    items = ScheduledItem.objects.filter(window, patient__site_id__in=site_ids).order_by("due_date", "id")
+    return list(items.values(
         "uuid", "kind", "laterality", "due_date", "became_due_on", "became_overdue_on", "lost_on",
         "patient__uuid", "patient__given_name", "patient__family_name", "patient__mrn",
         "patient__site_id", "patient__site__name"))

@@ -47,7 +47,8 @@ def match_patients(patient_ids: Sequence[int]) -> int:
                   .values_list("id", "patient_id", "date"))
     if not studies and not visits:
         return 0
-    items = list(ScheduledItem.objects.filter(patient_id__in=ids).exclude(status=ScheduledItem.Status.CANCELLED))
+    items = list(ScheduledItem.objects.filter(patient_id__in=ids)
+                 .exclude(status=ScheduledItem.Status.CANCELLED))
     pending: dict[int, list[schedule.Candidate]] = defaultdict(list)
     study_kinds_done: set[tuple[int, str]] = set()
     visits_done: set[int] = set()

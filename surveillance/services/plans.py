@@ -260,8 +260,8 @@ def stale_plan_patient_ids() -> list[int]:
                        | Q(rt_end_date__isnull=True, current_rt__isnull=False)
                        | Q(rt_end_date__isnull=False, current_rt__isnull=True)
                        | (both_rt & ~Q(rt_end_date=F("current_rt"))))
-    stale = plans.filter(protocol_changed | wrong_protocol | anchors_changed).values_list("patient_id", flat=True)
-    return sorted(set(missing) | set(stale))
+    stale = plans.filter(protocol_changed | wrong_protocol | anchors_changed)
+    return sorted(set(missing) | set(stale.values_list("patient_id", flat=True)))
 
 
 def plans_refresh_stale(*, today: date | None = None) -> dict[str, int]:

@@ -57,7 +57,8 @@ def matching_catch_up(*, since) -> int:
     if since is not None:
         studies = studies.filter(updated_at__gte=since)
         visits = visits.filter(created_at__gte=since)
-    ids = sorted(set(studies.values_list("patient_id", flat=True)) | set(visits.values_list("patient_id", flat=True)))
+    ids = sorted(set(studies.values_list("patient_id", flat=True))
+                 | set(visits.values_list("patient_id", flat=True)))
     matched = 0
     for start in range(0, len(ids), CHUNK):
         matched += match_patients(ids[start:start + CHUNK])
@@ -88,11 +89,12 @@ def transitions(*, as_of: date) -> dict[str, int]:
                reason=f"{KIND_LABEL[kind]} due {due:%d %b %Y} is overdue: not done within the grace period.")
     counts["newly_overdue"] = len(overdue)
     # Newly lost to follow-up: nothing done (no item, study or visit) since it went overdue.
-    done_since = ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"), status=ScheduledItem.Status.DONE,
+    done_since = ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"), status="done",
                                               done_on__gt=OuterRef("overdue_after"))
     study_since = ImagingStudy.objects.filter(patient_id=OuterRef("patient_id"), status="final",
                                               study_date__gt=OuterRef("overdue_after"))
-    visit_since = ClinicVisit.objects.filter(patient_id=OuterRef("patient_id"), date__gt=OuterRef("overdue_after"))
+    visit_since = ClinicVisit.objects.filter(patient_id=OuterRef("patient_id"),
+                                             date__gt=OuterRef("overdue_after"))
     not_yet_lost = (_pending_of_active()
                     .filter(lost_on__isnull=True, became_overdue_on__isnull=False, lost_after_date__lt=as_of)
                     .filter(~Exists(done_since), ~Exists(study_since), ~Exists(visit_since)))

@@ -26,7 +26,8 @@ def case_report_patient(site, *, surgery=SURGERY, residual=True, date_of_birth=d
     patient = PatientFactory(site=site, date_of_birth=date_of_birth, **patient_fields)
     diagnosis = surgery - timedelta(days=249)
     TumourProfileFactory(patient=patient, laterality="left", diagnosis_date=diagnosis,
-                         diagnosis_mammogram_date=diagnosis - timedelta(days=2), diagnosis_calcifications=True)
+                         diagnosis_mammogram_date=diagnosis - timedelta(days=2),
+                         diagnosis_calcifications=True)
     SurgeryFactory(patient=patient, date=surgery, laterality="left", procedure=pv.SurgeryProcedure.BCS,
                    residual_calcifications_in_place=residual)
     RadiotherapyFactory(patient=patient, start_date=surgery + timedelta(days=25),

@@ -68,7 +68,8 @@ def test_beat_firing_twice_sends_once(site, coordinator):
 def test_failed_send_is_recorded_and_retried_the_same_day(site, coordinator):
     cohort(site, 1)
     with time_machine.travel(DAY, tick=False):
-        with mock.patch("surveillance.services.digests.send_email", side_effect=ConnectionRefusedError("smtp down")):
+        down = ConnectionRefusedError("smtp down")
+        with mock.patch("surveillance.services.digests.send_email", side_effect=down):
             assert digests_send() == {"failed": 1}
         digest = Digest.objects.get()
         assert digest.status == "failed" and "smtp down" in digest.error

@@ -7,14 +7,18 @@ import time_machine
 
 from patients.models import Patient, Radiotherapy, Surgery
 from surveillance.models import ContactLog, PatientPlan, Protocol, ScheduledItem
-from surveillance.services.plans import plan_regenerate, plans_refresh_stale, stale_plan_patient_ids
 from surveillance.selectors import plan_for_patient
+from surveillance.services.plans import plan_regenerate, plans_refresh_stale, stale_plan_patient_ids
 from tests.patients.factories import PatientFactory
 
 from .helpers import case_report_patient, exam, mammogram, mri
 
 pytestmark = pytest.mark.django_db
 KINDS = ScheduledItem.Kind
+
+
+def items_of(patient, **filters):
+    return ScheduledItem.objects.filter(patient=patient, **filters)
 
 
 @pytest.fixture
@@ -27,7 +31,7 @@ def test_recording_surgery_generates_the_ten_year_plan(patient):
     plan = PatientPlan.objects.get(patient=patient)
     assert plan.protocol.is_default and plan.ends_on == date(2026, 9, 15)
     assert plan.high_risk and "diagnosed at 50 or younger" in plan.high_risk_reasons
-    counts = {k: ScheduledItem.objects.filter(patient=patient, kind=k).count() for k in KINDS.values}
+    counts = {k: items_of(patient, kind=k).count() for k in KINDS.values}
     assert counts == {"clinical_exam": 17, "mammogram": 10, "diagnostic_mammogram": 4, "mri": 9}
 
 
@@ -44,17 +48,17 @@ def test_changing_rt_end_moves_future_items_and_keeps_done_ones_with_their_links
     with time_machine.travel(date(2017, 5, 20), tick=False), on_commit():
         study = mammogram(patient, date(2017, 5, 18))
         visit = exam(patient, date(2017, 5, 15))
-    done = set(ScheduledItem.objects.filter(patient=patient, status="done").values_list("id", "study_id",
+    done = set(items_of(patient, status="done").values_list("id", "study_id",
                                                                                      "visit_id", "due_date"))
     assert {(d[1], d[2]) for d in done} >= {(study.id, None), (None, visit.id)}
-    first_future_mammo = ScheduledItem.objects.filter(patient=patient, kind=KINDS.MAMMOGRAM,
+    first_future_mammo = items_of(patient, kind=KINDS.MAMMOGRAM,
                                                       status="pending").first()
     assert first_future_mammo.due_date == date(2018, 5, 18)
     with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
         rt = Radiotherapy.objects.get(patient=patient)
         rt.end_date = date(2016, 12, 20)  # corrected: first mammogram was due 20 June 2017
         rt.save()
-    assert set(ScheduledItem.objects.filter(patient=patient, status="done").values_list(
+    assert set(items_of(patient, status="done").values_list(
         "id", "study_id", "visit_id", "due_date")) == done
     first_future_mammo.refresh_from_db()  # same row (keeps its id and log), new date
     assert first_future_mammo.due_date == date(2018, 6, 20)
@@ -64,18 +68,18 @@ def test_risk_flag_added_later_adds_future_mri_only(site, on_commit):
     with time_machine.travel(date(2018, 1, 10), tick=False), on_commit():
         patient = case_report_patient(site, surgery=date(2017, 2, 1), residual=False,
                                       date_of_birth=date(1950, 1, 1))
-    assert not ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI).exists()
+    assert not items_of(patient, kind=KINDS.MRI).exists()
     with time_machine.travel(date(2020, 3, 1), tick=False), on_commit():
         patient.pathogenic_variant = True
         patient.save()
-    mris = list(ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI).values_list("due_date", flat=True))
+    mris = list(items_of(patient, kind=KINDS.MRI).values_list("due_date", flat=True))
     assert mris and min(mris) > date(2020, 3, 1)
     assert "pathogenic variant" in PatientPlan.objects.get(patient=patient).high_risk_reasons
     with time_machine.travel(date(2021, 3, 1), tick=False), on_commit():
         patient.pathogenic_variant = False
         patient.save()
-    assert not ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI, due_date__gt=date(2021, 3, 1)).exists()
-    assert ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI).count() == 1  # the past one stays
+    assert not items_of(patient, kind=KINDS.MRI, due_date__gt=date(2021, 3, 1)).exists()
+    assert items_of(patient, kind=KINDS.MRI).count() == 1  # the past one stays
 
 
 def test_dense_breasts_on_the_latest_mammogram_make_a_patient_high_risk(site, on_commit):
@@ -84,19 +88,19 @@ def test_dense_breasts_on_the_latest_mammogram_make_a_patient_high_risk(site, on
                                       date_of_birth=date(1950, 1, 1))
         mammogram(patient, date(2018, 1, 5), composition="d")
     assert PatientPlan.objects.get(patient=patient).high_risk_reasons == "breast composition d"
-    assert ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI).exists()
+    assert items_of(patient, kind=KINDS.MRI).exists()
 
 
 def test_surplus_future_item_with_a_contact_log_is_cancelled_not_deleted(patient, coordinator, on_commit):
     with time_machine.travel(date(2020, 3, 1), tick=False):
-        mri_item = ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI, due_date__gt=date(2020, 3, 1)).first()
+        mri_item = items_of(patient, kind=KINDS.MRI, due_date__gt=date(2020, 3, 1)).first()
         ContactLog.objects.create(item=mri_item, patient=patient, outcome="letter_sent", by=coordinator)
         with on_commit():
             patient.date_of_birth = date(1950, 1, 1)  # data-entry error corrected: not high-risk
             patient.save()
     mri_item.refresh_from_db()
     assert mri_item.status == "cancelled" and "no longer in the plan" in mri_item.cancel_reason
-    assert not ScheduledItem.objects.filter(patient=patient, kind=KINDS.MRI, status="pending",
+    assert not items_of(patient, kind=KINDS.MRI, status="pending",
                                             due_date__gt=date(2020, 3, 1)).exists()
 
 
@@ -108,7 +112,7 @@ def test_protocol_change_regenerates_future_items_of_its_patients(patient, on_co
         assert stale_plan_patient_ids() == [patient.id]
         plans_refresh_stale()
         assert stale_plan_patient_ids() == []
-    late_exams = ScheduledItem.objects.filter(patient=patient, kind=KINDS.CLINICAL_EXAM,
+    late_exams = items_of(patient, kind=KINDS.CLINICAL_EXAM,
                                               due_date__gt=date(2021, 9, 15))
     assert late_exams.count() == 10  # every 6 months in years 6–10 instead of yearly
     assert PatientPlan.objects.get(patient=patient).protocol_version == protocol.version
@@ -120,7 +124,7 @@ def test_a_site_protocol_overrides_the_default(patient, site):
         plans_refresh_stale()
     plan = PatientPlan.objects.get(patient=patient)
     assert plan.protocol.site == site
-    future = ScheduledItem.objects.filter(patient=patient, kind=KINDS.MAMMOGRAM, due_date__gt=date(2019, 1, 1))
+    future = items_of(patient, kind=KINDS.MAMMOGRAM, due_date__gt=date(2019, 1, 1))
     dates = list(future.values_list("due_date", flat=True))
     assert all((b - a).days > 700 for a, b in zip(dates, dates[1:], strict=False))
 
@@ -134,8 +138,8 @@ def test_deceased_patient_future_items_are_cancelled(patient, on_commit):
     with time_machine.travel(date(2020, 3, 1), tick=False), on_commit():
         patient.follow_up_status = "deceased"
         patient.save()
-    assert not ScheduledItem.objects.filter(patient=patient, status="pending", due_date__gt=date(2020, 3, 1)).exists()
-    assert ScheduledItem.objects.filter(patient=patient, status="pending", due_date__lte=date(2020, 3, 1)).exists()
+    assert not items_of(patient, status="pending", due_date__gt=date(2020, 3, 1)).exists()
+    assert items_of(patient, status="pending", due_date__lte=date(2020, 3, 1)).exists()
 
 
 def test_study_outside_every_window_is_kept_and_shown_unmatched(patient, on_commit):

@@ -68,7 +68,8 @@ def test_worklist_filters_by_kind_state_and_site(site, coordinator, client_for, 
 
 
 @pytest.mark.parametrize("n", [3, 30])
-def test_worklist_query_count_is_fixed(site, coordinator, client_for, today, n, django_assert_max_num_queries):
+def test_worklist_query_count_is_fixed(site, coordinator, client_for, today, n,
+                                       django_assert_max_num_queries):
     patients = make_patients(site, n)
     item = ScheduledItem.objects.filter(patient=patients[0]).first()
     ContactLog.objects.create(item=item, patient=patients[0], outcome="called", by=coordinator)
@@ -78,7 +79,8 @@ def test_worklist_query_count_is_fixed(site, coordinator, client_for, today, n, 
     assert len(response.context["page"]) >= n
 
 
-def test_radiologist_views_but_cannot_log_and_outsider_gets_404(site, radiologist, outsider, client_for, today):
+def test_radiologist_views_but_cannot_log_and_outsider_gets_404(site, radiologist, outsider, client_for,
+                                                                today):
     patient = make_patients(site, 1)[0]
     item = ScheduledItem.objects.filter(patient=patient, due_from__lte=today, status="pending").first()
     url = reverse("worklist-item", kwargs={"uuid": item.uuid})
@@ -111,8 +113,9 @@ def test_contact_log_outcomes(site, coordinator, client_for, today):
     assert post(a, outcome="rescheduled", new_date=new.isoformat()).status_code == 302
     a.refresh_from_db()
     assert a.due_date == new and a.original_due_date and a.became_due_on is None and a.status == "pending"
-    assert post(b, outcome="done_elsewhere", done_on=(today + timedelta(days=1)).isoformat()).status_code == 400
-    assert post(b, outcome="done_elsewhere", done_on=(today - timedelta(days=3)).isoformat()).status_code == 302
+    tomorrow, three_days_ago = today + timedelta(days=1), today - timedelta(days=3)
+    assert post(b, outcome="done_elsewhere", done_on=tomorrow.isoformat()).status_code == 400
+    assert post(b, outcome="done_elsewhere", done_on=three_days_ago.isoformat()).status_code == 302
     b.refresh_from_db()
     assert b.status == "done" and b.done_source == "elsewhere" and b.done_on == today - timedelta(days=3)
     assert post(c_item, outcome="declined").status_code == 302

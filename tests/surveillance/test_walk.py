@@ -64,7 +64,8 @@ def test_patient_who_stops_coming_goes_due_overdue_lost_once_each_in_the_digest(
     with travel(surgery + timedelta(days=2)), on_commit():
         patient = case_report_patient(site, surgery=surgery, residual=False, date_of_birth=date(1960, 1, 1))
     # Attends the first exam (1 Mar 2024) and the first mammogram, then never again.
-    first_exam = ScheduledItem.objects.get(patient=patient, kind=KINDS.CLINICAL_EXAM, due_date=date(2024, 3, 1))
+    first_exam = ScheduledItem.objects.get(patient=patient, kind=KINDS.CLINICAL_EXAM,
+                                           due_date=date(2024, 3, 1))
     with travel(date(2024, 3, 1)), on_commit():
         exam(patient, date(2024, 3, 1))
     first_mammo = ScheduledItem.objects.filter(patient=patient, kind=KINDS.MAMMOGRAM).first()
