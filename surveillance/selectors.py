@@ -46,10 +46,21 @@ def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None =
             .order_by("due_date", "id"))
 
 
-def _open_items(user: AbstractBaseUser, as_of: date) -> QuerySet[ScheduledItem]:
+def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+    """Pending items that are due or overdue and still actionable.
+
+    A missed item is superseded once a later item of the same series (kind and breast) is
+    done or itself due: nobody can do last year's mammogram now, the coordinator works the
+    current one. Items marked lost to follow-up always stay on the list.
+    """
+    later = ScheduledItem.objects.filter(
+        patient_id=OuterRef("patient_id"), kind=OuterRef("kind"), laterality=OuterRef("laterality"),
+        due_date__gt=OuterRef("due_date")).filter(
+        Q(status=ScheduledItem.Status.DONE) | Q(status=ScheduledItem.Status.PENDING, due_from__lte=as_of))
     return ScheduledItem.objects.filter(
-        status=ScheduledItem.Status.PENDING, due_from__lte=as_of,
-        patient__site__in=sites_for(user), patient__follow_up_status__in=WORKLIST_STATUSES)
+        status=ScheduledItem.Status.PENDING, due_from__lte=due_by or as_of,
+        patient__site__in=sites_for(user), patient__follow_up_status__in=WORKLIST_STATUSES,
+    ).filter(Q(lost_to_follow_up=True) | ~Exists(later))
 
 
 def item_for_user(*, user: AbstractBaseUser, uuid) -> ScheduledItem | None:
@@ -65,11 +76,9 @@ def item_contacts(item: ScheduledItem) -> QuerySet[ContactLog]:
     return item.contacts.select_related("by").order_by("-at", "-id")
 
 
-def feed_items(*, user: AbstractBaseUser, until: date) -> QuerySet[ScheduledItem]:
-    return (ScheduledItem.objects.filter(status=ScheduledItem.Status.PENDING, due_from__lte=until,
-                                         patient__site__in=sites_for(user),
-                                         patient__follow_up_status__in=WORKLIST_STATUSES)
-            .select_related("patient")
+def feed_items(*, user: AbstractBaseUser, as_of: date, until: date) -> QuerySet[ScheduledItem]:
+    """The worklist's items plus those coming due by `until`, for the calendar feed."""
+    return (_open_items(user, as_of, due_by=until).select_related("patient")
             .only("uuid", "kind", "laterality", "due_date", "due_from", "overdue_after", "status",
                   "patient__uuid")
             .order_by("due_date", "id")[:2000])

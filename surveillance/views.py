@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from patients.access import sites_for
 
 from .forms import ContactForm, WorklistFilterForm
+from .models import ContactLog
 from .roles import can_view_worklist, can_work_worklist
 from .selectors import item_contacts, item_for_user, worklist_counts, worklist_items
 from .services import calendar as cal
@@ -40,9 +41,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     items = worklist_items(user=request.user, as_of=today, site_id=filters.get("site"),
                            kind=filters.get("kind", ""), state=filters.get("state", ""))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    outcomes = dict(ContactLog.Outcome.choices)
     for item in page:
         item.current_state = "lost" if item.lost_to_follow_up else item.state(today)
         item.days_late = (today - item.due_date).days
+        item.last_contact_label = outcomes.get(item.last_contact_outcome, "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "surveillance/worklist.html", {

@@ -54,7 +54,7 @@ def feed_events(*, user: AbstractBaseUser, as_of: date) -> list[ical.CalendarEve
     kinds = dict(ScheduledItem.Kind.choices)
     base = settings.SITE_URL.rstrip("/")
     events = []
-    for item in feed_items(user=user, until=as_of + timedelta(days=FEED_AHEAD_DAYS)):
+    for item in feed_items(user=user, as_of=as_of, until=as_of + timedelta(days=FEED_AHEAD_DAYS)):
         side = f" ({item.laterality})" if item.laterality else ""
         state = item.state(as_of)
         events.append(ical.CalendarEvent(

@@ -39,6 +39,10 @@ def contact_log(*, item: ScheduledItem, by: AbstractBaseUser, outcome: str, note
                        done_on=done_on if outcome == Outcome.DONE_ELSEWHERE else None)
     entry.full_clean()
     entry.save()
+    if outcome in (Outcome.RESCHEDULED, Outcome.DONE_ELSEWHERE):
+        # The patient is back in touch: no longer lost to follow-up.
+        Patient.objects.filter(id=item.patient_id, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP).update(
+            follow_up_status=FollowUpStatus.ACTIVE)
     if outcome == Outcome.RESCHEDULED:
         _reschedule(item, new_date)
     elif outcome == Outcome.DECLINED:
@@ -48,8 +52,6 @@ def contact_log(*, item: ScheduledItem, by: AbstractBaseUser, outcome: str, note
         item.status, item.done_on = ScheduledItem.Status.DONE, done_on
         item.done_source = ScheduledItem.Source.ELSEWHERE
         item.save()
-        Patient.objects.filter(id=item.patient_id, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP).update(
-            follow_up_status=FollowUpStatus.ACTIVE)
     return entry
 
 

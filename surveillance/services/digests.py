@@ -58,7 +58,8 @@ def digests_send(*, as_of: date | None = None) -> dict[str, int]:
         sites_of[uid].add(sid)
     last = dict(Digest.objects.filter(user_id__in=user_ids, date__lt=as_of).values("user_id")
                 .annotate(last=Max("date")).values_list("user_id", "last"))
-    starts = {uid: max(floor, last[uid] + timedelta(days=1)) if uid in last else as_of for uid in user_ids}
+    # Since the day after the previous digest; a first digest covers the last CATCH_UP_DAYS.
+    starts = {uid: max(floor, last[uid] + timedelta(days=1)) if uid in last else floor for uid in user_ids}
     rows = _transitions(min(starts.values(), default=as_of), as_of, set().union(*sites_of.values()))
     counts: dict[str, int] = defaultdict(int)
     for user in users:

@@ -54,7 +54,7 @@ def test_worklist_shows_due_and_overdue_of_my_sites_most_late_first(site, other_
 
 
 def test_worklist_filters_by_kind_state_and_site(site, coordinator, client_for, today):
-    make_patients(site, 2)
+    make_patients(site, 2, surgery=date(2024, 2, 20))  # exam of 20 Jun overdue, 20 Oct not yet due
     c = client_for(coordinator)
     items = list(c.get(reverse("worklist"), {"kind": "clinical_exam"}).context["page"])
     assert items and {i.kind for i in items} == {"clinical_exam"}
@@ -140,9 +140,9 @@ def test_calendar_feed_token_lifecycle_and_content(site, coordinator, client_for
     body = response.content.decode()
     cal = Calendar.from_ical(body)
     events = cal.walk("VEVENT")
-    expected = ScheduledItem.objects.filter(patient=patient, status="pending",
-                                            due_from__lte=today + timedelta(days=90))
-    assert len(events) == expected.count() > 0
+    # The exam due 10 Sep; the missed one of 10 May is superseded by it; nothing else within 90 days.
+    expected = ScheduledItem.objects.filter(patient=patient, kind="clinical_exam", due_date=date(2024, 9, 10))
+    assert len(events) == expected.count() == 1
     assert {str(e["UID"]) for e in events} == {f"{i.uuid}@breast-surveillance-tracker" for i in expected}
     assert all(e.decoded("DTSTART").__class__ is date for e in events)  # all-day
     for secret in (patient.mrn, patient.family_name, patient.given_name):
@@ -155,3 +155,26 @@ def test_calendar_feed_token_lifecycle_and_content(site, coordinator, client_for
     client.logout()
     assert client.get(path).status_code == 404
     assert client.get(reverse("worklist-calendar-feed", kwargs={"token": "nope"})).status_code == 404
+
+
+def test_missed_item_leaves_the_worklist_once_the_next_of_its_series_is_due(site, coordinator, today):
+    from surveillance.selectors import worklist_items
+
+    patient = make_patients(site, 1, surgery=date(2023, 9, 1))[0]
+    exams = list(ScheduledItem.objects.filter(patient=patient, kind="clinical_exam").order_by("due_date")[:3])
+    shown = set(worklist_items(user=coordinator, as_of=today).values_list("id", flat=True))
+    # Exams of 1 Jan and 1 May 2024 were missed; the one due 1 Sep 2024 is the one to work.
+    assert exams[2].id in shown and not {exams[0].id, exams[1].id} & shown
+    ScheduledItem.objects.filter(id=exams[0].id).update(lost_to_follow_up=True)
+    assert exams[0].id in set(worklist_items(user=coordinator, as_of=today).values_list("id", flat=True))
+
+
+def test_rescheduling_brings_a_lost_patient_back_to_active(site, coordinator, today):
+    from patients.models import Patient
+    from surveillance.services.contacts import contact_log
+
+    patient = make_patients(site, 1, surgery=date(2023, 9, 1))[0]
+    Patient.objects.filter(id=patient.id).update(follow_up_status="lost_to_follow_up")
+    item = ScheduledItem.objects.filter(patient=patient, status="pending", due_from__lte=today).last()
+    contact_log(item=item, by=coordinator, outcome="rescheduled", new_date=today + timedelta(days=14))
+    assert Patient.objects.get(id=patient.id).follow_up_status == "active"
