@@ -7,7 +7,7 @@ same code serves a form save (one patient) and the daily sweep (the cohort, in c
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
@@ -92,11 +92,19 @@ def load_inputs(patient_ids: Sequence[int]) -> dict[int, PatientInputs]:
     return result
 
 
-def _new_item(patient_id: int, planned: schedule.PlannedItem) -> ScheduledItem:
-    """A new, unstamped item: the sweep stamps its transitions (silently when they are
-    old, so importing a patient's history raises no alert and fills no digest)."""
+def _new_item(patient_id: int, planned: schedule.PlannedItem, today: date) -> ScheduledItem:
+    """A new item. Transitions older than the sweep's catch-up window (a patient entered
+    with years of history) are stamped now with their natural dates: they raise no alert
+    and fill no digest, and the sweep does not have to rewrite them row by row."""
+    from .sweep import CATCH_UP_DAYS
+
     item = ScheduledItem(patient_id=patient_id)
     _set_dates(item, planned)
+    silent_before = today - timedelta(days=CATCH_UP_DAYS)
+    if planned.due_from < silent_before:
+        item.became_due_on = planned.due_from
+    if planned.overdue_after < silent_before:
+        item.became_overdue_on = planned.overdue_after
     return item
 
 
@@ -158,7 +166,7 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
         rules = protocols.rules(protocol)
         wanted = schedule.plan_items(pin.inputs, rules)
         if not items:
-            to_create.extend(_new_item(pid, p) for p in wanted)
+            to_create.extend(_new_item(pid, p, today) for p in wanted)
         else:
             by_id = {i.id: i for i in future}
             kept = [(i.kind, i.laterality, i.done_on or i.due_date) for i in items if i.id not in by_id]
@@ -178,7 +186,7 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
                     to_cancel.append((item, "no longer in the plan (protocol or treatment dates changed)"))
                 else:
                     to_delete.append(item_id)
-            to_create.extend(_new_item(pid, p) for p in new)
+            to_create.extend(_new_item(pid, p, today) for p in new)
         reasons = schedule.high_risk_reasons(pin.inputs, rules)
         values = dict(protocol=protocol, protocol_version=protocol.version,
                       surgery_date=pin.inputs.surgery_date, rt_end_date=pin.inputs.rt_end_date,
