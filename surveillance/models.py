@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from patients.models import ClinicVisit, Patient, Site
 from patients.vocabulary import Laterality
@@ -297,6 +298,8 @@ class Digest(models.Model):
                                help_text="The digest's rows, for the in-app copy.")
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(default=timezone.now,
+                                      help_text="When a run last claimed it for sending.")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

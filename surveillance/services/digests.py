@@ -27,6 +27,7 @@ from .sweep import CATCH_UP_DAYS
 
 log = logging.getLogger(__name__)
 
+STALE_CLAIM = timedelta(minutes=30)
 TRANSITIONS = (("due", "became_due_on"), ("overdue", "became_overdue_on"), ("lost", "lost_on"))
 
 
@@ -99,16 +100,23 @@ def _content(rows: list[dict], start: date, end: date) -> dict[str, list[dict]]:
 
 
 def _claim(user_id: int, as_of: date, period_start: date) -> Digest | None:
-    """The digest row for (user, day) if this run may send it; None if another run has."""
+    """The digest row for (user, day) if this run may send it; None if another run has.
+
+    A row left `failed`, or `sending` for longer than STALE_CLAIM (its worker died
+    mid-send and the task was redelivered), may be claimed again, by one run only.
+    """
     try:
         with transaction.atomic():
             return Digest.objects.create(user_id=user_id, date=as_of, period_start=period_start)
     except IntegrityError:
-        failed = Digest.objects.filter(user_id=user_id, date=as_of, status=Digest.Status.FAILED).first()
-        if failed and Digest.objects.filter(id=failed.id, status=Digest.Status.FAILED).update(
-                status=Digest.Status.SENDING) == 1:
-            failed.status = Digest.Status.SENDING
-            return failed
+        now = timezone.now()
+        retry = Q(status=Digest.Status.FAILED) | Q(status=Digest.Status.SENDING,
+                                                   claimed_at__lt=now - STALE_CLAIM)
+        row = Digest.objects.filter(retry, user_id=user_id, date=as_of).first()
+        if row and Digest.objects.filter(retry, id=row.id).update(status=Digest.Status.SENDING,
+                                                                  claimed_at=now) == 1:
+            row.status, row.claimed_at = Digest.Status.SENDING, now
+            return row
         return None
 
 

@@ -1,6 +1,6 @@
 """Daily digest: one email per coordinator per day, claimed before sending; in-app copy."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from unittest import mock
 
 import pytest
@@ -106,3 +106,15 @@ def test_dashboard_include_and_plan_include_render(site, coordinator):
         assert "1 due" in html and "Newly due" in html and patient.mrn in html
         plan_html = render_to_string("surveillance/_patient_plan.html", {"plan": plan_for_patient(patient)})
     assert "Surveillance plan" in plan_html and "Next:" in plan_html and "Clinical exam" in plan_html
+
+
+def test_a_send_abandoned_by_a_dead_worker_is_reclaimed_after_thirty_minutes(site, coordinator):
+    cohort(site, 1)
+    Digest.objects.create(user=coordinator, date=DAY, period_start=DAY,
+                          claimed_at=datetime(2024, 4, 10, 6, 0, tzinfo=UTC))
+    with time_machine.travel(datetime(2024, 4, 10, 6, 10, tzinfo=UTC), tick=False):
+        assert digests_send() == {"skipped": 1}  # maybe still sending: leave it
+    with time_machine.travel(datetime(2024, 4, 10, 6, 45, tzinfo=UTC), tick=False):
+        assert digests_send() == {"sent": 1}
+        assert digests_send() == {"skipped": 1}
+    assert len(mail.outbox) == 1
