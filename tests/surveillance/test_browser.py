@@ -9,7 +9,7 @@ from surveillance.models import ContactLog, ScheduledItem
 from surveillance.services.sweep import surveillance_sweep
 from tests.patients.factories import PASSWORD, PatientFactory, SurgeryFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -24,7 +24,7 @@ from tests.conftest import need
 from tests.patients.factories import PatientFactory, SurgeryFactory
 from tracker.celery import app
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")
 
