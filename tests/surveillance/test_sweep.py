@@ -101,3 +101,14 @@ def test_first_sweep_query_count_does_not_grow_with_the_cohort(site, other_site)
     from surveillance.models import PatientPlan
     PatientPlan.objects.all().delete()
     assert first_run(other_site, 50) == small
+
+
+def test_management_command_runs_the_daily_task(site, coordinator, capsys):
+    from django.core.management import CommandError, call_command
+
+    cohort(site, 2, surgery=date(2024, 1, 10))
+    call_command("surveillance_daily", "--date", "2024-04-10")
+    out = capsys.readouterr().out
+    assert "'plans_regenerated': 2" in out and "Digests:" in out
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("surveillance_daily", "--date", "10/04/2024")
