@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from alerts.models import Alert, AlertState
 from imaging.history import PatientHistory, history_from_patient, history_prefetches
@@ -36,7 +37,8 @@ def _open_alerts() -> Q:
 
 def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None,
                  follow_up_status: str = "", subtype: str = "", pcr: str = "",
-                 has_open_alert: bool | None = None, sort: str = "name") -> QuerySet[Patient]:
+                 has_open_alert: bool | None = None, overdue: bool | None = None,
+                 sort: str = "name") -> QuerySet[Patient]:
     """The user's patients, filtered and sorted, with the columns of the list annotated.
 
     `pcr` is "yes", "no" or "unknown" (no pathology recorded yet).
@@ -70,6 +72,11 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
     if has_open_alert is not None:
         open_alert = Exists(Alert.objects.filter(patient=OuterRef("pk"), state=AlertState.OPEN))
         qs = qs.filter(open_alert if has_open_alert else ~open_alert)
+    if overdue is not None:
+        from surveillance.selectors import overdue_items
+
+        late = Exists(overdue_items(timezone.localdate()).filter(patient_id=OuterRef("pk")))
+        qs = qs.filter(late if overdue else ~late)
     return qs.order_by(*PATIENT_SORTS.get(sort, PATIENT_SORTS["name"]))
 
 

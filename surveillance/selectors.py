@@ -46,8 +46,8 @@ def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None =
             .order_by("due_date", "id"))
 
 
-def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
-    """Pending items that are due or overdue and still actionable.
+def actionable_items(as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+    """Pending items that are due or overdue and still actionable, at every site.
 
     A missed item is superseded once a later item of the same series (kind and breast) is
     done or itself due: nobody can do last year's mammogram now, the coordinator works the
@@ -59,8 +59,17 @@ def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None)
         Q(status=ScheduledItem.Status.DONE) | Q(status=ScheduledItem.Status.PENDING, due_from__lte=as_of))
     return ScheduledItem.objects.filter(
         status=ScheduledItem.Status.PENDING, due_from__lte=due_by or as_of,
-        patient__site__in=sites_for(user), patient__follow_up_status__in=WORKLIST_STATUSES,
+        patient__follow_up_status__in=WORKLIST_STATUSES,
     ).filter(Q(lost_to_follow_up=True) | ~Exists(later))
+
+
+def overdue_items(as_of: date) -> QuerySet[ScheduledItem]:
+    """Actionable items past their grace period (the patient list's "overdue" filter)."""
+    return actionable_items(as_of).filter(overdue_after__lt=as_of)
+
+
+def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+    return actionable_items(as_of, due_by).filter(patient__site__in=sites_for(user))
 
 
 def item_for_user(*, user: AbstractBaseUser, uuid) -> ScheduledItem | None:
