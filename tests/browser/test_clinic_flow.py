@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from imaging.models import ImagingStudy
+from imaging.models import ImagingStudy, StudyAmendment
 from tests.browser.case_report import case_report_patient
 from tests.patients.factories import PASSWORD
 
@@ -148,3 +148,28 @@ def test_invalid_row_shows_errors_in_place_in_the_browser(page, live_server, sit
     assert "Clock position must be between 1 and 12." in rows.nth(1).inner_text()
     assert "has-error" not in (rows.nth(0).get_attribute("class") or "")
     assert not ImagingStudy.objects.filter(study_date=NEW_STUDY_DATE).exists()
+
+
+def test_radiologist_amends_a_signed_study(page, live_server, site, radiologist, tmp_path):
+    patient = case_report_patient(site)
+    study = patient.studies.filter(modality="MG").order_by("-study_date").first()
+    log_in(page, live_server, radiologist.username)
+    page.goto(live_server.url + reverse("study-detail", kwargs={"uuid": study.uuid}))
+    page.click("text=Amend")
+    page.wait_for_selector("#id_reason")
+    page.fill("#id_calc-0-extent_mm", "19")
+    page.select_option("#id_calc-0-observed_change", "increase_size")
+    page.click("button[type=submit]:has-text('Record amendment')")
+    assert "This field is required." in page.inner_text(".field.has-error")
+    assert not StudyAmendment.objects.exists()
+    page.fill("#id_calc-0-extent_mm", "19")
+    page.select_option("#id_calc-0-observed_change", "increase_size")
+    page.fill("#id_reason", "Remeasured on magnification views.")
+    page.click("button[type=submit]:has-text('Record amendment')")
+    page.wait_for_selector("article.amendment")
+    history = page.inner_text("article.amendment")
+    assert "Remeasured on magnification views." in history
+    assert "Group L1 left: extent (mm) 14.0 → 19.0" in history
+    assert "Group L1 left: change Stable → Increase in size" in history
+    screenshot(page, "study-amended.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 680})
+    assert page.console_errors == []
