@@ -173,3 +173,39 @@ def test_radiologist_amends_a_signed_study(page, live_server, site, radiologist,
     assert "Group L1 left: change Stable → Increase in size" in history
     screenshot(page, "study-amended.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 680})
     assert page.console_errors == []
+
+
+def test_register_a_patient_and_record_treatment(page, live_server, site, clinic_staff, tmp_path):
+    log_in(page, live_server, clinic_staff.username)
+    page.goto(live_server.url + reverse("patient-list"))
+    page.click("text=Register a patient")
+    page.fill("#id_mrn", "NEW-77")
+    page.fill("#id_given_name", "Joana")
+    page.fill("#id_family_name", "Pires")
+    page.fill("#id_date_of_birth", "1972-04-09")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("#id_diagnosis_date")
+    page.select_option("#id_laterality", "right")
+    page.fill("#id_diagnosis_date", "2023-02-01")
+    page.select_option("#id_histology", "IDC")
+    page.fill("#id_er_percent", "0")
+    page.fill("#id_pr_percent", "0")
+    page.select_option("#id_her2_ihc", "0")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".timeline-head")
+    assert "Triple negative" in page.inner_text(".timeline-head")
+    page.click("text=Treatment records")
+    page.click("section:has(h2:text('Surgery and pathology')) >> text=Add")
+    page.fill("#id_date", "2023-09-12")
+    page.select_option("#id_laterality", "right")
+    page.select_option("#id_procedure", "BCS")
+    page.select_option("#id_axilla", "SLNB")
+    page.select_option("#id_path-ypt", "ypT1")
+    page.select_option("#id_path-ypn", "ypN0")
+    page.select_option("#id_path-rcb_class", "II")
+    screenshot(page, "surgery-form.png", tmp_path, full_page=True)
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".timeline-head")
+    head = page.inner_text(".timeline-head")
+    assert "residual disease" in head and "RCB-II" in head
+    assert page.console_errors == []
