@@ -155,7 +155,7 @@ def test_radiologist_amends_a_signed_study(page, live_server, site, radiologist,
     study = patient.studies.filter(modality="MG").order_by("-study_date").first()
     log_in(page, live_server, radiologist.username)
     page.goto(live_server.url + reverse("study-detail", kwargs={"uuid": study.uuid}))
-    page.click("text=Amend")
+    page.get_by_role("link", name="Amend", exact=True).click()
     page.wait_for_selector("#id_reason")
     page.fill("#id_calc-0-extent_mm", "19")
     page.select_option("#id_calc-0-observed_change", "increase_size")
