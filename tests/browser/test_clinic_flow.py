@@ -15,14 +15,21 @@ from imaging.models import ImagingStudy, StudyAmendment
 from tests.browser.case_report import case_report_patient
 from tests.patients.factories import PASSWORD
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 NEW_STUDY_DATE = date.today() - timedelta(days=7)  # after the case report's last exam (2025)
+
+
+@pytest.fixture(autouse=True)
+def async_unsafe_allowed(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM must still work.
+
+    Set per test (not at import) so it does not leak into other tests, e.g. `check --deploy`.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
