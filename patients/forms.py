@@ -127,6 +127,9 @@ class PathologyForm(forms.ModelForm):
         model = Pathology
         fields = ["ypt", "ypn", "residual_dcis", "pcr_definition", "rcb_class", "rcb_index",
                   "excised_calcification_histology"]
+        # Stage prefixes are lower case ("ypT"): Django would capitalise the verbose names.
+        labels = {"ypt": "ypT", "ypn": "ypN", "pcr_definition": "pCR definition",
+                  "residual_dcis": "Residual DCIS"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

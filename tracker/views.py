@@ -23,6 +23,7 @@ def open_alerts_by_severity(user) -> dict[str, int]:
 def latest_open_alerts(user, *, limit: int = 8) -> list[Alert]:
     return list(
         Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        # "high" sorts before "medium": the most urgent first, then the newest.
         .select_related("patient", "study").order_by("severity", "-created_at")[:limit]
     )
 
