@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "patients",
     "imaging",
     "alerts",
+    "api",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -182,7 +184,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Patients, imaging studies with structured findings, alerts and FHIR R4 "
+    "export. Authenticate with `Authorization: Token <token>` (POST /api/auth/token/) or "
+    "a logged-in session. See docs/api.md for a walkthrough.",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Same choice set under different fields: name them once instead of warning.
+    "ENUM_NAME_OVERRIDES": {
+        "LateralityEnum": "patients.vocabulary.Laterality",
+        "BreastEnum": "patients.vocabulary.Breast",
+    },
 }
+
+# --- Registry import (CSV upload page) -------------------------------------------------
+REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+REGISTRY_UPLOAD_DIR = env.str("REGISTRY_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
 
 # --- Logging: never patient details, only ids ----------------------------------------------
 LOGGING = {
