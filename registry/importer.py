@@ -117,7 +117,11 @@ def _parse_value(model_field: models.Field, raw: str) -> Any:
         if low in FALSE:
             return False
         raise ValidationError("Write yes or no (or true/false, 1/0).")
-    return model_field.to_python(raw)
+    value = model_field.to_python(raw)
+    if model_field.choices and value not in {c[0] for c in model_field.flatchoices}:
+        allowed = ", ".join(str(c[0]) for c in model_field.flatchoices)
+        raise ValidationError(f"'{raw}' is not allowed. Allowed values: {allowed}.")
+    return value
 
 
 class RegistryImport:
@@ -228,18 +232,17 @@ class RegistryImport:
 
     # -- 2. check against each other and the database -----------------------------------------
     def _full_clean(self, row: _Row, obj, exclude: list[str]) -> None:
-        if row.number in self.unparsed:
-            return  # its cells already failed to parse: do not report them twice
         try:
             obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 column = "(row)" if key == "__all__" else key
-                self.problem(row.number, column, " ".join(messages))
+                if (row.number, column) not in self.unparsed:  # reported once is enough
+                    self.problem(row.number, column, " ".join(messages))
 
     def resolve(self) -> None:
         """Link rows to patients and studies, skip what exists, validate each object."""
-        self.unparsed = {p.row for p in self.report.problems}
+        self.unparsed = {(p.row, p.column) for p in self.report.problems}
         sites = {s.code: s for s in Site.objects.filter(
             code__in={r.patient_key[0] for r in self.rows})}
         existing = self._existing_patients(sites)
@@ -308,18 +311,18 @@ class RegistryImport:
         return keys
 
     @staticmethod
-    def _child_key(row: _Row, patient: Patient) -> tuple:
-        pid = patient.pk
+    def _child_key(row: _Row) -> tuple:
+        """What identifies a treatment or study row within its patient."""
         o = row.obj
         if row.record == "tumour":
-            return (pid,)
+            return ()
         if row.record == "nac":
-            return (pid, o.regimen, o.start_date)
+            return (o.regimen, o.start_date)
         if row.record == "radiotherapy":
-            return (pid, o.start_date)
+            return (o.start_date,)
         if row.record == "surgery":
-            return (pid, o.date, o.procedure)
-        return (pid, row.study_key)
+            return (o.date, o.procedure)
+        return (row.study_key,)
 
     def _resolve_children(self) -> None:
         existing = self._existing_keys()
@@ -338,20 +341,27 @@ class RegistryImport:
             if row.record in ("calcification", "enhancement"):
                 self._resolve_finding(row, patient, present_studies)
                 continue
-            key = (row.record, *self._child_key(row, patient))
+            child_key = self._child_key(row)
+            key = (row.record, row.patient_key, *child_key)
             if key in seen:
                 self.problem(row.number, "record", f"Same {row.record} as row {seen[key]}.")
                 continue
             seen[key] = row.number
             exists = patient.pk is not None and (
-                self._child_key(row, patient)[0] in existing["tumour"] if row.record == "tumour"
-                else self._child_key(row, patient) in existing[row.record])
+                patient.pk in existing["tumour"] if row.record == "tumour"
+                else (patient.pk, *child_key) in existing[row.record])
             if exists:
                 self.report.present[row.record] += 1
                 if row.record == "study":
                     present_studies.add((row.patient_key, row.study_key))
                 continue
-            self._full_clean(row, row.obj, exclude=["patient"])
+            if row.record == "study":
+                # The signer is attached when writing; validate the rest as a draft.
+                status, row.obj.status = row.obj.status, StudyStatus.DRAFT
+                self._full_clean(row, row.obj, exclude=["patient", "signed_by", "created_by"])
+                row.obj.status = status
+            else:
+                self._full_clean(row, row.obj, exclude=["patient"])
             if row.pathology is not None:
                 self._full_clean(row, row.pathology, exclude=["surgery"])
             if row.record == "study":
