@@ -1,8 +1,8 @@
 """Writes behind the patient endpoints: a patient with its tumour and treatment.
 
 All or nothing: every object is validated (`full_clean`) before anything is written,
-and errors come back per field and per row, e.g. ``{"nac_courses": [{}, {"end_date":
-[...]}]}``. Nested lists given in `data` replace the patient's rows; lists left out
+and errors come back per field and per row, keyed by the row's index as DRF does,
+e.g. ``{"nac_courses": {"1": {"end_date": [...]}}}``. Nested lists given in `data` replace the patient's rows; lists left out
 are kept as they are.
 """
 
@@ -73,13 +73,14 @@ def patient_save(*, data: dict[str, Any], by: AbstractBaseUser,
         if key not in data:
             continue
         rows[key] = [_build(model, patient, row) for row in data[key]]
-        row_errors = []
-        for obj, pathology in rows[key]:
+        row_errors = {}
+        for i, (obj, pathology) in enumerate(rows[key]):
             err = _clean(obj, exclude=["patient"])
             if pathology is not None and (p_err := _clean(pathology, exclude=["surgery"])):
                 err["pathology"] = p_err
-            row_errors.append(err)
-        if any(row_errors):
+            if err:
+                row_errors[str(i)] = err
+        if row_errors:
             errors[key] = row_errors
     if errors:
         raise PatientValidationError(errors)

@@ -135,15 +135,15 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         return exports.patients_csv(self.filter_queryset(self.get_queryset()))
 
 
-def _study_errors(exc: StudyValidationError, calcs: int, enhs: int) -> dict:
+def _study_errors(exc: StudyValidationError) -> dict:
+    """Service errors in DRF's layout: finding rows keyed by their index, like DRF's own."""
     errors: dict = {("non_field_errors" if k == "__all__" else k): list(v)
                     for k, v in exc.study_errors.items()}
     if exc.non_field:
         errors.setdefault("non_field_errors", []).extend(exc.non_field)
-    for key, rows, count in (("calcifications", exc.calc_errors, calcs),
-                             ("enhancements", exc.enh_errors, enhs)):
+    for key, rows in (("calcifications", exc.calc_errors), ("enhancements", exc.enh_errors)):
         if rows:
-            errors[key] = [rows.get(i, {}) for i in range(max(count, max(rows) + 1))]
+            errors[key] = {str(i): row for i, row in sorted(rows.items())}
     return errors
 
 
@@ -185,7 +185,7 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             saved = study_save_draft(patient=patient, data=data, by=self.request.user,
                                      calcifications=calcs, enhancements=enhs, study=study)
         except StudyValidationError as exc:
-            raise ValidationError(_study_errors(exc, len(calcs), len(enhs))) from exc
+            raise ValidationError(_study_errors(exc)) from exc
         except DjangoPermissionDenied as exc:
             raise Conflict(str(exc)) from exc
         return self.get_queryset().get(pk=saved.pk)
@@ -231,7 +231,7 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             amendment = study_amend(study=study, by=request.user, reason=reason, data=data,
                                     calcifications=calcs, enhancements=enhs)
         except StudyValidationError as exc:
-            raise ValidationError(_study_errors(exc, len(calcs), len(enhs))) from exc
+            raise ValidationError(_study_errors(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError(drf_errors(exc)) from exc
         if amendment is None:

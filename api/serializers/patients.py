@@ -21,6 +21,8 @@ class TumourSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
         model = TumourProfile
         exclude = ["id", "patient"]
         read_only_fields = ["subtype"]
+        extra_kwargs = {f: {"min_value": 0, "max_value": 100}
+                        for f in ("er_percent", "pr_percent", "ki67_percent")}
 
 
 class NacCourseSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
@@ -40,6 +42,7 @@ class PathologySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
         model = Pathology
         exclude = ["id", "surgery"]
         read_only_fields = ["pcr"]
+        extra_kwargs = {"rcb_index": {"min_value": 0}}
 
 
 class SurgerySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
@@ -80,6 +83,7 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
             "surgeries", "created_at", "updated_at",
         ]
         read_only_fields = ["uuid", "created_at", "updated_at"]
+        extra_kwargs = {"lifetime_risk_percent": {"min_value": 0, "max_value": 100}}
         # (site, mrn) uniqueness is checked by the service with the resolved site.
         validators: list = []
 

@@ -15,7 +15,9 @@ class CalcificationSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
         model = CalcificationFinding
         fields = list(CALC_FIELDS)
         extra_kwargs = {"count_bin": {"required": False, "allow_blank": True,
-                                     "help_text": "Derived from `count` when left out."}}
+                                     "help_text": "Derived from `count` when left out."},
+                        "extent_mm": {"min_value": 0}, "nipple_distance_mm": {"min_value": 0},
+                        "clock": {"min_value": 1, "max_value": 12}}
         validators: list = []  # (study, laterality, group) is checked by the service
 
 
@@ -23,6 +25,8 @@ class EnhancementSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = EnhancementFinding
         fields = list(ENH_FIELDS)
+        extra_kwargs = {"size_mm": {"min_value": 0}, "nipple_distance_mm": {"min_value": 0},
+                        "clock": {"min_value": 1, "max_value": 12}}
         validators: list = []
 
 
