@@ -23,7 +23,10 @@ class ActionRoles(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        roles = getattr(view, "action_roles", {}).get(getattr(view, "action", None))
+        action = getattr(view, "action", None)
+        if action is None:
+            return True  # a method the view does not route: let DRF answer 405
+        roles = getattr(view, "action_roles", {}).get(action)
         if roles is None:
             return request.method in SAFE_METHODS
         return has_role(request.user, *roles)

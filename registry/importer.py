@@ -126,8 +126,9 @@ def _parse_value(model_field: models.Field, raw: str) -> Any:
 
 class RegistryImport:
     def __init__(self, *, default_site: Site | None = None, user: AbstractBaseUser | None = None,
-                 progress: bool = False):
+                 progress: bool = False, allowed_sites: set[str] | None = None):
         self.default_site = default_site
+        self.allowed_sites = allowed_sites
         self.user = user
         self.progress = progress
         self.report = ImportReport()
@@ -245,6 +246,12 @@ class RegistryImport:
         self.unparsed = {(p.row, p.column) for p in self.report.problems}
         sites = {s.code: s for s in Site.objects.filter(
             code__in={r.patient_key[0] for r in self.rows})}
+        if self.allowed_sites is not None:
+            for row in self.rows:
+                code = row.patient_key[0]
+                if code in sites and code not in self.allowed_sites:
+                    self.problem(row.number, "site", f"You are not a member of site '{code}'.")
+            sites = {k: v for k, v in sites.items() if k in self.allowed_sites}
         existing = self._existing_patients(sites)
         in_file: dict[tuple[str, str], _Row] = {}
         for row in (r for r in self.rows if r.record == "patient"):
@@ -496,9 +503,15 @@ def _import_user() -> AbstractBaseUser:
 
 
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
-                    user: AbstractBaseUser | None = None, progress: bool = False) -> ImportReport:
-    """Validate the whole file; write it (all or nothing) unless there is a problem or a dry run."""
-    job = RegistryImport(default_site=default_site, user=user, progress=progress)
+                    user: AbstractBaseUser | None = None, progress: bool = False,
+                    allowed_sites: set[str] | None = None) -> ImportReport:
+    """Validate the whole file; write it (all or nothing) unless there is a problem or a dry run.
+
+    `allowed_sites` (site codes) limits an upload to the uploader's sites; the command,
+    run by the operator, has no limit.
+    """
+    job = RegistryImport(default_site=default_site, user=user, progress=progress,
+                         allowed_sites=allowed_sites)
     job.report.dry_run = dry_run
     job.parse(text)
     job.resolve()

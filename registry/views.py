@@ -30,6 +30,10 @@ def _upload_dir() -> Path:
     return path
 
 
+def _codes(request: HttpRequest) -> set[str]:
+    return set(sites_for(request.user).values_list("code", flat=True))
+
+
 def _pending(request: HttpRequest) -> tuple[Path | None, Site | None]:
     pending = request.session.get(SESSION_KEY)
     if not pending:
@@ -58,7 +62,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
             else:
                 site = form.cleaned_data["site"]
                 report = import_registry(text, dry_run=True, default_site=site,
-                                         user=request.user)
+                                         user=request.user, allowed_sites=_codes(request))
                 if report.ok:
                     token = secrets.token_urlsafe(16)
                     path = _upload_dir() / f"{token}.csv"
@@ -76,7 +80,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, "There is no checked file waiting: upload it again.")
         return redirect("registry-import")
     report = import_registry(path.read_text(encoding="utf-8"), default_site=site,
-                             user=request.user)
+                             user=request.user, allowed_sites=_codes(request))
     if report.ok:
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)

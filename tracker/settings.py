@@ -190,6 +190,7 @@ SPECTACULAR_SETTINGS = {
     "export. Authenticate with `Authorization: Token <token>` (POST /api/auth/token/) or "
     "a logged-in session. See docs/api.md for a walkthrough.",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/api/",
     # Same choice set under different fields: name them once instead of warning.
     "ENUM_NAME_OVERRIDES": {
