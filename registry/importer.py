@@ -343,6 +343,8 @@ class RegistryImport:
                 if all(row.patient_key):
                     self.problem(row.number, "mrn", "No patient row for this site and MRN in "
                                                     "the file, and no such patient in the tracker.")
+                if row.record not in ("calcification", "enhancement"):
+                    self._clean_row(row)  # still report the row's own problems
                 continue
             row.obj.patient = patient
             if row.record in ("calcification", "enhancement"):
@@ -362,15 +364,7 @@ class RegistryImport:
                 if row.record == "study":
                     present_studies.add((row.patient_key, row.study_key))
                 continue
-            if row.record == "study":
-                # The signer is attached when writing; validate the rest as a draft.
-                status, row.obj.status = row.obj.status, StudyStatus.DRAFT
-                self._full_clean(row, row.obj, exclude=["patient", "signed_by", "created_by"])
-                row.obj.status = status
-            else:
-                self._full_clean(row, row.obj, exclude=["patient"])
-            if row.pathology is not None:
-                self._full_clean(row, row.pathology, exclude=["surgery"])
+            self._clean_row(row)
             if row.record == "study":
                 self.studies[(row.patient_key, row.study_key)] = row
                 row.calcs, row.enhs = [], []
@@ -378,6 +372,17 @@ class RegistryImport:
             self.report.created[row.record] += 1
         for study_row in self.studies.values():
             self._study_rules(study_row)
+
+    def _clean_row(self, row: _Row) -> None:
+        if row.record == "study":
+            # The signer is attached when writing; validate the rest as a draft.
+            status, row.obj.status = row.obj.status, StudyStatus.DRAFT
+            self._full_clean(row, row.obj, exclude=["patient", "signed_by", "created_by"])
+            row.obj.status = status
+        else:
+            self._full_clean(row, row.obj, exclude=["patient"])
+        if row.pathology is not None:
+            self._full_clean(row, row.pathology, exclude=["surgery"])
 
     def _resolve_finding(self, row: _Row, patient: Patient, present: set) -> None:
         ref = (row.patient_key, row.study_key)

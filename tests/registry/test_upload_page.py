@@ -39,6 +39,8 @@ def test_dry_run_then_confirm_then_same_file_again(client, site_admin, settings,
     assert list(tmp_path.iterdir()) == []  # the waiting file is gone
     # The same file again: checked, everything already present.
     page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
+    assert "importing it would change nothing" in page.content.decode()
+    assert "Import now" not in page.content.decode()
     client.post(URL, {"confirm": "1"})
     assert Patient.objects.count() == 3
 
