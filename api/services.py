@@ -2,8 +2,8 @@
 
 All or nothing: every object is validated (`full_clean`) before anything is written,
 and errors come back per field and per row, keyed by the row's index as DRF does,
-e.g. ``{"nac_courses": {"1": {"end_date": [...]}}}``. Nested lists given in `data` replace the patient's rows; lists left out
-are kept as they are.
+e.g. ``{"nac_courses": {"1": {"end_date": [...]}}}``. Nested lists given in `data`
+replace the patient's rows; lists left out are kept as they are.
 """
 
 from typing import Any

@@ -5,6 +5,7 @@ session) between the dry run and the confirmation, and is deleted once imported.
 """
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -22,12 +23,21 @@ from .forms import RegistryUploadForm
 from .importer import decode_upload, import_registry
 
 SESSION_KEY = "registry_import"
+STALE_SECONDS = 24 * 60 * 60  # checked files never confirmed are deleted after a day
 
 
 def _upload_dir() -> Path:
     path = Path(settings.REGISTRY_UPLOAD_DIR)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def _delete_stale_uploads() -> None:
+    """Checked files hold patient data: do not keep the ones nobody confirmed."""
+    cutoff = time.time() - STALE_SECONDS
+    for old in _upload_dir().glob("*.csv"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
 
 
 def _codes(request: HttpRequest) -> set[str]:
@@ -64,6 +74,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
                 report = import_registry(text, dry_run=True, default_site=site,
                                          user=request.user, allowed_sites=_codes(request))
                 if report.ok:
+                    _delete_stale_uploads()
                     token = secrets.token_urlsafe(16)
                     path = _upload_dir() / f"{token}.csv"
                     path.write_text(text, encoding="utf-8")

@@ -80,3 +80,29 @@ def test_oversized_and_non_csv_uploads_are_refused(client, site_admin, settings)
     assert "not a CSV text file" in page.content.decode()
     page = client.post(URL, {"file": upload("latin.csv", "record\nnom,é\n".encode("latin-1"))})
     assert "not UTF-8" in page.content.decode()
+
+
+def test_stale_checked_files_are_deleted(client, site_admin, settings, tmp_path):
+    import os
+
+    settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
+    old = tmp_path / "forgotten.csv"
+    old.write_text("record\n")
+    os.utime(old, (0, 0))
+    login(client, site_admin)
+    client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    assert not old.exists()
+
+
+def test_navigation_has_the_import_entry_for_admins_only(site_admin, coordinator):
+    from django.test import RequestFactory
+
+    from tracker.navigation import navigation
+
+    def urls(user):
+        request = RequestFactory().get("/")
+        request.user = user
+        return [item["url"] for item in navigation(request)["nav_items"]]
+
+    assert "/registry/import/" in urls(site_admin)
+    assert "/registry/import/" not in urls(coordinator)
