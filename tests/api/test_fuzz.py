@@ -11,7 +11,9 @@ import json
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -37,7 +39,19 @@ app = get_wsgi_application()
 
 
 @pytest.fixture
-def fuzz_world(site):
+def keep_db_connection():
+    """Requests go through the real WSGI handler, whose request signals close the
+    database connection: that would drop the test's transaction (PostgreSQL). Django's
+    test client disconnects them the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(site, keep_db_connection):
     """A user with every write role at `site`, a patient, a draft and a final study."""
     user = UserFactory(username="fuzzer")
     user.groups.add(*Group.objects.filter(name__in=[roles.CLINIC_STAFF, roles.RADIOLOGIST,
