@@ -13,6 +13,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from alerts.models import Alert
+from alerts.services import alert_acknowledge, alert_resolve
+from audit.context import note_patient_viewed
 from imaging.models import ImagingStudy, StudyAmendment
 from imaging.services import (
     StudyValidationError,
@@ -28,8 +30,12 @@ from . import exports
 from .fhir.bundle import patient_bundle
 from .filters import AlertFilter, PatientFilter, StudyFilter
 from .pagination import ApiPagination
-from .permissions import PATIENT_WRITERS, STUDY_SIGNERS, STUDY_WRITERS, ActionRoles
-from .serializers.alerts import AlertSerializer
+from .permissions import ALERT_HANDLERS, PATIENT_WRITERS, STUDY_SIGNERS, STUDY_WRITERS, ActionRoles
+from .serializers.alerts import (
+    AlertAcknowledgeSerializer,
+    AlertResolveSerializer,
+    AlertSerializer,
+)
 from .serializers.base import drf_errors
 from .serializers.patients import PatientSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
@@ -240,12 +246,13 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
-    """Alerts of your sites' patients (read only here; lifecycle actions come separately)."""
+    """Alerts of your sites' patients. Radiologists `acknowledge` and `resolve` them."""
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     pagination_class = ApiPagination
     permission_classes = [ActionRoles]
+    action_roles = {"acknowledge": ALERT_HANDLERS, "resolve": ALERT_HANDLERS}
 
     def get_queryset(self) -> QuerySet[Alert]:
         return (
@@ -253,3 +260,37 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("patient", "study", "acknowledged_by", "resolved_by")
             .order_by("-created_at", "-id")
         )
+
+    def get_object(self) -> Alert:
+        alert = super().get_object()
+        note_patient_viewed(alert.patient)  # recorded by the audit middleware on reads only
+        return alert
+
+    def _answer(self, alert: Alert) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
+
+    @extend_schema(request=AlertAcknowledgeSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """open → acknowledged (radiologists). Acknowledging again changes nothing and
+        returns the alert as it is."""
+        alert = self.get_object()
+        serializer = AlertAcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert, _ = alert_acknowledge(alert=alert, by=request.user,
+                                     note=serializer.validated_data["note"])
+        return self._answer(alert)
+
+    @extend_schema(request=AlertResolveSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """open or acknowledged → resolved with a resolution (radiologists). Resolving a
+        resolved alert changes nothing and returns it as it is."""
+        alert = self.get_object()
+        serializer = AlertResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            alert, _ = alert_resolve(alert=alert, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(drf_errors(exc)) from exc
+        return self._answer(alert)
