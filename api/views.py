@@ -4,11 +4,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -25,12 +26,23 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import Patient, Surgery
+from surveillance.models import ScheduledItem
+from surveillance.roles import can_work_worklist
+from surveillance.selectors import item_contacts
+from surveillance.services.contacts import contact_log
 
 from . import exports
 from .fhir.bundle import patient_bundle
-from .filters import AlertFilter, PatientFilter, StudyFilter
+from .filters import AlertFilter, PatientFilter, ScheduleFilter, StudyFilter
 from .pagination import ApiPagination
-from .permissions import ALERT_HANDLERS, PATIENT_WRITERS, STUDY_SIGNERS, STUDY_WRITERS, ActionRoles
+from .permissions import (
+    ALERT_HANDLERS,
+    PATIENT_WRITERS,
+    SCHEDULE_READERS,
+    STUDY_SIGNERS,
+    STUDY_WRITERS,
+    ActionRoles,
+)
 from .serializers.alerts import (
     AlertAcknowledgeSerializer,
     AlertResolveSerializer,
@@ -38,6 +50,7 @@ from .serializers.alerts import (
 )
 from .serializers.base import drf_errors
 from .serializers.patients import PatientSerializer
+from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
 from .serializers.timeline import TimelineSerializer
 from .services import PatientValidationError, patient_save
@@ -294,3 +307,58 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         except DjangoValidationError as exc:
             raise ValidationError(drf_errors(exc)) from exc
         return self._answer(alert)
+
+
+class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Scheduled surveillance items of your sites' patients, and each item's contact log.
+
+    Coordinators, clinic staff and admins log contacts (`POST …/contacts/`), as on the
+    worklist page and through the same service; radiologists read only.
+    """
+
+    serializer_class = ScheduledItemSerializer
+    lookup_field = "uuid"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = ScheduleFilter
+    pagination_class = ApiPagination
+    permission_classes = [ActionRoles]
+    action_roles = {"list": SCHEDULE_READERS, "retrieve": SCHEDULE_READERS,
+                    "contacts": SCHEDULE_READERS}
+
+    def get_queryset(self) -> QuerySet[ScheduledItem]:
+        return (
+            ScheduledItem.objects.filter(patient__in=patients_for(self.request.user))
+            .select_related("patient", "study")
+            .order_by("due_date", "kind", "id")
+        )
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def get_object(self) -> ScheduledItem:
+        item = super().get_object()
+        note_patient_viewed(item.patient)  # recorded by the audit middleware on reads only
+        return item
+
+    @extend_schema(methods=["GET"], responses=ContactSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ContactSerializer,
+                   responses={201: ContactSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=ContactSerializer,
+            filterset_class=None)
+    def contacts(self, request, uuid=None):
+        """The item's contact log, newest first; POST logs a contact and applies it to
+        the item (rescheduled → new date; declined → cancelled; imaging done elsewhere →
+        done on `done_on`)."""
+        if request.method == "POST" and not can_work_worklist(request.user):
+            raise PermissionDenied("Radiologists can read the contact log but not log contacts.")
+        item = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(item_contacts(item))
+            return self.get_paginated_response(ContactSerializer(page, many=True).data)
+        serializer = ContactSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry = contact_log(item=item, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(drf_errors(exc)) from exc
+        return Response(ContactSerializer(entry).data, status=status.HTTP_201_CREATED)
