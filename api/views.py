@@ -33,6 +33,7 @@ from surveillance.services.contacts import contact_log
 
 from . import exports
 from .fhir.bundle import patient_bundle
+from .fhir.careplan import planned_exams
 from .filters import AlertFilter, PatientFilter, ScheduleFilter, StudyFilter
 from .pagination import ApiPagination
 from .permissions import (
@@ -136,9 +137,12 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     @action(detail=True, methods=["get"], renderer_classes=[FhirJsonRenderer, JSONRenderer],
             filterset_class=None, pagination_class=None)
     def fhir(self, request, uuid=None):
-        """FHIR R4 Bundle (type collection) of the patient's record; see docs/api.md."""
+        """FHIR R4 Bundle (type collection) of the patient's record, with a CarePlan of
+        the scheduled surveillance; see docs/api.md."""
         patient = self.get_object()
-        return Response(patient_bundle(patient))
+        items = ScheduledItem.objects.filter(patient=patient).order_by("due_date", "kind")
+        planned = planned_exams(items, timezone.localdate())
+        return Response(patient_bundle(patient, planned=planned))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="findings.csv", filterset_class=None,

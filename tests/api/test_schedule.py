@@ -5,22 +5,11 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from surveillance import schedule
-from surveillance.models import ContactLog, ScheduledItem
+from surveillance.models import ContactLog
+from tests.api.helpers import scheduled
 from tests.patients.factories import PatientFactory
 
 TODAY = date(2026, 11, 22)
-
-
-def scheduled(patient, due: date, kind: str = "mammogram", laterality: str = "bilateral",
-              **fields) -> ScheduledItem:
-    planned = schedule.make_item(kind, laterality if kind != "clinical_exam" else "", due, 12)
-    return ScheduledItem.objects.create(
-        patient=patient, kind=planned.kind, laterality=planned.laterality,
-        due_date=planned.due_date, interval_months=planned.interval_months,
-        due_from=planned.due_from, overdue_after=planned.overdue_after,
-        lost_after_date=planned.lost_after_date, window_start=planned.window_start,
-        window_end=planned.window_end, **fields)
 
 
 @pytest.fixture(autouse=True)
