@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from alerts.models import Alert
 from alerts.services import alert_acknowledge, alert_resolve
 from audit.context import note_patient_viewed
+from audit.models import Action
+from audit.services import audit_record
 from imaging.models import ImagingStudy, StudyAmendment
 from imaging.services import (
     StudyValidationError,
@@ -104,6 +106,11 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def get_queryset(self) -> QuerySet[Patient]:
         return patient_queryset(self.request.user)
 
+    def get_object(self) -> Patient:
+        patient = super().get_object()
+        note_patient_viewed(patient)  # recorded by the audit middleware on reads only
+        return patient
+
     def _save(self, serializer, patient: Patient | None = None) -> Patient:
         try:
             saved = patient_save(data=serializer.validated_data, by=self.request.user,
@@ -142,20 +149,31 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         patient = self.get_object()
         items = ScheduledItem.objects.filter(patient=patient).order_by("due_date", "kind")
         planned = planned_exams(items, timezone.localdate())
-        return Response(patient_bundle(patient, planned=planned))
+        bundle = patient_bundle(patient, planned=planned)
+        audit_record(action=Action.FHIR_DOWNLOAD, obj=patient, patient=patient)
+        return Response(bundle)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="findings.csv", filterset_class=None,
             pagination_class=None)
     def findings_csv(self, request, uuid=None) -> HttpResponse:
         """Every calcification and enhancement finding of the patient, one row each."""
-        return exports.findings_csv(self.get_object())
+        patient = self.get_object()
+        response = exports.findings_csv(patient)
+        audit_record(action=Action.EXPORT, obj=patient, patient=patient,
+                     changes={"export": "findings.csv"})
+        return response
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], url_path="export.csv", pagination_class=None)
     def export_csv(self, request) -> HttpResponse:
         """The filtered patient list (same filters as the list) as CSV."""
-        return exports.patients_csv(self.filter_queryset(self.get_queryset()))
+        response = exports.patients_csv(self.filter_queryset(self.get_queryset()))
+        # The filters are codes, dates and flags (no patient details; see filters.py).
+        filters = {k: v for k, v in request.query_params.items() if k != "format"}
+        audit_record(action=Action.EXPORT, changes={"export": "patients.csv",
+                                                    "filters": filters})
+        return response
 
 
 def _study_errors(exc: StudyValidationError) -> dict:
@@ -197,6 +215,11 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             )
             .order_by("-study_date", "-id")
         )
+
+    def get_object(self) -> ImagingStudy:
+        study = super().get_object()
+        note_patient_viewed(study.patient)  # recorded by the audit middleware on reads only
+        return study
 
     def _draft(self, serializer, study: ImagingStudy | None = None) -> ImagingStudy:
         data = dict(serializer.validated_data)
