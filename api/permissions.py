@@ -1,7 +1,8 @@
 """Role permissions for the API: the same split as the web pages.
 
 Clinic staff register patients and record treatment; clinic staff and radiologists
-draft studies; only radiologists sign and amend; coordinators (and everyone else with
+draft studies; only radiologists sign and amend studies and acknowledge and resolve
+alerts; coordinators (and everyone else with
 access to a site) read. Site scoping is separate: querysets only hold the user's
 sites' rows, so another site's object is a 404, never a 403.
 """
@@ -9,10 +10,13 @@ sites' rows, so another site's object is a 404, never a 403.
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from surveillance.roles import VIEWERS
 
 PATIENT_WRITERS = (CLINIC_STAFF, ADMIN)
 STUDY_WRITERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
 STUDY_SIGNERS = (RADIOLOGIST,)
+ALERT_HANDLERS = (RADIOLOGIST,)  # acknowledge and resolve imaging alerts
+SCHEDULE_READERS = VIEWERS  # the worklist's roles; contacts are logged by WORKERS only
 
 
 class ActionRoles(BasePermission):
