@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from .world import COLUMNS, World
 
@@ -68,7 +68,9 @@ def routes() -> tuple[dict[str, Route], list[str]]:
             unnamed.append(route)
             continue
         actions = getattr(callback, "actions", None)  # DRF viewset routes: {method: action}
-        methods = {m.upper() for m in actions} if actions else {"GET"}
+        # HEAD answers like GET (DRF adds it to `actions` on the first request), OPTIONS is
+        # metadata: neither needs its own row.
+        methods = ({m.upper() for m in actions} - {"HEAD", "OPTIONS"}) if actions else {"GET"}
         old = found.get(name)
         if old is not None:
             methods |= old.methods

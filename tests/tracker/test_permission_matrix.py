@@ -29,7 +29,7 @@ def test_every_url_pattern_has_a_matrix_row():
             if (name, method) not in matrix:
                 problems.append(f"URL {name!r} ({route.route}) {method}: no row in "
                                 "docs/permissions.md")
-    for name, method in sorted(matrix):
+    for name, _method in sorted(matrix):
         if name not in found:
             problems.append(f"docs/permissions.md lists {name!r}, which is not a URL name")
     assert not problems, "\n".join(problems)

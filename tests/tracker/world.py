@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from alerts.models import Alert
 from alerts.services import alert_raise
 from patients import roles
-from patients.vocabulary import EventKind
 from patients.models import ClinicalEvent, Patient, Site
+from patients.vocabulary import EventKind
 from surveillance.models import ContactLog, ScheduledItem
 from surveillance.services import calendar as cal
 from surveillance.services.contacts import contact_log
