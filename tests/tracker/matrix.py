@@ -78,6 +78,22 @@ def routes() -> tuple[dict[str, Route], list[str]]:
     return found, unnamed
 
 
+def missing_rows(matrix: dict[tuple[str, str], dict[str, int]]) -> list[str]:
+    """What the matrix lacks (or lists in vain), one readable line each."""
+    found, unnamed = routes()
+    problems = [f"URL pattern {r!r} has no name, so the permission matrix cannot list it"
+                for r in unnamed]
+    for name, route in sorted(found.items()):
+        for method in sorted(route.methods):
+            if (name, method) not in matrix:
+                problems.append(f"URL {name!r} ({route.route}) {method}: no row in "
+                                "docs/permissions.md")
+    for name, _method in sorted(matrix):
+        if name not in found:
+            problems.append(f"docs/permissions.md lists {name!r}, which is not a URL name")
+    return problems
+
+
 def url_kwargs(world: World, name: str, route: str) -> dict:
     """The URL arguments pointing at the world's objects of `site` for this URL name."""
     o = world.objects

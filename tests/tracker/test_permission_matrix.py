@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.patients.factories import UserFactory
 
-from .matrix import read_matrix, request, routes, url_kwargs
+from .matrix import missing_rows, read_matrix, request, routes, url_kwargs
 from .world import COLUMNS, build_world
 
 pytestmark = pytest.mark.django_db
@@ -20,19 +20,17 @@ def fast_hashing(settings):
 
 
 def test_every_url_pattern_has_a_matrix_row():
-    matrix = read_matrix()
-    found, unnamed = routes()
-    problems = [f"URL pattern {r!r} has no name, so the permission matrix cannot list it"
-                for r in unnamed]
-    for name, route in sorted(found.items()):
-        for method in sorted(route.methods):
-            if (name, method) not in matrix:
-                problems.append(f"URL {name!r} ({route.route}) {method}: no row in "
-                                "docs/permissions.md")
-    for name, _method in sorted(matrix):
-        if name not in found:
-            problems.append(f"docs/permissions.md lists {name!r}, which is not a URL name")
+    problems = missing_rows(read_matrix())
     assert not problems, "\n".join(problems)
+
+
+def test_a_new_url_without_a_row_fails_naming_it(settings):
+    settings.ROOT_URLCONF = "tests.tracker.urls_with_extra"
+    problems = missing_rows(read_matrix())
+    assert problems == [
+        "URL pattern 'unnamed/' has no name, so the permission matrix cannot list it",
+        "URL 'brand-new' (brand-new/<uuid:uuid>/) GET: no row in docs/permissions.md",
+    ]
 
 
 def _login(client: Client, user) -> str | None:
