@@ -42,6 +42,7 @@ PAGE_SIZE = 25
 # radiologists enter findings, coordinators log visits and contacts.
 RECORD_EDITORS = (CLINIC_STAFF, ADMIN)
 VISIT_LOGGERS = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
+STUDY_DRAFTERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)  # as imaging.views.STUDY_EDITORS
 
 
 def _require(request: HttpRequest, *roles: str) -> None:
@@ -108,6 +109,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "trend_sentences": [describe(t) for t in trends(timeline.history)],
         "study_rows": rows, "age": patient.age_on(today),
         "can_edit": has_role(request.user, *RECORD_EDITORS),
+        "can_add_study": has_role(request.user, *STUDY_DRAFTERS),
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "plan": plan_for_patient(patient, as_of=today),
     })

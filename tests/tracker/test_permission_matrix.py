@@ -95,3 +95,21 @@ def test_django_admin():
     client = Client()
     client.force_login(nobody)
     assert client.get(index).status_code == 302
+
+
+@pytest.mark.parametrize(("column", "shown", "hidden"), [
+    ("clinic_staff", ["study-create", "patient-edit", "patient-visit-add"], []),
+    ("radiologist", ["study-create", "patient-visit-add"], ["patient-edit"]),
+    ("coordinator", ["patient-visit-add"], ["study-create", "patient-edit"]),
+    ("admin", ["study-create", "patient-edit", "patient-visit-add"], []),
+])
+def test_timeline_offers_only_what_the_role_may_do(column, shown, hidden):
+    """The buttons follow the matrix: no button leading to a 403."""
+    world = build_world()
+    client = Client()
+    client.force_login(world.users[column])
+    html = client.get(world.patient.get_absolute_url()).content.decode()
+    for name in shown:
+        assert reverse(name, kwargs={"uuid": world.patient.uuid}) in html, (column, name)
+    for name in hidden:
+        assert reverse(name, kwargs={"uuid": world.patient.uuid}) not in html, (column, name)
