@@ -13,6 +13,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from alerts.models import Alert
+from audit.models import Action
+from audit.services import audit_record
 from imaging.models import ImagingStudy, StudyAmendment
 from imaging.services import (
     StudyValidationError,
@@ -119,6 +121,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def fhir(self, request, uuid=None):
         """FHIR R4 Bundle (type collection) of the patient's record; see docs/api.md."""
         patient = self.get_object()
+        audit_record(action=Action.FHIR_DOWNLOAD, obj=patient, patient=patient)
         return Response(patient_bundle(patient))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
@@ -126,13 +129,19 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             pagination_class=None)
     def findings_csv(self, request, uuid=None) -> HttpResponse:
         """Every calcification and enhancement finding of the patient, one row each."""
-        return exports.findings_csv(self.get_object())
+        patient = self.get_object()
+        audit_record(action=Action.EXPORT, obj=patient, patient=patient,
+                     changes={"export": "findings.csv"})
+        return exports.findings_csv(patient)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], url_path="export.csv", pagination_class=None)
     def export_csv(self, request) -> HttpResponse:
         """The filtered patient list (same filters as the list) as CSV."""
-        return exports.patients_csv(self.filter_queryset(self.get_queryset()))
+        patients = self.filter_queryset(self.get_queryset())
+        audit_record(action=Action.EXPORT, changes={"export": "patients.csv",
+                                                    "filters": request.query_params.dict()})
+        return exports.patients_csv(patients)
 
 
 def _study_errors(exc: StudyValidationError) -> dict:

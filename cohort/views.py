@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import audit_record
 from imaging.vocabulary import Modality
 from patients.vocabulary import PcrDefinition
 
@@ -84,6 +86,8 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
             status=400, content_type="text/plain; charset=utf-8",
         )
     report = cohort_report(form.to_filters())
+    audit_record(action=Action.EXPORT, changes={"export": "cohort-concordance.csv",
+                                                "filters": request.GET.dict()})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="cohort-concordance-{stamp}.csv"'

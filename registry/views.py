@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from audit.models import Action
+from audit.services import audit_record
 from patients.access import sites_for
 from patients.models import Site
 from patients.roles import ADMIN, has_role
@@ -93,6 +95,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     report = import_registry(path.read_text(encoding="utf-8"), default_site=site,
                              user=request.user, allowed_sites=_codes(request))
     if report.ok:
+        audit_record(action=Action.IMPORT, changes={
+            "rows": report.rows, "created": dict(report.created), "present": dict(report.present)})
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
     return render(request, "registry/import.html",
