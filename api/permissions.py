@@ -33,4 +33,15 @@ class ActionRoles(BasePermission):
         roles = getattr(view, "action_roles", {}).get(action)
         if roles is None:
             return request.method in SAFE_METHODS
-        return has_role(request.user, *roles)
+        if has_role(request.user, *roles):
+            return True
+        self._not_found_unless_visible(view)
+        return False
+
+    @staticmethod
+    def _not_found_unless_visible(view) -> None:
+        """On an object route, another site's object is a 404 (never a 403) for every role:
+        look it up in the view's site-scoped queryset before refusing the action."""
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in getattr(view, "kwargs", {}):
+            view.get_object()  # raises Http404 (DRF answers 404) when not in the user's sites
