@@ -376,9 +376,9 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
         """The item's contact log, newest first; POST logs a contact and applies it to
         the item (rescheduled → new date; declined → cancelled; imaging done elsewhere →
         done on `done_on`)."""
+        item = self.get_object()  # another site's item is a 404 before any role check
         if request.method == "POST" and not can_work_worklist(request.user):
             raise PermissionDenied("Radiologists can read the contact log but not log contacts.")
-        item = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(item_contacts(item))
             return self.get_paginated_response(ContactSerializer(page, many=True).data)
