@@ -16,6 +16,7 @@ import time
 from email.header import decode_header, make_header
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -153,6 +154,9 @@ def _reset_producer_pool() -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection: drop them
+    # too, or the next test on the same URL gets the pool closed above.
+    kombu.pools.reset()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -52,6 +53,9 @@ def reset_producer_pool() -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection: drop them
+    # too, or the next test on the same URL gets the pool closed above.
+    kombu.pools.reset()
 
 
 @pytest.fixture
