@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "imaging",
     "alerts",
     "cohort",
+    "bench",
 ]
 
 MIDDLEWARE = [
