@@ -1,10 +1,13 @@
 """Alerts app models. The outbox is written with every clinical change that needs evaluation."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from patients.models import Patient
+
+from .rules import Thresholds
 
 
 class Outbox(models.Model):
@@ -125,3 +128,131 @@ class Alert(models.Model):
     @staticmethod
     def make_dedup_key(*, patient_id: int, rule: str, breast: str, trigger: str) -> str:
         return f"{patient_id}:{rule}:{breast or '-'}:{trigger}"
+
+
+class AlertSettings(models.Model):
+    """The rule thresholds (one row, pk 1). Edit through `thresholds_update` so every
+    change is audited in `ThresholdChange`; the admin does."""
+
+    extent_mm = models.DecimalField(
+        "Extent increase (mm)", max_digits=5, decimal_places=1, default=5,
+        validators=[MinValueValidator(0)],
+        help_text="calc_extent_increase: growth over the nadir in mm (and the % below).")
+    extent_percent = models.DecimalField(
+        "Extent increase (%)", max_digits=5, decimal_places=1, default=20,
+        validators=[MinValueValidator(0)])
+    lesion_growth_mm = models.DecimalField(
+        "MRI lesion growth (mm)", max_digits=5, decimal_places=1, default=5,
+        validators=[MinValueValidator(0)],
+        help_text="mri_enhancement_growth: growth since the prior MRI in mm (and the % below).")
+    lesion_growth_percent = models.DecimalField(
+        "MRI lesion growth (%)", max_digits=5, decimal_places=1, default=20,
+        validators=[MinValueValidator(0)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    FIELDS = ("extent_mm", "extent_percent", "lesion_growth_mm", "lesion_growth_percent")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "alert thresholds"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="alert_settings_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return "Alert thresholds"
+
+    @classmethod
+    def current(cls) -> "AlertSettings":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def as_dict(self) -> dict[str, float]:
+        return {f: float(getattr(self, f)) for f in self.FIELDS}
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**self.as_dict())
+
+
+class ThresholdChange(models.Model):
+    """Audit of every change to `AlertSettings`: who, when, before and after."""
+
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField()
+    after = models.JSONField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Threshold change #{self.pk}"
+
+
+class Notification(models.Model):
+    """One message about one alert to one recipient on one channel.
+
+    Written before sending (in the transaction that created the alert) and updated with
+    the outcome, so a failure is recorded, never silent. Unique per (alert, channel,
+    address): redelivered work cannot send twice.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (permanent)"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    address = models.CharField(max_length=254)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "channel", "address"],
+                                    name="notification_once_per_alert_channel_address"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status__in=["pending", "sending"]),
+                         name="notification_unsent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} for alert #{self.alert_id}: {self.status}"
+
+
+class Reevaluation(models.Model):
+    """A full-cohort re-evaluation (e.g. after a threshold change), split into chunks.
+
+    Chunk tasks add to the counters as they finish, so the command (and the admin) can
+    show progress without a Celery result backend.
+    """
+
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    chunk_size = models.PositiveIntegerField()
+    total_patients = models.PositiveIntegerField()
+    done_patients = models.PositiveIntegerField(default=0)
+    failed_patients = models.PositiveIntegerField(default=0)
+    alerts_created = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Re-evaluation #{self.pk}: {self.done_patients}/{self.total_patients}"

@@ -1,8 +1,15 @@
-"""Writes for alerts: raise one (exactly once), and its lifecycle."""
+"""Writes for alerts: raise one (exactly once), its lifecycle, and the thresholds."""
 
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .models import Alert
+from patients.roles import RADIOLOGIST, has_role
+
+from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
 
 
 def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
@@ -26,3 +33,83 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
     except IntegrityError:
         return Alert.objects.get(dedup_key=key), False
     return alert, True
+
+
+def _require_radiologist(by: AbstractBaseUser) -> None:
+    if not has_role(by, RADIOLOGIST):
+        raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str = "") -> tuple[Alert, bool]:
+    """open → acknowledged. Returns (alert, changed).
+
+    The row is locked and its state re-read, so two radiologists acknowledging at once
+    record one acknowledgement (the first); the other sees it, without an error.
+    """
+    _require_radiologist(by)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.state != AlertState.OPEN:
+        return alert, False
+    alert.state = AlertState.ACKNOWLEDGED
+    alert.acknowledged_by = by
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledge_note = note.strip()
+    alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at", "acknowledge_note"])
+    return alert, True
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, by: AbstractBaseUser, resolution: str,
+                  note: str = "") -> tuple[Alert, bool]:
+    """open or acknowledged → resolved, with a resolution. Returns (alert, changed).
+
+    Resolving an open alert records the acknowledgement too (same person, same time),
+    so the history always reads open → acknowledged → resolved.
+    """
+    _require_radiologist(by)
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.labels)}."})
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.state == AlertState.RESOLVED:
+        return alert, False
+    now = timezone.now()
+    if alert.state == AlertState.OPEN:
+        alert.acknowledged_by, alert.acknowledged_at = by, now
+    alert.state = AlertState.RESOLVED
+    alert.resolved_by, alert.resolved_at = by, now
+    alert.resolution = resolution
+    alert.resolve_note = note.strip()
+    alert.save()
+    return alert, True
+
+
+@transaction.atomic
+def thresholds_update(*, by: AbstractBaseUser, values: dict[str, Any], note: str = "",
+                      reevaluate: bool = True) -> ThresholdChange | None:
+    """Change the rule thresholds, auditing who, when, before and after.
+
+    Returns None when nothing changed. With `reevaluate`, a full-cohort re-evaluation is
+    enqueued after commit so the new thresholds apply to every patient.
+    """
+    AlertSettings.current()  # creates the row with the defaults on first use
+    current = AlertSettings.objects.select_for_update().get(pk=1)
+    before = current.as_dict()
+    unknown = set(values) - set(AlertSettings.FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown thresholds: {', '.join(sorted(unknown))}.")
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save()
+    current.refresh_from_db()
+    after = current.as_dict()
+    if after == before:
+        return None
+    change = ThresholdChange.objects.create(changed_by=by, before=before, after=after,
+                                            note=note.strip())
+    if reevaluate:
+        from .tasks import enqueue, reevaluate_cohort
+
+        transaction.on_commit(lambda: enqueue(reevaluate_cohort, by.pk))
+    return change

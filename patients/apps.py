@@ -9,4 +9,6 @@ class PatientsConfig(AppConfig):
     def ready(self) -> None:
         from .roles import sync_role_permissions
 
-        post_migrate.connect(sync_role_permissions, sender=self)
+        # No sender: permissions of apps migrated after this one must exist first, so
+        # the sync runs after every app's migrations (it is idempotent and cheap).
+        post_migrate.connect(sync_role_permissions, dispatch_uid="sync-role-permissions")

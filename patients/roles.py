@@ -41,7 +41,8 @@ def sync_role_permissions(**kwargs) -> None:
 
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     perms = Permission.objects.filter(
-        content_type__app_label__in=["patients", "imaging", "alerts", "audit", "authtoken"]
+        content_type__app_label__in=["patients", "imaging", "alerts", "audit", "surveillance",
+                                      "authtoken"]
     ) | Permission.objects.filter(content_type__app_label="auth",
                                   content_type__model__in=["user", "group"])
     admin.permissions.add(*perms)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("studies/", include("imaging.urls")),
     path("admin/", admin.site.urls),
+    path("", include("alerts.urls")),
     path("", include("cohort.urls")),
     path("api/analytics/", include("cohort.api_urls")),
 ]

@@ -1,0 +1,155 @@
+"""Evaluation: a patient's history through the rules into alerts, driven by the outbox.
+
+`evaluate_patient` is idempotent: every decision names its triggering study, and
+`alert_raise` creates each (patient, rule, breast, study) alert once.
+"""
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from imaging.history import load_history
+
+from .models import Alert, AlertSettings, Outbox, Reevaluation
+from .notifications.alerts import notifications_create_for
+from .rules import Thresholds, evaluate
+from .services import alert_raise
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None) -> list[Alert]:
+    """Run every rule over the patient's history; returns the alerts newly raised.
+
+    Each new alert and its notification rows are written in one transaction, so an
+    alert is never left without its notifications; emails go out after commit.
+    """
+    try:
+        history = load_history(patient_id)
+    except KeyError:
+        return []  # the patient was deleted since the work was queued
+    thresholds = thresholds or AlertSettings.current().thresholds()
+    created = []
+    for d in evaluate(history, thresholds):
+        with transaction.atomic():
+            alert, new = alert_raise(patient_id=patient_id, rule=d.rule, severity=d.severity,
+                                     breast=d.breast, trigger=d.trigger, reason=d.reason,
+                                     study_id=d.study_id, details=d.details)
+            if new:
+                notifications_create_for(alert)
+                created.append(alert)
+    if created:
+        logger.info("patient %s: %d new alert(s): %s", patient_id, len(created),
+                    ", ".join(f"#{a.pk} {a.rule}" for a in created))
+    return created
+
+
+def _test_slow_evaluation_hook() -> None:
+    """Only for the fault tests: `ALERTS_TEST_SLOW_EVALUATION=<marker file>:<seconds>`
+    makes evaluation announce itself in the marker file and then wait, so a test can
+    SIGKILL the worker in the middle of it."""
+    spec = os.environ.get("ALERTS_TEST_SLOW_EVALUATION")
+    if not spec:
+        return
+    marker, seconds = spec.rsplit(":", 1)
+    with open(marker, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    time.sleep(float(seconds))
+
+
+def outbox_process(outbox_id: int) -> bool:
+    """Claim one outbox row and evaluate its patient, all in one transaction.
+
+    1. Claim: ``filter(id=i, processed_at=None).update(processed_at=now)``; count ≠ 1
+       means another delivery processed (or is processing) it: do nothing. A concurrent
+       claim waits on the row lock and then finds it processed.
+    2. Evaluate the patient in the same transaction, so a worker killed mid-way leaves
+       the row unclaimed (the transaction never commits) for the redelivery or the sweep.
+    3. On error: roll back, record the error on the row, re-raise (the task retries).
+    Returns True when this call processed the row.
+    """
+    try:
+        with transaction.atomic():
+            claimed = Outbox.objects.filter(id=outbox_id, processed_at=None).update(
+                processed_at=timezone.now(), attempts=F("attempts") + 1, last_error="")
+            if claimed != 1:
+                return False
+            patient_id = Outbox.objects.values_list("patient_id", flat=True).get(id=outbox_id)
+            _test_slow_evaluation_hook()
+            evaluate_patient(patient_id)
+    except Exception as exc:
+        Outbox.objects.filter(id=outbox_id, processed_at=None).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:200])
+        raise
+    return True
+
+
+def outbox_sweep(limit: int = 1000) -> tuple[int, int]:
+    """Process every unprocessed outbox row, oldest first; returns (processed, failed).
+
+    One bad row is logged and left for the next sweep; it does not stop this one.
+    """
+    ids = list(Outbox.objects.filter(processed_at=None).order_by("created_at", "id")
+               .values_list("id", flat=True)[:limit])
+    processed = failed = 0
+    for outbox_id in ids:
+        try:
+            processed += outbox_process(outbox_id)
+        except Exception:
+            failed += 1
+            logger.exception("outbox row %s failed; left for the next sweep", outbox_id)
+    if ids:
+        logger.info("outbox sweep: %d processed, %d failed, %d already done",
+                    processed, failed, len(ids) - processed - failed)
+    return processed, failed
+
+
+# --- full-cohort re-evaluation ----------------------------------------------------------
+
+def cohort_chunks(chunk_size: int) -> Iterator[list[int]]:
+    """Every patient id, in chunks of `chunk_size`."""
+    from patients.models import Patient
+
+    ids = list(Patient.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        yield ids[start:start + chunk_size]
+
+
+def reevaluation_start(*, chunk_size: int, by=None) -> tuple[Reevaluation, list[list[int]]]:
+    if chunk_size < 1:
+        raise ValueError("The chunk size must be at least 1.")
+    chunks = list(cohort_chunks(chunk_size))
+    run = Reevaluation.objects.create(started_by=by, chunk_size=chunk_size,
+                                      total_patients=sum(len(c) for c in chunks))
+    if not chunks:
+        Reevaluation.objects.filter(id=run.id).update(finished_at=timezone.now())
+    return run, chunks
+
+
+def reevaluate_chunk(run_id: int | None, patient_ids: list[int]) -> tuple[int, int]:
+    """Evaluate each patient; one failing patient does not stop the chunk.
+
+    Returns (alerts created, patients failed) and adds them to the run's counters.
+    """
+    thresholds = AlertSettings.current().thresholds()
+    created = failed = 0
+    for patient_id in patient_ids:
+        try:
+            created += len(evaluate_patient(patient_id, thresholds=thresholds))
+        except Exception:
+            failed += 1
+            logger.exception("re-evaluation of patient %s failed", patient_id)
+    if run_id is not None:
+        Reevaluation.objects.filter(id=run_id).update(
+            done_patients=F("done_patients") + len(patient_ids),
+            failed_patients=F("failed_patients") + failed,
+            alerts_created=F("alerts_created") + created)
+        Reevaluation.objects.filter(id=run_id, finished_at=None,
+                                    done_patients__gte=F("total_patients")).update(
+            finished_at=timezone.now())
+    return created, failed

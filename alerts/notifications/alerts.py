@@ -1,0 +1,101 @@
+"""Notifying a site's radiologists of a high-severity alert.
+
+1. `notifications_create_for(alert)`, in the transaction that created the alert, writes
+   one `Notification` row per radiologist and enqueues sending after commit.
+2. `notification_send(id)` claims the row (pending → sending), sends, and records the
+   outcome: sent; pending again with the error (the task retries with backoff); or
+   failed (permanent, or out of attempts) — recorded on the row and the alert page.
+3. The sweep re-enqueues pending rows and rows stuck in "sending" by a killed worker.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import Patient
+from patients.roles import RADIOLOGIST
+
+from ..models import Alert, Notification, Severity
+from .email import ChannelError, send_email
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def alert_recipients(alert: Alert) -> list:
+    """Active radiologists of the alert's site who have an email address."""
+    site_id = Patient.objects.values_list("site_id", flat=True).get(id=alert.patient_id)
+    return list(
+        get_user_model().objects.filter(sites=site_id, groups__name=RADIOLOGIST, is_active=True)
+        .exclude(email="").distinct().order_by("id")
+    )
+
+
+def notifications_create_for(alert: Alert) -> list[Notification]:
+    """Notification rows for a new alert (email for high severity), sent after commit."""
+    if alert.severity != Severity.HIGH:
+        return []
+    rows = [Notification(alert=alert, channel=Notification.Channel.EMAIL, recipient=user,
+                         address=user.email) for user in alert_recipients(alert)]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = list(Notification.objects.filter(alert=alert, status=Notification.Status.PENDING))
+    for n in created:
+        transaction.on_commit(lambda i=n.id: enqueue_send(i))
+    return created
+
+
+def enqueue_send(notification_id: int) -> None:
+    from ..tasks import enqueue, send_notification
+
+    enqueue(send_notification, notification_id)
+
+
+def notification_send(notification_id: int) -> str:
+    """Send one notification once. Returns its resulting status, or "skipped" if another
+    delivery owns it. Raises `ChannelError` for a transient failure worth retrying."""
+    claimed = Notification.objects.filter(
+        id=notification_id, status=Notification.Status.PENDING
+    ).update(status=Notification.Status.SENDING, claimed_at=timezone.now(),
+             attempts=F("attempts") + 1)
+    if claimed != 1:
+        return "skipped"
+    n = Notification.objects.select_related("alert", "alert__patient__site").get(id=notification_id)
+    try:
+        send_email("alert", alert_email_context(n.alert), [n.address])
+    except ChannelError as exc:
+        final = exc.permanent or n.attempts >= MAX_ATTEMPTS
+        status = Notification.Status.FAILED if final else Notification.Status.PENDING
+        Notification.objects.filter(id=n.id).update(status=status, last_error=exc.message[:300])
+        logger.warning("notification %s for alert %s: %s (%s)", n.id, n.alert_id, exc.message,
+                       "gave up" if final else "will retry")
+        if final:
+            return status
+        raise
+    Notification.objects.filter(id=n.id).update(status=Notification.Status.SENT,
+                                                 sent_at=timezone.now(), last_error="")
+    return Notification.Status.SENT
+
+
+def alert_email_context(alert: Alert) -> dict:
+    """What the email may say: no names, MRN or birth date; the URL names the alert only."""
+    return {
+        "alert": alert,
+        "site_name": alert.patient.site.name,
+        "alert_path": reverse("alert-detail", kwargs={"pk": alert.pk}),
+    }
+
+
+def notifications_due() -> list[int]:
+    """Pending notifications, and those stuck in "sending" by a worker that died."""
+    stuck = timezone.now() - STUCK_AFTER
+    Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=stuck).update(
+        status=Notification.Status.PENDING)
+    return list(Notification.objects.filter(Q(status=Notification.Status.PENDING))
+                .order_by("created_at").values_list("id", flat=True)[:500])

@@ -1,0 +1,279 @@
+"""Evaluation service, outbox claim and sweep, cohort re-evaluation (tasks' functions)."""
+
+import logging
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from alerts import tasks
+from alerts.evaluation import evaluate_patient, outbox_process, outbox_sweep, reevaluate_chunk
+from alerts.models import Alert, AlertSettings, Notification, Outbox, Reevaluation, ThresholdChange
+from alerts.services import thresholds_update
+from tests.alerts.builders import enhancing_mri, finalize_progressing, surveillance_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def rules_of(patient):
+    return sorted(Alert.objects.filter(patient=patient).values_list("rule", flat=True))
+
+
+def test_stable_patient_raises_nothing(site):
+    patient = surveillance_patient(site)
+    assert evaluate_patient(patient.id) == []
+
+
+def test_progressing_study_raises_alerts_once_with_notifications(site, radiologist):
+    patient = surveillance_patient(site)
+    study = finalize_progressing(patient, radiologist)
+    created = evaluate_patient(patient.id)
+    assert rules_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
+    assert {a.study_id for a in created} == {study.id}
+    extent = Alert.objects.get(rule="calc_extent_increase")
+    assert extent.reason.startswith("extent 18 mm → 33 mm, +15 mm / +83% over nadir of 18 mm")
+    assert extent.dedup_key == f"{patient.id}:calc_extent_increase:left:study:{study.id}"
+    # High severity only: one email row per radiologist of the site.
+    assert list(Notification.objects.values_list("alert__rule", "address")) == [
+        ("calc_morphology_worse", radiologist.email)]
+    assert evaluate_patient(patient.id) == []
+    assert Alert.objects.count() == 2 and Notification.objects.count() == 1
+
+
+def test_mri_alerts_from_the_database(site, radiologist):
+    patient = surveillance_patient(site)
+    enhancing_mri(patient, radiologist)
+    evaluate_patient(patient.id)
+    assert rules_of(patient) == ["mri_new_enhancement", "mri_washout"]
+
+
+def test_radiologists_of_other_sites_are_not_notified(site, radiologist, outsider, clinic_staff):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    evaluate_patient(patient.id)
+    assert set(Notification.objects.values_list("address", flat=True)) == {radiologist.email}
+
+
+def test_finalizing_writes_an_outbox_row_enqueued_after_commit(site, radiologist,
+                                                              django_capture_on_commit_callbacks):
+    patient = surveillance_patient(site)
+    with mock.patch.object(tasks.process_outbox, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            study = finalize_progressing(patient, radiologist)
+    row = Outbox.objects.get(study=study)
+    delay.assert_called_once_with(row.id)
+
+
+def test_broker_down_at_commit_is_logged_and_the_save_stands(site, radiologist, caplog,
+                                                            django_capture_on_commit_callbacks):
+    patient = surveillance_patient(site)
+    with mock.patch.object(tasks.process_outbox, "delay", side_effect=OSError("Connection refused")):
+        with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
+            study = finalize_progressing(patient, radiologist)
+    study.refresh_from_db()
+    assert study.is_final
+    assert Outbox.objects.get(study=study).processed_at is None
+    assert "the sweep will pick it up" in caplog.text
+    assert patient.family_name not in caplog.text and patient.mrn not in caplog.text
+
+
+def test_outbox_row_is_processed_once(site, radiologist):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    row = Outbox.objects.get()
+    assert outbox_process(row.id) is True
+    assert outbox_process(row.id) is False
+    row.refresh_from_db()
+    assert row.processed_at is not None and row.attempts == 1
+    assert Alert.objects.count() == 2
+
+
+def test_failed_evaluation_unclaims_the_row_and_records_the_error(site, radiologist):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    row = Outbox.objects.get()
+    with mock.patch("alerts.evaluation.evaluate_patient", side_effect=RuntimeError("db gone")):
+        with pytest.raises(RuntimeError):
+            outbox_process(row.id)
+    row.refresh_from_db()
+    assert row.processed_at is None and row.attempts == 1
+    assert row.last_error == "RuntimeError: db gone"
+    assert Alert.objects.count() == 0
+    assert outbox_process(row.id) is True and Alert.objects.count() == 2
+
+
+def test_one_bad_row_does_not_stop_the_sweep(site, radiologist):
+    patients = [surveillance_patient(site) for _ in range(3)]
+    for p in patients:
+        finalize_progressing(p, radiologist)
+    real = evaluate_patient
+
+    def flaky(patient_id, **kw):
+        if patient_id == patients[0].id:
+            raise RuntimeError("bad data")
+        return real(patient_id, **kw)
+
+    with mock.patch("alerts.evaluation.evaluate_patient", side_effect=flaky):
+        assert outbox_sweep() == (2, 1)
+    assert Alert.objects.filter(patient__in=patients[1:]).count() == 4
+    assert Outbox.objects.filter(processed_at=None).count() == 1
+    assert outbox_sweep() == (1, 0)
+    assert Alert.objects.count() == 6
+
+
+def test_sweep_task_requeues_unsent_notifications(site, radiologist):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    with mock.patch.object(tasks.send_notification, "delay") as delay:
+        result = tasks.sweep_outbox.run()
+    assert result == {"processed": 1, "failed": 0, "notifications": 1}
+    delay.assert_called_once_with(Notification.objects.get().id)
+
+
+def test_task_retries_with_backoff_when_evaluation_fails(site, radiologist):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    row = Outbox.objects.get()
+    with mock.patch("alerts.evaluation.evaluate_patient", side_effect=RuntimeError("x")), \
+            mock.patch.object(tasks.process_outbox, "retry", side_effect=RuntimeError("retry")) as retry:
+        with pytest.raises(RuntimeError, match="retry"):
+            tasks.process_outbox.run(row.id)
+    assert retry.call_args.kwargs["countdown"] == 10
+    assert [tasks.backoff(n) for n in (0, 1, 2, 10)] == [10, 20, 40, 600]
+
+
+def test_thresholds_change_is_audited_and_applied(site, radiologist, site_admin,
+                                                  django_capture_on_commit_callbacks):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist, rows=[
+        {"group": "L1", "laterality": "left", "morphology": "fine_pleomorphic",
+         "distribution": "segmental", "extent_mm": 21, "count_bin": ">20"}])
+    assert evaluate_patient(patient.id) == []  # +3 mm: under the default 5 mm
+    with mock.patch.object(tasks.reevaluate_cohort, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            change = thresholds_update(by=site_admin, values={"extent_mm": 3, "extent_percent": 10},
+                                       note="tighter for the audit")
+    delay.assert_called_once_with(site_admin.pk)
+    assert change.changed_by == site_admin and change.note == "tighter for the audit"
+    assert change.before["extent_mm"] == 5.0 and change.after["extent_mm"] == 3.0
+    assert change.after["extent_percent"] == 10.0
+    assert AlertSettings.current().thresholds().extent_mm == 3.0
+    assert [a.rule for a in evaluate_patient(patient.id)] == ["calc_extent_increase"]
+    assert thresholds_update(by=site_admin, values={"extent_mm": 3}) is None
+    assert ThresholdChange.objects.count() == 1
+
+
+def test_invalid_thresholds_change_nothing(site_admin):
+    with pytest.raises(ValidationError):
+        thresholds_update(by=site_admin, values={"extent_mm": -1})
+    with pytest.raises(ValidationError):
+        thresholds_update(by=site_admin, values={"speed": 3})
+    assert AlertSettings.current().extent_mm == 5
+    assert ThresholdChange.objects.count() == 0
+
+
+def test_reevaluation_chunk_counts_and_survives_a_failing_patient(site, radiologist):
+    patients = [surveillance_patient(site) for _ in range(3)]
+    for p in patients[:2]:
+        finalize_progressing(p, radiologist)
+    run = Reevaluation.objects.create(chunk_size=3, total_patients=3)
+    real = evaluate_patient
+
+    def flaky(patient_id, **kw):
+        if patient_id == patients[0].id:
+            raise RuntimeError("bad data")
+        return real(patient_id, **kw)
+
+    with mock.patch("alerts.evaluation.evaluate_patient", side_effect=flaky):
+        assert reevaluate_chunk(run.id, [p.id for p in patients]) == (2, 1)
+    run.refresh_from_db()
+    assert (run.done_patients, run.failed_patients, run.alerts_created) == (3, 1, 2)
+    assert run.finished_at is not None
+
+
+def test_reevaluate_command_in_process_reports_progress(site, radiologist, capsys):
+    patients = [surveillance_patient(site, years=[2016, 2017]) for _ in range(5)]
+    finalize_progressing(patients[2], radiologist)
+    call_command("reevaluate_alerts", "--chunk-size", "2", "--in-process")
+    out, err = capsys.readouterr()
+    assert "5 patients in 3 chunk(s) of up to 2" in out
+    assert "Done: 5 patients evaluated, 0 failed, 2 new alert(s)." in out
+    assert "5/5" in err  # the tqdm bar
+    assert Alert.objects.filter(patient=patients[2]).count() == 2
+
+
+def test_cohort_task_splits_patients_into_chunk_tasks(site):
+    patients = [surveillance_patient(site, years=[2016]) for _ in range(5)]
+    with mock.patch.object(tasks.reevaluate_patients, "delay") as delay:
+        run_id = tasks.reevaluate_cohort.run(None, 2)
+    ids = [p.id for p in patients]
+    assert [c.args for c in delay.call_args_list] == [
+        (run_id, ids[0:2]), (run_id, ids[2:4]), (run_id, ids[4:5])]
+    assert Reevaluation.objects.get(id=run_id).total_patients == 5
+
+
+def test_run_periodic_once_sweeps(site, radiologist):
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    with mock.patch.object(tasks.send_notification, "delay"):
+        call_command("run_periodic", "--once")
+    assert Outbox.objects.filter(processed_at=None).count() == 0
+    assert Alert.objects.count() == 2
+
+
+def test_deleted_patient_evaluates_to_nothing():
+    assert evaluate_patient(987654) == []
+
+
+def test_eager_demo_mode_evaluates_after_commit(site, radiologist, django_capture_on_commit_callbacks):
+    """`make run` without Redis sets CELERY_TASK_ALWAYS_EAGER: the on-commit dispatch
+    then evaluates in-process. (Only this test uses eager mode: it is what it tests.)"""
+    from tracker.celery import app
+
+    patient = surveillance_patient(site)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            finalize_progressing(patient, radiologist)
+    finally:
+        app.conf.task_always_eager = False
+    assert rules_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
+    assert Outbox.objects.get().processed_at is not None
+    assert Notification.objects.get().status == "sent"
+
+
+def test_amending_a_study_reevaluates_the_patient(site, radiologist):
+    from imaging.services import study_amend
+    from tests.alerts.builders import calc_row, progressing_draft
+
+    patient = surveillance_patient(site)
+    draft = progressing_draft(patient, radiologist, rows=[calc_row(extent=19,
+                                                                   morphology="fine_pleomorphic")])
+    from imaging.services import study_finalize
+
+    study = study_finalize(study=draft, by=radiologist)
+    outbox_sweep()
+    assert rules_of(patient) == []
+    study_amend(study=study, by=radiologist, reason="Extent re-measured", data={},
+                calcifications=[calc_row(extent=30, morphology="fine_pleomorphic")],
+                enhancements=[])
+    assert Outbox.objects.filter(kind="study_amended", processed_at=None).count() == 1
+    outbox_sweep()
+    assert rules_of(patient) == ["calc_extent_increase"]
+
+
+def test_thresholds_are_edited_in_the_admin_with_an_audit(client, site_admin):
+    client.force_login(site_admin)
+    AlertSettings.current()
+    url = "/admin/alerts/alertsettings/1/change/"
+    assert client.get(url).status_code == 200
+    with mock.patch.object(tasks.reevaluate_cohort, "delay"):
+        response = client.post(url, {"extent_mm": "4", "extent_percent": "20",
+                                     "lesion_growth_mm": "5", "lesion_growth_percent": "25"})
+    assert response.status_code == 302
+    change = ThresholdChange.objects.get()
+    assert change.changed_by == site_admin
+    assert (change.before["extent_mm"], change.after["extent_mm"]) == (5.0, 4.0)
+    assert change.after["lesion_growth_percent"] == 25.0
+    assert client.get("/admin/alerts/thresholdchange/").status_code == 200

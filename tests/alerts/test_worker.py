@@ -1,0 +1,278 @@
+"""Reliability with a REAL Celery worker and a REAL redis-server (no eager mode).
+
+Each test starts its own redis-server on a free port and `celery -A tracker worker`
+subprocesses against it and the test database (a file for SQLite; see settings). Only
+SMTP is replaced: the worker writes email to files (EMAIL_URL=filemail://...).
+"""
+
+import email
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from alerts import tasks
+from alerts.models import Alert, Notification, Outbox
+from tests.alerts.builders import calc_row, finalize_progressing, surveillance_patient
+from tests.conftest import need
+from tracker.celery import app
+
+pytestmark = [pytest.mark.celery_worker,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, logs=()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tails = "\n".join(f"--- {p}\n{Path(p).read_text()[-3000:]}" for p in logs if Path(p).exists())
+    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{tails}")
+
+
+class RedisServer:
+    def __init__(self, tmp: Path):
+        need(shutil.which("redis-server") is not None, "redis-server is not installed")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = tmp / "redis.log"
+        self.proc = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--logfile", str(self.log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.ping, 10, "redis-server", [self.log])
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Workers:
+    """Starts and kills `celery worker` subprocesses (each in its own process group)."""
+
+    def __init__(self, tmp: Path, redis_server: RedisServer):
+        need(connection.vendor != "sqlite" or "memory" not in connection.settings_dict["NAME"],
+             "the SQLite test database must be a file the worker can open")
+        self.tmp, self.redis, self.procs, self.logs = tmp, redis_server, [], []
+        self.mail_dir = tmp / "mail"
+        self.mail_dir.mkdir()
+
+    def start(self, *, pool: str = "solo", concurrency: int = 1, **env: str):
+        log = self.tmp / f"worker{len(self.procs)}.log"
+        environment = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "tracker.settings", "DATABASE_URL": database_url(),
+            "REDIS_URL": self.redis.url, "EMAIL_URL": f"filemail:///{self.mail_dir}",
+            "CELERY_TASK_ALWAYS_EAGER": "false", "SITE_URL": "https://tracker.example",
+        } | env
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool", pool,
+             "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "--hostname", f"w{len(self.procs)}@%h"],
+            cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.procs.append(proc)
+        self.logs.append(log)
+        wait_for(lambda: "ready." in log.read_text() or proc.poll() is not None, 60,
+                 "the worker to start", [log])
+        assert proc.poll() is None, log.read_text()[-3000:]
+        return proc
+
+    def kill(self, proc, sig=signal.SIGKILL) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            proc.wait(20)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    self.kill(proc)
+
+    def emails(self) -> list[str]:
+        """Subjects of every email the workers wrote (the file backend's format)."""
+        subjects = []
+        for f in sorted(self.mail_dir.glob("*")):
+            for chunk in f.read_text().split("-" * 79):
+                if chunk.strip():
+                    message = email.message_from_string(chunk.strip())
+                    subjects.append(str(make_header(decode_header(message["Subject"]))))
+        return subjects
+
+    def queue_drained(self) -> bool:
+        client = self.redis.client()
+        return client.llen("celery") == 0 and client.hlen("unacked") == 0
+
+
+def _reset_producer_pool() -> None:
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    # This process (the "web") publishes to the test's own Redis.
+    old = app.conf.broker_url
+    app.conf.broker_url = server.url
+    _reset_producer_pool()
+    yield server
+    app.conf.broker_url = old
+    _reset_producer_pool()
+    server.stop()
+
+
+@pytest.fixture
+def workers(tmp_path, redis_server):
+    w = Workers(tmp_path, redis_server)
+    yield w
+    w.stop_all()  # before the database is flushed
+
+
+def alerts_of(patient) -> list[str]:
+    return sorted(Alert.objects.filter(patient=patient).values_list("rule", flat=True))
+
+
+def test_finalized_progressing_study_raises_an_alert_and_emails(site, radiologist, workers):
+    workers.start()
+    patient = surveillance_patient(site)
+    study = finalize_progressing(patient, radiologist)  # publishes after commit
+    wait_for(lambda: len(alerts_of(patient)) == 2, 30, "the alerts", workers.logs)
+    assert alerts_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
+    assert Outbox.objects.get(study=study).processed_at is not None
+    wait_for(lambda: workers.emails(), 30, "the email", workers.logs)
+    alert = Alert.objects.get(rule="calc_morphology_worse")
+    assert workers.emails() == [
+        f"[High] Calcification morphology worse – alert #{alert.pk} at North Clinic"]
+    assert Notification.objects.get().status == "sent"
+
+
+def test_broker_down_saves_succeed_and_the_sweep_loses_nothing(site, radiologist, workers,
+                                                               redis_server):
+    workers.start()
+    patients = [surveillance_patient(site) for _ in range(3)]
+    redis_server.stop()
+    for p in patients:
+        started = time.monotonic()
+        study = finalize_progressing(p, radiologist)
+        assert time.monotonic() - started < 15  # the broker failure does not hang the save
+        study.refresh_from_db()
+        assert study.is_final
+    assert Outbox.objects.filter(processed_at=None).count() == 3
+    assert Alert.objects.count() == 0
+
+    redis_server.start()
+    tasks.sweep_outbox.delay()  # what beat sends every OUTBOX_SWEEP_SECONDS
+    wait_for(lambda: Alert.objects.count() == 6, 45, "every alert after the sweep", workers.logs)
+    assert [alerts_of(p) for p in patients] == [["calc_extent_increase",
+                                                "calc_morphology_worse"]] * 3
+    assert Outbox.objects.filter(processed_at=None).count() == 0
+    wait_for(lambda: len(workers.emails()) == 3, 30, "three emails", workers.logs)
+
+
+def test_worker_killed_during_evaluation_redelivers_and_raises_once(site, radiologist, workers,
+                                                                   tmp_path):
+    marker = tmp_path / "evaluating"
+    fast_restore = {"CELERY_VISIBILITY_TIMEOUT": "3"}
+    slow = workers.start(ALERTS_TEST_SLOW_EVALUATION=f"{marker}:120", **fast_restore)
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    wait_for(marker.exists, 30, "the evaluation to start", workers.logs)
+    workers.kill(slow)  # SIGKILL mid-evaluation: its transaction never commits
+    assert Alert.objects.count() == 0
+    assert Outbox.objects.get().processed_at is None
+
+    workers.start(**fast_restore)  # no sweep runs: only redelivery can raise the alerts
+    wait_for(lambda: len(alerts_of(patient)) == 2 and workers.queue_drained(), 45,
+             "the redelivered task", workers.logs)
+    time.sleep(1)
+    assert alerts_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
+    assert Outbox.objects.get().attempts == 1
+    wait_for(lambda: len(workers.emails()) == 1, 30, "the email", workers.logs)
+
+
+def test_same_task_delivered_ten_times_one_alert_one_email(site, radiologist, workers):
+    patient = surveillance_patient(site)
+    # Morphology only (same extent): one high-severity alert.
+    finalize_progressing(patient, radiologist, rows=[calc_row(extent=18)])
+    row = Outbox.objects.get()
+    for _ in range(9):
+        tasks.process_outbox.delay(row.id)
+    assert workers.redis.client().llen("celery") == 10
+    workers.start(pool="threads", concurrency=4)  # deliveries race each other
+    wait_for(lambda: workers.queue_drained() and Notification.objects.filter(status="sent").exists(),
+             45, "ten deliveries and the email", workers.logs)
+    notification = Notification.objects.get()
+    for _ in range(9):
+        tasks.send_notification.delay(notification.id)
+    wait_for(workers.queue_drained, 30, "the repeated sends", workers.logs)
+    time.sleep(1)
+    assert alerts_of(patient) == ["calc_morphology_worse"]
+    assert len(workers.emails()) == 1
+    row.refresh_from_db()
+    assert row.processed_at is not None and row.attempts == 1
+
+
+def test_cohort_reevaluation_in_chunks_on_the_worker(site, radiologist, workers, capsys):
+    from django.core.management import call_command
+
+    patients = [surveillance_patient(site, years=[2016, 2017]) for _ in range(5)]
+    # Written without the outbox, as if the thresholds had changed since.
+    from tests.alerts.builders import progressing_draft
+
+    draft = progressing_draft(patients[3], radiologist)
+    type(draft).objects.filter(pk=draft.pk).update(status="final", signed_by=radiologist,
+                                                   signed_at=draft.created_at)
+    workers.start()
+    call_command("reevaluate_alerts", "--chunk-size", "2", "--timeout", "60")
+    out = capsys.readouterr().out
+    assert "5 patients in 3 chunk(s)" in out
+    assert "Done: 5 patients evaluated, 0 failed, 2 new alert(s)." in out
+    assert alerts_of(patients[3]) == ["calc_extent_increase", "calc_morphology_worse"]
