@@ -7,9 +7,11 @@ Only runs against a database whose name contains "bench". See docs/performance.m
 """
 
 import json
+import logging
 import os
 import platform
 import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +24,15 @@ from tqdm import tqdm
 from bench import measure, prepare, report
 
 DEFAULT_DIR = Path(settings.BASE_DIR) / "var" / "bench"
+# Per-patient INFO lines (new alerts, logins) would flood the table and cost time.
+QUIET_LOGGERS = ("alerts", "axes", "surveillance", "registry", "audit", "patients", "imaging")
+
+
+def _quiet_logs() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # WhiteNoise warns once per middleware chain when STATIC_ROOT was never collected.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 
 def _sizes(value: str) -> list[int]:
@@ -68,6 +79,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if o["repeat"] < 1 or o["heavy_repeat"] < 1 or o["patients"] < 1:
             raise CommandError("--patients, --repeat and --heavy-repeat must be at least 1.")
+        _quiet_logs()
         if connection.vendor != "postgresql":
             self.stderr.write(self.style.WARNING(
                 f"Measuring on {connection.vendor}, not PostgreSQL: the targets are for PostgreSQL."))
