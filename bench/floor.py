@@ -9,6 +9,7 @@ sites is part of the floor too: the app must not skip it, nor may the floor.
 
 import json
 from datetime import date
+from uuid import UUID
 
 from django.db import connection
 
@@ -18,6 +19,13 @@ def _rows(sql: str, params: list) -> list[dict]:
         cursor.execute(sql, params)
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def _uuid(value: str):
+    """A UUID as the database stores it (SQLite: 32 hex digits, PostgreSQL: uuid)."""
+    from patients.models import Patient
+
+    return Patient._meta.get_field("uuid").get_db_prep_value(UUID(str(value)), connection)
 
 
 def _dump(data: dict) -> str:
@@ -35,7 +43,7 @@ def timeline_floor(*, user_id: int, patient_uuid: str) -> str:
         " t.histology, t.grade, t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish"
         " FROM patients_patient p JOIN patients_site s ON s.id = p.site_id"
         " LEFT JOIN patients_tumourprofile t ON t.patient_id = p.id"
-        f" WHERE p.uuid = %s AND {_SCOPE}", [patient_uuid, user_id])
+        f" WHERE p.uuid = %s AND {_SCOPE}", [_uuid(patient_uuid), user_id])
     pid = patients[0]["id"]
     data = {"patient": patients[0], **_history_rows(pid)}
     data["visits"] = _rows(
@@ -74,7 +82,7 @@ def _history_rows(pid: int) -> dict:
 def timeline_api_floor(*, user_id: int, patient_uuid: str) -> str:
     """What the timeline API reads: the patient (scoped), studies, findings, treatment."""
     patients = _rows(f"SELECT p.id, p.uuid FROM patients_patient p WHERE p.uuid = %s AND {_SCOPE}",
-                     [patient_uuid, user_id])
+                     [_uuid(patient_uuid), user_id])
     return _dump({"patient": patients[0], **_history_rows(patients[0]["id"])})
 
 
