@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from audit.context import note_patient_viewed
 from imaging.burden import Burden, burden_series, nadir, post_treatment_series
 from imaging.history import PatientHistory
 from imaging.vocabulary import Phase
@@ -43,9 +44,11 @@ def alert_for_user(user: AbstractBaseUser, pk: int) -> Alert:
     if not user.is_superuser:
         qs = qs.filter(patient__site__in=sites_for(user))
     try:
-        return qs.get(pk=pk)
+        alert = qs.get(pk=pk)
     except Alert.DoesNotExist as exc:
         raise Http404("No such alert.") from exc
+    note_patient_viewed(alert.patient)  # the audit middleware records who viewed it
+    return alert
 
 
 def open_alerts_for_patient(patient: Patient) -> QuerySet[Alert]:

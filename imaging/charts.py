@@ -185,6 +185,17 @@ def _mri_traces(history: PatientHistory) -> list[go.Scatter]:
     return traces
 
 
+def chart_alerts(alerts: Iterable) -> list[ChartAlert]:
+    """Chart marks for Alert rows (anything with study, created_at, rule, reason...)."""
+    marks = []
+    for alert in alerts:
+        day = alert.study.study_date if alert.study else alert.created_at.date()
+        marks.append(ChartAlert(day=day, label=f"{alert.get_rule_display()}: {alert.reason}",
+                                severity=alert.severity, breast=alert.breast,
+                                mri=alert.rule.startswith("mri_")))
+    return marks
+
+
 def _alert_y(history: PatientHistory, alert: ChartAlert) -> float:
     """Put the alert marker on the breast's value at that date, else on the panel's top."""
     if alert.mri:

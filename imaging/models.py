@@ -69,6 +69,10 @@ class ImagingStudy(models.Model):
         indexes = [
             models.Index(fields=["patient", "study_date"]),
             models.Index(fields=["status", "study_date"]),
+            # The cohort view reads each patient's last signed post-NAC study per modality.
+            models.Index(fields=["patient", "modality", "-study_date", "-id"],
+                         condition=Q(phase="post_nac", status="final"),
+                         name="study_post_nac_final_idx"),
         ]
         # Dated before birth or in the future is refused by a trigger (migration 0002):
         # a check constraint can neither read the patient row nor the clock.

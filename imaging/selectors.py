@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from audit.context import note_patient_viewed
 from patients.access import patients_for
 from patients.models import Patient
 
@@ -26,9 +27,11 @@ def get_study_for_user(user: AbstractBaseUser, uuid: UUID | str) -> ImagingStudy
         .prefetch_related("calcifications", "enhancements", "amendments__amended_by")
     )
     try:
-        return qs.get(uuid=uuid)
+        study = qs.get(uuid=uuid)
     except (ImagingStudy.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such study.") from exc
+    note_patient_viewed(study.patient)  # the audit middleware records who viewed it
+    return study
 
 
 def finding_labels(patient: Patient) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from alerts.models import Rule
-from imaging.charts import ChartAlert, figure_dict, timeline_figure
+from imaging.charts import chart_alerts, figure_dict, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary
 from imaging.trend import describe, trends
 
@@ -88,22 +88,12 @@ def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
                   {"form": form, "patient": patient, "title": "Edit patient details"})
 
 
-def _chart_alerts(alerts) -> list[ChartAlert]:
-    marks = []
-    for alert in alerts:
-        day = alert.study.study_date if alert.study else alert.created_at.date()
-        marks.append(ChartAlert(day=day, label=f"{alert.get_rule_display()}: {alert.reason}",
-                                severity=alert.severity, breast=alert.breast,
-                                mri=alert.rule.startswith("mri_")))
-    return marks
-
-
 def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     timeline = select_timeline(user=request.user, uuid=uuid)
     today = date.today()
-    chart_alerts = _chart_alerts(a for a in timeline.open_alerts
+    marks = chart_alerts(a for a in timeline.open_alerts
                                  if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
-    figure = timeline_figure(timeline.history, alerts=chart_alerts, today=today)
+    figure = timeline_figure(timeline.history, alerts=marks, today=today)
     rows = [{
         "study": s,
         "calcifications": [calcification_summary(c) for c in s.calcifications.all()],

@@ -89,9 +89,13 @@ def _ids(model: type[models.Model], n: int) -> list[int]:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                            [table, n])
             return [r[0] for r in cursor.fetchall()]
-        # SQLite: the transaction holds the write lock, so nobody else takes these ids.
+        # SQLite: the transaction holds the write lock, so nobody else takes these ids;
+        # past the AUTOINCREMENT counter too, so ids of deleted rows are never reused.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0] + 1
+        start = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(start, row[0] if row else 0) + 1
         return list(range(start, start + n))
 
 

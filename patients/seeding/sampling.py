@@ -194,8 +194,8 @@ def _surprises(rng: random.Random, c: Course, pcr: bool, today: date) -> None:
             death = event_date + timedelta(days=rng.randint(180, 1100))
             if kind == "distant_recurrence" and rng.random() < 0.35 and death < today:
                 c.events.append((death, "death", ""))
-                c.follow_up_status = "deceased"
-        c.follow_up_status = c.follow_up_status if c.follow_up_status == "deceased" else "active"
+        # Back under active care after a recurrence, unless she died of it.
+        c.follow_up_status = "deceased" if any(k == "death" for _, k, _ in c.events) else "active"
     elif roll < 0.04 and followed > 1.5:
         # Progression on the latest exams; confirmed by biopsy in some.
         c.progression = Progression(rng.choice(("extent_flb", "new_group_outside", "count_birads4b",

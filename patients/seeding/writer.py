@@ -105,7 +105,8 @@ def _checked(objs: Sequence, validate: bool, exclude: Sequence[str] = ()) -> Seq
                 obj.full_clean(exclude=list(exclude), validate_unique=False,
                                validate_constraints=False)
             except ValidationError as exc:
-                raise ValidationError(f"{type(obj).__name__} {obj}: {exc.message_dict}") from exc
+                # No str(obj): a patient's str() carries the name and MRN.
+                raise ValidationError(f"{type(obj).__name__}: {exc.message_dict}") from exc
     return objs
 
 

@@ -150,3 +150,12 @@ def test_survival_rows_group_patients_with_the_same_outcome(site):
         ClinicVisitFactory(patient=p, date=b.SURGERY + timedelta(days=365))
     rows = survival_rows(CohortFilters(site_ids=(site.id,)))
     assert rows == [SurvivalRow(is_pcr=True, mg="positive", days=365, event=False, n=3)]
+
+
+def test_patient_without_tumour_profile_counts_as_unknown_subtype(site):
+    p = b.patient(site, ypt="ypT2", mr="pos")
+    p.tumour.delete()
+    assert set(counts(site)) == {pv.Subtype.UNKNOWN}
+    unknown = counts(site, subtype=pv.Subtype.UNKNOWN)
+    assert unknown[pv.Subtype.UNKNOWN].tables["MR"] == TwoByTwo(tp=1)
+    assert counts(site, subtype=pv.Subtype.TRIPLE_NEGATIVE) == {}

@@ -31,6 +31,7 @@ def test_coordinators_are_refused(client, coordinator, url):
     assert client.get(url).status_code == 403
 
 
+@pytest.mark.django_db  # declared: the personas are looked up by name below
 @pytest.mark.parametrize("persona", ["radiologist", "clinic_staff", "site_admin"])
 def test_radiologists_staff_and_admins_see_it(client, request, persona):
     client.force_login(request.getfixturevalue(persona))
@@ -71,6 +72,7 @@ def test_no_eligible_patients_page_does_not_error(client, radiologist, site):
     html = response.content.decode()
     assert "No eligible patients in this selection" in html
     assert 'data-metric="sensitivity">—<' in html
+    assert "Log-rank test across the groups: not computed" in html
     assert response.context["report"].overall.modalities["MR"].excluded["no_pathology"] == 1
 
 

@@ -76,3 +76,30 @@ def progression_signals(history: PatientHistory) -> set[str]:
     if any(s.birads in SUSPICIOUS_BIRADS for s in history.final_studies() if s.is_post_surgical):
         fired.add("birads_suspicious")
     return fired
+
+
+def history_of_plan(plan, patient_id: int = 1) -> PatientHistory:
+    """The `PatientHistory` a written `PatientPlan` would load as (no database)."""
+    from imaging.history import CalcGroup, Lesion, StudySnapshot
+
+    studies = tuple(
+        StudySnapshot(
+            id=i, study_date=s.study_date, modality=s.modality, phase=s.phase,
+            laterality=s.laterality, birads=s.birads, status="final" if s.final else "draft",
+            no_enhancement=s.no_enhancement, breast_composition=s.breast_composition,
+            calcifications=tuple(CalcGroup(
+                group=c.group, breast=c.laterality, morphology=c.morphology,
+                distribution=c.distribution, extent_mm=c.extent_mm, count_bin=c.count_bin,
+                inside_tumor_bed=c.inside_tumor_bed, observed_change=c.observed_change,
+                count=c.count) for c in s.calcs),
+            enhancements=tuple(Lesion(
+                lesion=e.lesion, breast=e.laterality, lesion_type=e.lesion_type, size_mm=e.size_mm,
+                kinetics_initial=e.kinetics_initial, kinetics_delayed=e.kinetics_delayed,
+                observed_change=e.observed_change) for e in s.enhs),
+        )
+        for i, s in enumerate(sorted(plan.studies, key=lambda s: s.study_date), start=1)
+    )
+    rt_ends = [r["end_date"] for r in plan.radiotherapy]
+    return PatientHistory(patient_id=patient_id, studies=studies,
+                          surgery_date=plan.surgery["date"] if plan.surgery else None,
+                          rt_end_date=max(rt_ends) if rt_ends else None)

@@ -21,6 +21,7 @@ from patients.seeding.fastwrite import delete_patients, write_plans_fast
 from patients.seeding.sampling import sample_course
 from patients.seeding.writer import Target, write_plans
 from tests.patients.factories import SiteFactory, UserFactory
+from tests.patients.progression import history_of_plan, progression_signals
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,7 @@ def test_proportions_of_a_2000_patient_cohort():
         "surgery__patient_id", "pcr"))
     assert len(subtype) == len(pcr) == 2000
     share = Counter(subtype.values())
+    assert set(share) == {"HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple_negative"}  # never unknown
     assert 0.34 <= share["HR+/HER2-"] / 2000 <= 0.42
     assert 0.17 <= share["HR+/HER2+"] / 2000 <= 0.23
     assert 0.12 <= share["HR-/HER2+"] / 2000 <= 0.18
@@ -226,3 +228,13 @@ def test_command_refuses_bad_arguments_and_documents_the_outbox(capsys):
     assert "seed_cohort" in capsys.readouterr().err  # the tqdm bar on stderr
     with pytest.raises(CohortExists):
         seed_cohort(n=5, seed=1)
+
+
+def test_only_the_patients_meant_to_progress_trip_a_progression_rule():
+    rng = random.Random(11)
+    courses = [sample_course(rng, mrn=f"P{i}", today=AS_OF) for i in range(1500)]
+    tripped = [bool(progression_signals(history_of_plan(build_plan(c, AS_OF)))) for c in courses]
+    meant = [c.progression is not None for c in courses]
+    # A planned progression can fall after the last exam (none to show it), never the reverse.
+    assert not any(t and not m for t, m in zip(tripped, meant, strict=True))
+    assert sum(tripped) >= 0.8 * sum(meant) and sum(tripped) >= 40

@@ -46,7 +46,8 @@ def test_idle_session_times_out(client, clinic_staff, settings):
 
 
 def test_check_deploy_passes_with_production_values(tmp_path):
-    env = os.environ | {
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never does.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "tracker.example.org",
