@@ -92,7 +92,8 @@ def patient_list_floor(*, user_id: int, limit: int) -> str:
     rows = _rows(
         "SELECT p.id, p.uuid, p.mrn, p.given_name, p.family_name, p.follow_up_status, s.name AS site,"
         " t.diagnosis_date, t.subtype,"
-        " (SELECT count(*) FROM alerts_alert a WHERE a.patient_id = p.id AND a.state = 'open') AS open_alerts,"
+        " (SELECT count(*) FROM alerts_alert a WHERE a.patient_id = p.id AND a.state = 'open')"
+        "   AS open_alerts,"
         " (SELECT max(i.study_date) FROM imaging_imagingstudy i WHERE i.patient_id = p.id) AS last_study,"
         " (SELECT pa.pcr FROM patients_pathology pa JOIN patients_surgery su ON su.id = pa.surgery_id"
         "   WHERE su.patient_id = p.id ORDER BY su.date, su.id LIMIT 1) AS pcr"

@@ -198,8 +198,8 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             "patient_id", "end_date"):
         rt_ends.setdefault(pid, []).append(end)
     courses: dict[int, list[tuple]] = {}
-    for pid, start, end in NacCourse.objects.filter(patient_id__in=ids).order_by("start_date", "id").values_list(
-            "patient_id", "start_date", "end_date"):
+    for pid, start, end in (NacCourse.objects.filter(patient_id__in=ids).order_by("start_date", "id")
+                            .values_list("patient_id", "start_date", "end_date")):
         courses.setdefault(pid, []).append((start, end))
     calcs: dict[int, list[CalcGroup]] = {}
     for row in (CalcificationFinding.objects.filter(study__patient_id__in=ids)
