@@ -120,7 +120,7 @@ def test_every_item_has_a_row_with_sane_values(tiny):
 def test_command_prints_the_table_and_writes_json(db, bench_db_name, tmp_path, capsys):
     path = tmp_path / "bench.json"
     call_command("bench", "--patients", "12", "--seed", "5", "--repeat", "2", "--heavy-repeat", "1",
-                 "--import-patients", "3", "--json", str(path), "--quiet")
+                 "--import-patients", "3", "--workers", "1", "--json", str(path), "--quiet")
     out = capsys.readouterr().out
     assert "Cohort: 13 patients" in out and "Result" in out and f"JSON: {path}" in out
     data = json.loads(path.read_text())
@@ -129,5 +129,13 @@ def test_command_prints_the_table_and_writes_json(db, bench_db_name, tmp_path, c
     assert all(r["status"] in ("PASS", "MISS", "N/A", "") for r in data["rows"])
     # Same size and seed with --reuse: nothing is seeded again.
     call_command("bench", "--patients", "12", "--seed", "5", "--repeat", "1", "--heavy-repeat", "1",
-                 "--import-patients", "3", "--json", str(path), "--quiet", "--reuse")
+                 "--import-patients", "3", "--workers", "1", "--json", str(path), "--quiet", "--reuse")
     assert "Reusing the cohort" in capsys.readouterr().err
+
+
+def test_transaction_control_is_not_counted_as_a_query():
+    assert measure.is_transaction_control("BEGIN")
+    assert measure.is_transaction_control('SAVEPOINT "s1_x1"')
+    assert measure.is_transaction_control('RELEASE SAVEPOINT "s1_x1"')
+    assert not measure.is_transaction_control("SELECT 1")
+    assert not measure.is_transaction_control("COMMITTED_AT")  # a word, not the statement

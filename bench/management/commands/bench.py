@@ -57,6 +57,9 @@ class Command(BaseCommand):
                             help="Runs of each whole-cohort job: re-evaluation, sweep, import (default 3).")
         parser.add_argument("--import-patients", type=int, default=300,
                             help="Patients in the generated registry CSV, 10 studies each (default 300).")
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="Processes sharing the cohort re-evaluation's chunks, like Celery "
+                                 "workers (default: the CPU count).")
         parser.add_argument("--json", type=Path, default=None,
                             help="Where to write the JSON (default var/bench/bench-<patients>.json).")
         parser.add_argument("--reuse", action="store_true",
@@ -103,7 +106,7 @@ class Command(BaseCommand):
         patient = prepare.history_patient(seed=cohort.seed, as_of=cohort.as_of, sites=cohort.sites)
         b = measure.Bench(user=user, coordinator=coordinator, patient=patient, sites=cohort.sites,
                           as_of=cohort.as_of, repeat=o["repeat"], heavy_repeat=o["heavy_repeat"],
-                          import_patients=o["import_patients"])
+                          import_patients=o["import_patients"], workers=max(1, o["workers"]))
         patients, studies = prepare.cohort_counts()
         bar = tqdm(total=measure.ticks_for(b, patients), desc="measure", file=sys.stderr,
                    disable=quiet)
@@ -134,6 +137,7 @@ class Command(BaseCommand):
         return {
             "patients": patients, "studies": studies, "seeded_patients": o["patients"],
             "seed": o["seed"], "repeat": o["repeat"], "heavy_repeat": o["heavy_repeat"],
+            "workers": o["workers"],
             "database": connection.vendor, "database_version": version,
             "django": django.get_version(), "python": platform.python_version(),
             "cpus": os.cpu_count(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
