@@ -8,6 +8,7 @@ The timeline has two panels sharing the date axis:
 Treatment dates are vertical lines across both panels; open alerts are marked.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,14 +20,7 @@ from plotly.subplots import make_subplots
 from .burden import Burden, burden_series
 from .history import PatientHistory, StudySnapshot
 from .trend import trends
-from .vocabulary import (
-    CountBin,
-    Distribution,
-    KineticsDelayed,
-    LesionType,
-    Morphology,
-    ObservedChange,
-)
+from .vocabulary import Distribution, KineticsDelayed, LesionType, ObservedChange
 
 BREASTS = ("left", "right")
 BREAST_STYLE = {
@@ -39,9 +33,7 @@ MORPHOLOGY_COLOURS = {-1: "#9aa5b1", 0: "#2e7d32", 1: "#c99a06", 2: "#e8710a",
 MORPHOLOGY_RANK_LABELS = {-1: "none", 0: "benign", 1: "coarse heterogeneous", 2: "amorphous",
                           3: "fine pleomorphic", 4: "fine linear/branching"}
 DISTRIBUTION_LABELS = dict(Distribution.choices)
-COUNT_BINS = [c.value for c in CountBin]
 CHANGE_LABELS = dict(ObservedChange.choices)
-MORPHOLOGY_LABELS = dict(Morphology.choices)
 LESION_LABELS = dict(LesionType.choices)
 KINETIC_LABELS = dict(KineticsDelayed.choices)
 KINETIC_SYMBOL = {"": "circle", KineticsDelayed.PERSISTENT: "circle",
@@ -318,10 +310,4 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
 
 def figure_dict(fig: go.Figure) -> dict:
     """A JSON-ready dict for `templates/_chart.html` (dates as ISO strings)."""
-    import json
-
     return json.loads(fig.to_json())
-
-
-__all__ = ["ChartAlert", "timeline_figure", "figure_dict", "treatment_markers", "marker_size",
-           "mri_points", "COUNT_BINS", "MORPHOLOGY_LABELS"]

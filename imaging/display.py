@@ -98,6 +98,6 @@ def amendment_lines(changes: dict) -> list[str]:
         elif field == "enhancements":
             lines += _finding_changes("Lesion", "lesion", before, after)
         else:
-            lines.append(f"{FIELD_NAMES.get(field, field.replace('_', ' ')).capitalize()}: "
-                         f"{_value(field, before)} → {_value(field, after)}")
+            name = FIELD_NAMES.get(field, field.replace("_", " "))
+            lines.append(f"{name[:1].upper()}{name[1:]}: {_value(field, before)} → {_value(field, after)}")
     return lines

@@ -40,6 +40,8 @@ class PatientFilterForm(forms.Form):
         ("", "Any pCR"), ("yes", "pCR"), ("no", "Residual disease"), ("unknown", "No pathology yet")])
     alert = forms.ChoiceField(label="Open alert", required=False, choices=[
         ("", "Any"), ("yes", "Has open alert"), ("no", "No open alert")])
+    overdue = forms.ChoiceField(label="Surveillance", required=False, choices=[
+        ("", "Any"), ("yes", "Overdue exam"), ("no", "Nothing overdue")])
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in PATIENT_SORTS],
                              widget=forms.HiddenInput)
 
@@ -58,6 +60,7 @@ class PatientFilterForm(forms.Form):
             "subtype": data.get("subtype", ""),
             "pcr": data.get("pcr", ""),
             "has_open_alert": {"yes": True, "no": False}.get(alert),
+            "overdue": {"yes": True, "no": False}.get(data.get("overdue", "")),
             "sort": data.get("sort") or "name",
         }
 
@@ -124,6 +127,9 @@ class PathologyForm(forms.ModelForm):
         model = Pathology
         fields = ["ypt", "ypn", "residual_dcis", "pcr_definition", "rcb_class", "rcb_index",
                   "excised_calcification_histology"]
+        # Stage prefixes are lower case ("ypT"): Django would capitalise the verbose names.
+        labels = {"ypt": "ypT", "ypn": "ypN", "pcr_definition": "pCR definition",
+                  "residual_dcis": "Residual DCIS"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from alerts.models import Alert, AlertState
 from imaging.history import PatientHistory, history_from_patient, history_prefetches
+from imaging.models import ImagingStudy
 
 from .access import get_patient_for_user, patients_for
 from .models import ClinicVisit, Pathology, Patient, Surgery
@@ -30,31 +33,33 @@ PATIENT_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _open_alerts() -> Q:
-    return Q(alerts__state=AlertState.OPEN)
-
-
 def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None,
                  follow_up_status: str = "", subtype: str = "", pcr: str = "",
-                 has_open_alert: bool | None = None, sort: str = "name") -> QuerySet[Patient]:
+                 has_open_alert: bool | None = None, overdue: bool | None = None,
+                 sort: str = "name") -> QuerySet[Patient]:
     """The user's patients, filtered and sorted, with the columns of the list annotated.
 
     `pcr` is "yes", "no" or "unknown" (no pathology recorded yet).
     """
+    # Correlated subqueries, not joins: joining alerts and studies would multiply rows.
     first_pcr = Pathology.objects.filter(surgery__patient=OuterRef("pk")).order_by(
         "surgery__date", "surgery__id").values("pcr")[:1]
+    open_alerts = (Alert.objects.filter(patient=OuterRef("pk"), state=AlertState.OPEN)
+                   .values("patient").annotate(n=Count("id")).values("n"))
+    last_study = (ImagingStudy.objects.filter(patient=OuterRef("pk"))
+                  .order_by("-study_date").values("study_date")[:1])
     qs = (
         patients_for(user)
         .select_related("site", "tumour")
         .annotate(
-            open_alerts=Count("alerts", filter=_open_alerts(), distinct=True),
-            last_study_date=Max("studies__study_date"),
+            open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), Value(0)),
+            last_study_date=Subquery(last_study),
             pcr_value=Subquery(first_pcr),
         )
     )
     for token in q.split():
         qs = qs.filter(Q(family_name__icontains=token) | Q(given_name__icontains=token)
-                       | Q(mrn__iexact=token) | Q(mrn__istartswith=token))
+                       | Q(mrn__istartswith=token))
     if site:
         qs = qs.filter(site_id=site)
     if follow_up_status:
@@ -70,6 +75,11 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
     if has_open_alert is not None:
         open_alert = Exists(Alert.objects.filter(patient=OuterRef("pk"), state=AlertState.OPEN))
         qs = qs.filter(open_alert if has_open_alert else ~open_alert)
+    if overdue is not None:
+        from surveillance.selectors import overdue_items
+
+        late = Exists(overdue_items(timezone.localdate()).filter(patient_id=OuterRef("pk")))
+        qs = qs.filter(late if overdue else ~late)
     return qs.order_by(*PATIENT_SORTS.get(sort, PATIENT_SORTS["name"]))
 
 

@@ -18,6 +18,7 @@ from alerts.models import Rule
 from imaging.charts import chart_alerts, figure_dict, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary
 from imaging.trend import describe, trends
+from surveillance.selectors import plan_for_patient
 
 from .access import get_patient_for_user, sites_for
 from .forms import (
@@ -106,6 +107,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "study_rows": rows, "age": patient.age_on(today),
         "can_edit": has_role(request.user, *RECORD_EDITORS),
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
+        "plan": plan_for_patient(patient, as_of=today),
     })
 
 

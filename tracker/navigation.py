@@ -13,7 +13,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard", EVERYONE),
     ("Patients", "patient-list", EVERYONE),
     ("Alerts", "alert-inbox", EVERYONE),
-    ("Worklist", "worklist", (COORDINATOR, CLINIC_STAFF, ADMIN)),
+    ("Worklist", "worklist", (COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)),
     ("Cohort", "cohort", (RADIOLOGIST, ADMIN, CLINIC_STAFF)),
     ("API", "api-docs", EVERYONE),
     ("Admin", "admin:index", (ADMIN,)),

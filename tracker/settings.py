@@ -7,6 +7,7 @@ environment values (see docs/configuration.md). Nothing exists only in productio
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "imaging",
     "alerts",
     "cohort",
+    "surveillance",
     "bench",
 ]
 
@@ -194,6 +196,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-outbox": {
         "task": "alerts.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
+    },
+    # Surveillance: transitions, alerts, then one digest per coordinator (issue 5).
+    "surveillance-daily": {
+        "task": "surveillance.tasks.daily_sweep_and_digest",
+        "schedule": crontab(hour=env.int("SURVEILLANCE_SWEEP_HOUR", default=6), minute=0),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("cohort.urls")),
     path("api/analytics/", include("cohort.api_urls")),
+    path("", include("surveillance.urls")),
 ]

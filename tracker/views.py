@@ -3,11 +3,13 @@
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from alerts.models import Alert, AlertState, Severity
 from imaging.selectors import drafts_awaiting_signature, recent_studies
 from patients.access import patients_for
 from patients.roles import RADIOLOGIST, has_role
+from surveillance.selectors import digest_for_dashboard, worklist_counts
 
 
 def open_alerts_by_severity(user) -> dict[str, int]:
@@ -21,6 +23,7 @@ def open_alerts_by_severity(user) -> dict[str, int]:
 def latest_open_alerts(user, *, limit: int = 8) -> list[Alert]:
     return list(
         Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        # "high" sorts before "medium": the most urgent first, then the newest.
         .select_related("patient", "study").order_by("severity", "-created_at")[:limit]
     )
 
@@ -36,4 +39,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "drafts": drafts_awaiting_signature(user),
         "is_radiologist": has_role(user, RADIOLOGIST),
         "patient_count": patients_for(user).count(),
+        "surveillance_digest": digest_for_dashboard(user),
+        "surveillance_counts": worklist_counts(user=user, as_of=timezone.localdate()),
     })

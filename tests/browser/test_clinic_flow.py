@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from imaging.models import ImagingStudy
+from imaging.models import ImagingStudy, StudyAmendment
 from tests.browser.case_report import case_report_patient
 from tests.patients.factories import PASSWORD
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -23,6 +21,15 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 NEW_STUDY_DATE = date.today() - timedelta(days=7)  # after the case report's last exam (2025)
+
+
+@pytest.fixture(autouse=True)
+def async_unsafe_allowed(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM must still work.
+
+    Set per test (not at import) so it does not leak into other tests, e.g. `check --deploy`.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -148,3 +155,64 @@ def test_invalid_row_shows_errors_in_place_in_the_browser(page, live_server, sit
     assert "Clock position must be between 1 and 12." in rows.nth(1).inner_text()
     assert "has-error" not in (rows.nth(0).get_attribute("class") or "")
     assert not ImagingStudy.objects.filter(study_date=NEW_STUDY_DATE).exists()
+
+
+def test_radiologist_amends_a_signed_study(page, live_server, site, radiologist, tmp_path):
+    patient = case_report_patient(site)
+    study = patient.studies.filter(modality="MG").order_by("-study_date").first()
+    log_in(page, live_server, radiologist.username)
+    page.goto(live_server.url + reverse("study-detail", kwargs={"uuid": study.uuid}))
+    page.get_by_role("link", name="Amend", exact=True).click()
+    page.wait_for_selector("#id_reason")
+    page.fill("#id_calc-0-extent_mm", "19")
+    page.select_option("#id_calc-0-observed_change", "increase_size")
+    page.click("button[type=submit]:has-text('Record amendment')")
+    assert "This field is required." in page.inner_text(".field.has-error")
+    assert not StudyAmendment.objects.exists()
+    page.fill("#id_calc-0-extent_mm", "19")
+    page.select_option("#id_calc-0-observed_change", "increase_size")
+    page.fill("#id_reason", "Remeasured on magnification views.")
+    page.click("button[type=submit]:has-text('Record amendment')")
+    page.wait_for_selector("article.amendment")
+    history = page.inner_text("article.amendment")
+    assert "Remeasured on magnification views." in history
+    assert "Group L1 left: extent (mm) 14.0 → 19.0" in history
+    assert "Group L1 left: change Stable → Increase in size" in history
+    screenshot(page, "study-amended.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 680})
+    assert page.console_errors == []
+
+
+def test_register_a_patient_and_record_treatment(page, live_server, site, clinic_staff, tmp_path):
+    log_in(page, live_server, clinic_staff.username)
+    page.goto(live_server.url + reverse("patient-list"))
+    page.click("text=Register a patient")
+    page.fill("#id_mrn", "NEW-77")
+    page.fill("#id_given_name", "Joana")
+    page.fill("#id_family_name", "Pires")
+    page.fill("#id_date_of_birth", "1972-04-09")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("#id_diagnosis_date")
+    page.select_option("#id_laterality", "right")
+    page.fill("#id_diagnosis_date", "2023-02-01")
+    page.select_option("#id_histology", "IDC")
+    page.fill("#id_er_percent", "0")
+    page.fill("#id_pr_percent", "0")
+    page.select_option("#id_her2_ihc", "0")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".timeline-head")
+    assert "Triple negative" in page.inner_text(".timeline-head")
+    page.click("text=Treatment records")
+    page.click("section:has(h2:text('Surgery and pathology')) >> text=Add")
+    page.fill("#id_date", "2023-09-12")
+    page.select_option("#id_laterality", "right")
+    page.select_option("#id_procedure", "BCS")
+    page.select_option("#id_axilla", "SLNB")
+    page.select_option("#id_path-ypt", "ypT1")
+    page.select_option("#id_path-ypn", "ypN0")
+    page.select_option("#id_path-rcb_class", "II")
+    screenshot(page, "surgery-form.png", tmp_path, full_page=True)
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".timeline-head")
+    head = page.inner_text(".timeline-head")
+    assert "residual disease" in head and "RCB-II" in head
+    assert page.console_errors == []

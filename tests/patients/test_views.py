@@ -237,9 +237,9 @@ def test_timeline_marks_open_alerts(staff_client, site):
 @pytest.mark.parametrize("studies", [5, 50])
 def test_timeline_query_count_is_fixed(staff_client, site, studies, django_assert_max_num_queries):
     patient = patient_with_studies(site, studies)
-    # 13 reads (pathology and visit authors are joined into their prefetches, one query
-    # each fewer) + the audit trail's record of the view.
-    with django_assert_max_num_queries(14):
+    # 13 reads (pathology and visit authors are joined into their prefetches), 3 for the
+    # surveillance plan, and the audit trail's record of the view.
+    with django_assert_max_num_queries(17):
         response = staff_client.get(patient.get_absolute_url())
     assert len(response.context["study_rows"]) == studies
 
@@ -253,3 +253,23 @@ def test_dashboard_counts_open_alerts_of_the_users_sites(staff_client, site, oth
     response = staff_client.get(reverse("dashboard"))
     assert response.context["alert_counts"] == {"high": 1, "medium": 1}
     assert len(response.context["alerts"]) == 2
+
+
+def test_timeline_of_a_new_patient_without_records(staff_client, site):
+    patient = PatientFactory(site=site)
+    response = staff_client.get(patient.get_absolute_url())
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "record tumour profile" in content and "No imaging study recorded yet." in content
+    texts = [a.get("text") for a in response.context["figure"]["layout"]["annotations"]]
+    assert "No signed mammogram yet" in texts
+
+
+def test_dashboard_lists_recent_studies_of_the_users_sites_only(staff_client, site, other_site):
+    from tests.imaging.factories import ImagingStudyFactory
+
+    mine = ImagingStudyFactory(patient=PatientFactory(site=site))
+    ImagingStudyFactory(patient=PatientFactory(site=other_site))
+    response = staff_client.get(reverse("dashboard"))
+    assert [s.id for s in response.context["recent_studies"]] == [mine.id]
+    assert [s.id for s in response.context["drafts"]] == [mine.id]

@@ -1,0 +1,168 @@
+"""Reads for the worklist, the calendar feed, the patient's plan and the dashboard."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from imaging.models import ImagingStudy
+from patients.access import sites_for
+from patients.models import Patient
+from patients.vocabulary import FollowUpStatus
+
+from .models import ContactLog, Digest, PatientPlan, ScheduledItem
+
+WORKLIST_STATUSES = (FollowUpStatus.ACTIVE, FollowUpStatus.LOST_TO_FOLLOW_UP)
+STATE_FILTERS = ("due", "overdue", "lost")
+
+
+def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None = None,
+                   kind: str = "", state: str = "") -> QuerySet[ScheduledItem]:
+    """Due and overdue items of the user's sites, latest first (oldest due date first).
+
+    Each row carries the patient and site (joined) and the patient's last contact and last
+    completed item (subqueries), so the page costs the same for 5 rows or 500.
+    """
+    qs = _open_items(user, as_of)
+    if site_id:
+        qs = qs.filter(patient__site_id=site_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state == "due":
+        qs = qs.filter(overdue_after__gte=as_of)
+    elif state == "overdue":
+        qs = qs.filter(overdue_after__lt=as_of, lost_to_follow_up=False)
+    elif state == "lost":
+        qs = qs.filter(lost_to_follow_up=True)
+    last_contact = ContactLog.objects.filter(patient_id=OuterRef("patient_id")).order_by("-at", "-id")
+    last_done = (ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"),
+                                              status=ScheduledItem.Status.DONE).order_by("-done_on"))
+    return (qs.select_related("patient", "patient__site")
+            .annotate(last_contact_at=Subquery(last_contact.values("at")[:1]),
+                      last_contact_outcome=Subquery(last_contact.values("outcome")[:1]),
+                      last_seen_on=Subquery(last_done.values("done_on")[:1]))
+            .order_by("due_date", "id"))
+
+
+def actionable_items(as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+    """Pending items that are due or overdue and still actionable, at every site.
+
+    A missed item is superseded once a later item of the same series (kind and breast) is
+    done or itself due: nobody can do last year's mammogram now, the coordinator works the
+    current one. Items marked lost to follow-up always stay on the list.
+    """
+    later = ScheduledItem.objects.filter(
+        patient_id=OuterRef("patient_id"), kind=OuterRef("kind"), laterality=OuterRef("laterality"),
+        due_date__gt=OuterRef("due_date")).filter(
+        Q(status=ScheduledItem.Status.DONE) | Q(status=ScheduledItem.Status.PENDING, due_from__lte=as_of))
+    return ScheduledItem.objects.filter(
+        status=ScheduledItem.Status.PENDING, due_from__lte=due_by or as_of,
+        patient__follow_up_status__in=WORKLIST_STATUSES,
+    ).filter(Q(lost_to_follow_up=True) | ~Exists(later))
+
+
+def overdue_items(as_of: date) -> QuerySet[ScheduledItem]:
+    """Actionable items past their grace period (the patient list's "overdue" filter)."""
+    return actionable_items(as_of).filter(overdue_after__lt=as_of)
+
+
+def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+    return actionable_items(as_of, due_by).filter(patient__site__in=sites_for(user))
+
+
+def item_for_user(*, user: AbstractBaseUser, uuid) -> ScheduledItem | None:
+    """The item if it belongs to one of the user's sites (the view turns None into 404)."""
+    try:
+        return (ScheduledItem.objects.select_related("patient", "patient__site", "study", "visit")
+                .filter(patient__site__in=sites_for(user)).get(uuid=uuid))
+    except (ScheduledItem.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def item_contacts(item: ScheduledItem) -> QuerySet[ContactLog]:
+    return item.contacts.select_related("by").order_by("-at", "-id")
+
+
+def feed_items(*, user: AbstractBaseUser, as_of: date, until: date) -> QuerySet[ScheduledItem]:
+    """The worklist's items plus those coming due by `until`, for the calendar feed."""
+    return (_open_items(user, as_of, due_by=until).select_related("patient")
+            .only("uuid", "kind", "laterality", "due_date", "due_from", "overdue_after", "status",
+                  "patient__uuid")
+            .order_by("due_date", "id")[:2000])
+
+
+@dataclass
+class PlanView:
+    """A patient's plan for the timeline: what was done, what was missed, what is next."""
+
+    plan: PatientPlan | None
+    as_of: date
+    past: list[ScheduledItem] = field(default_factory=list)  # done, cancelled, missed (overdue)
+    open: list[ScheduledItem] = field(default_factory=list)  # due or overdue now
+    upcoming: list[ScheduledItem] = field(default_factory=list)
+    unmatched: list[ImagingStudy] = field(default_factory=list)
+
+    @property
+    def next_due(self) -> ScheduledItem | None:
+        return self.open[0] if self.open else (self.upcoming[0] if self.upcoming else None)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for i in self.past if i.status == ScheduledItem.Status.DONE)
+
+    @property
+    def missed_count(self) -> int:
+        return sum(1 for i in self.past if i.status == ScheduledItem.Status.PENDING)
+
+
+def plan_for_patient(patient: Patient, *, as_of: date | None = None) -> PlanView:
+    """The patient's plan in three queries (plan, items with their links, unmatched studies).
+
+    Past = done, cancelled, or missed (still pending with its matching window closed).
+    """
+    as_of = as_of or timezone.localdate()
+    plan = PatientPlan.objects.filter(patient=patient).select_related("protocol").first()
+    view = PlanView(plan=plan, as_of=as_of)
+    for item in patient.scheduled_items.select_related("study", "visit").order_by("due_date", "kind"):
+        item.current_state = item.state(as_of)
+        item.missed = item.status == ScheduledItem.Status.PENDING and item.window_end < as_of
+        if item.status != ScheduledItem.Status.PENDING or item.missed:
+            view.past.append(item)
+        elif item.current_state in ("due", "overdue"):
+            view.open.append(item)
+        else:
+            view.upcoming.append(item)
+    view.unmatched = list(unmatched_studies(patient, since=plan.surgery_date if plan else None))
+    return view
+
+
+def unmatched_studies(patient: Patient, *, since: date | None) -> QuerySet[ImagingStudy]:
+    """Final surveillance mammograms and MRIs after surgery that fulfil no item: kept and
+    shown, never discarded (e.g. an extra diagnostic work-up between scheduled exams)."""
+    if since is None:
+        return ImagingStudy.objects.none()
+    linked = ScheduledItem.objects.filter(study_id=OuterRef("pk"))
+    return (ImagingStudy.objects.filter(patient=patient, status="final", modality__in=["MG", "MR"],
+                                        study_date__gt=since)
+            .filter(~Exists(linked)).order_by("study_date"))
+
+
+def digest_for_dashboard(user: AbstractBaseUser) -> Digest | None:
+    """The user's latest digest with something in it (the in-app copy of the email)."""
+    if not user.is_authenticated:
+        return None
+    return (Digest.objects.filter(user=user).exclude(status=Digest.Status.EMPTY)
+            .exclude(Q(newly_due=0) & Q(newly_overdue=0) & Q(newly_lost=0)).order_by("-date").first())
+
+
+def worklist_counts(*, user: AbstractBaseUser, as_of: date) -> dict[str, int]:
+    """Due / overdue / lost counts of the user's sites, for the dashboard (one query)."""
+    return _open_items(user, as_of).aggregate(
+        due=Count("id", filter=Q(overdue_after__gte=as_of)),
+        overdue=Count("id", filter=Q(overdue_after__lt=as_of, lost_to_follow_up=False)),
+        lost=Count("id", filter=Q(lost_to_follow_up=True)),
+    )
+
+

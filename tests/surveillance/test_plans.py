@@ -1,0 +1,193 @@
+"""Plan generation and regeneration, and matching studies and visits to items."""
+
+from datetime import date
+
+import pytest
+import time_machine
+
+from patients.models import Patient, Radiotherapy, Surgery
+from surveillance.models import ContactLog, PatientPlan, Protocol, ScheduledItem
+from surveillance.selectors import plan_for_patient
+from surveillance.services.plans import plan_regenerate, plans_refresh_stale, stale_plan_patient_ids
+from tests.patients.factories import PatientFactory
+
+from .helpers import case_report_patient, exam, mammogram, mri
+
+pytestmark = pytest.mark.django_db
+KINDS = ScheduledItem.Kind
+
+
+def items_of(patient, **filters):
+    return ScheduledItem.objects.filter(patient=patient, **filters)
+
+
+@pytest.fixture
+def patient(site, on_commit):
+    with time_machine.travel(date(2016, 9, 20), tick=False), on_commit():
+        return case_report_patient(site)
+
+
+def test_recording_surgery_generates_the_ten_year_plan(patient):
+    plan = PatientPlan.objects.get(patient=patient)
+    assert plan.protocol.is_default and plan.ends_on == date(2026, 9, 15)
+    assert plan.high_risk and "diagnosed at 50 or younger" in plan.high_risk_reasons
+    counts = {k: items_of(patient, kind=k).count() for k in KINDS.values}
+    assert counts == {"clinical_exam": 17, "mammogram": 10, "diagnostic_mammogram": 4, "mri": 9}
+
+
+def test_no_surgery_no_plan(site, on_commit):
+    with on_commit():
+        patient = PatientFactory(site=site)
+        patient.notes = "seen"
+        patient.save()
+    assert not ScheduledItem.objects.filter(patient=patient).exists()
+    assert not PatientPlan.objects.filter(patient=patient).exists()
+
+
+def test_changing_rt_end_moves_future_items_and_keeps_done_ones_with_their_links(patient, on_commit):
+    with time_machine.travel(date(2017, 5, 20), tick=False), on_commit():
+        study = mammogram(patient, date(2017, 5, 18))
+        visit = exam(patient, date(2017, 5, 15))
+    done = set(items_of(patient, status="done").values_list("id", "study_id",
+                                                                                     "visit_id", "due_date"))
+    assert {(d[1], d[2]) for d in done} >= {(study.id, None), (None, visit.id)}
+    first_future_mammo = items_of(patient, kind=KINDS.MAMMOGRAM,
+                                                      status="pending").first()
+    assert first_future_mammo.due_date == date(2018, 5, 18)
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        rt = Radiotherapy.objects.get(patient=patient)
+        rt.end_date = date(2016, 12, 20)  # corrected: first mammogram was due 20 June 2017
+        rt.save()
+    assert set(items_of(patient, status="done").values_list(
+        "id", "study_id", "visit_id", "due_date")) == done
+    first_future_mammo.refresh_from_db()  # same row (keeps its id and log), new date
+    assert first_future_mammo.due_date == date(2018, 6, 20)
+
+
+def test_risk_flag_added_later_adds_future_mri_only(site, on_commit):
+    with time_machine.travel(date(2018, 1, 10), tick=False), on_commit():
+        patient = case_report_patient(site, surgery=date(2017, 2, 1), residual=False,
+                                      date_of_birth=date(1950, 1, 1))
+    assert not items_of(patient, kind=KINDS.MRI).exists()
+    with time_machine.travel(date(2020, 3, 1), tick=False), on_commit():
+        patient.pathogenic_variant = True
+        patient.save()
+    mris = list(items_of(patient, kind=KINDS.MRI).values_list("due_date", flat=True))
+    assert mris and min(mris) > date(2020, 3, 1)
+    assert "pathogenic variant" in PatientPlan.objects.get(patient=patient).high_risk_reasons
+    with time_machine.travel(date(2021, 3, 1), tick=False), on_commit():
+        patient.pathogenic_variant = False
+        patient.save()
+    assert not items_of(patient, kind=KINDS.MRI, due_date__gt=date(2021, 3, 1)).exists()
+    assert items_of(patient, kind=KINDS.MRI).count() == 1  # the past one stays
+
+
+def test_dense_breasts_on_the_latest_mammogram_make_a_patient_high_risk(site, on_commit):
+    with time_machine.travel(date(2018, 1, 10), tick=False), on_commit():
+        patient = case_report_patient(site, surgery=date(2017, 2, 1), residual=False,
+                                      date_of_birth=date(1950, 1, 1))
+        mammogram(patient, date(2018, 1, 5), composition="d")
+    assert PatientPlan.objects.get(patient=patient).high_risk_reasons == "breast composition d"
+    assert items_of(patient, kind=KINDS.MRI).exists()
+
+
+def test_surplus_future_item_with_a_contact_log_is_cancelled_not_deleted(patient, coordinator, on_commit):
+    with time_machine.travel(date(2020, 3, 1), tick=False):
+        mri_item = items_of(patient, kind=KINDS.MRI, due_date__gt=date(2020, 3, 1)).first()
+        ContactLog.objects.create(item=mri_item, patient=patient, outcome="letter_sent", by=coordinator)
+        with on_commit():
+            patient.date_of_birth = date(1950, 1, 1)  # data-entry error corrected: not high-risk
+            patient.save()
+    mri_item.refresh_from_db()
+    assert mri_item.status == "cancelled" and "no longer in the plan" in mri_item.cancel_reason
+    assert not items_of(patient, kind=KINDS.MRI, status="pending",
+                                            due_date__gt=date(2020, 3, 1)).exists()
+
+
+def test_protocol_change_regenerates_future_items_of_its_patients(patient, on_commit):
+    with time_machine.travel(date(2019, 1, 1), tick=False):
+        protocol = Protocol.objects.get(is_default=True)
+        protocol.exam_late_interval_months = 6
+        protocol.save()
+        assert stale_plan_patient_ids() == [patient.id]
+        plans_refresh_stale()
+        assert stale_plan_patient_ids() == []
+    late_exams = items_of(patient, kind=KINDS.CLINICAL_EXAM,
+                                              due_date__gt=date(2021, 9, 15))
+    assert late_exams.count() == 10  # every 6 months in years 6–10 instead of yearly
+    assert PatientPlan.objects.get(patient=patient).protocol_version == protocol.version
+
+
+def test_a_site_protocol_overrides_the_default(patient, site):
+    with time_machine.travel(date(2019, 1, 1), tick=False):
+        Protocol.objects.create(name="North", site=site, mammo_interval_months=24)
+        plans_refresh_stale()
+    plan = PatientPlan.objects.get(patient=patient)
+    assert plan.protocol.site == site
+    future = items_of(patient, kind=KINDS.MAMMOGRAM, due_date__gt=date(2019, 1, 1))
+    dates = list(future.values_list("due_date", flat=True))
+    assert all((b - a).days > 700 for a, b in zip(dates, dates[1:], strict=False))
+
+
+def test_sweep_safety_net_catches_anchor_changes_made_without_signals(patient):
+    Surgery.objects.filter(patient=patient).update(date=date(2016, 10, 15))  # no signal fires
+    assert stale_plan_patient_ids() == [patient.id]
+
+
+def test_deceased_patient_future_items_are_cancelled(patient, on_commit):
+    with time_machine.travel(date(2020, 3, 1), tick=False), on_commit():
+        patient.follow_up_status = "deceased"
+        patient.save()
+    assert not items_of(patient, status="pending", due_date__gt=date(2020, 3, 1)).exists()
+    assert items_of(patient, status="pending", due_date__lte=date(2020, 3, 1)).exists()
+
+
+def test_study_outside_every_window_is_kept_and_shown_unmatched(patient, on_commit):
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        matched = mammogram(patient, date(2017, 5, 20))
+        extra = mri(patient, date(2016, 10, 1))  # MRI before the first MRI window: matches nothing
+    view = plan_for_patient(Patient.objects.get(id=patient.id), as_of=date(2017, 6, 1))
+    assert [s.id for s in view.unmatched] == [extra.id]
+    assert ScheduledItem.objects.filter(study=matched, kind=KINDS.MAMMOGRAM).exists()
+
+
+def test_amended_study_date_outside_the_window_unlinks_and_rematches(patient, on_commit):
+    with time_machine.travel(date(2018, 6, 1), tick=False), on_commit():
+        study = mammogram(patient, date(2017, 5, 18))
+    item = ScheduledItem.objects.get(study=study, kind=KINDS.MAMMOGRAM)
+    with time_machine.travel(date(2018, 6, 1), tick=False), on_commit():
+        study.study_date = date(2018, 5, 20)
+        study.save()
+    item.refresh_from_db()
+    assert item.status == "pending" and item.study is None
+    assert ScheduledItem.objects.get(study=study, kind=KINDS.MAMMOGRAM).due_date == date(2018, 5, 18)
+
+
+def test_deleting_a_study_puts_its_items_back_to_pending(patient, on_commit):
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        study = mammogram(patient, date(2017, 5, 18))
+    ids = list(ScheduledItem.objects.filter(study=study).values_list("id", flat=True))
+    assert ids
+    with on_commit():
+        study.delete()
+    assert set(ScheduledItem.objects.filter(id__in=ids).values_list("status", flat=True)) == {"pending"}
+
+
+def test_unilateral_mammogram_does_not_fulfil_a_bilateral_item(patient, on_commit):
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        study = mammogram(patient, date(2017, 5, 18), laterality="right")
+    assert not ScheduledItem.objects.filter(study=study).exists()
+
+
+def test_telephone_consultation_is_not_a_clinical_exam(patient, on_commit):
+    from tests.patients.factories import ClinicVisitFactory
+
+    with time_machine.travel(date(2017, 2, 1), tick=False), on_commit():
+        visit = ClinicVisitFactory(patient=patient, date=date(2017, 1, 15), kind="telephone")
+    assert not ScheduledItem.objects.filter(visit=visit).exists()
+
+
+def test_plan_regenerate_is_idempotent(patient):
+    with time_machine.travel(date(2018, 1, 1), tick=False):
+        counts = plan_regenerate(patient)
+    assert counts["created"] == counts["updated"] == counts["removed"] == counts["cancelled"] == 0
