@@ -49,7 +49,7 @@ class Row:
 
     @property
     def status(self) -> str:
-        if self.note.startswith("not available"):
+        if self.note.startswith(("not available", "not measured")):
             return NOT_AVAILABLE
         if not self.checks:
             return ""
@@ -69,6 +69,10 @@ class Row:
 
 def unavailable(item: str, name: str, reason: str) -> Row:
     return Row(item=item, name=name, note=f"not available: {reason}")
+
+
+def skipped(item: str, name: str, option: str) -> Row:
+    return Row(item=item, name=name, note=f"not measured: skipped with --skip {option}")
 
 
 # --- statistics of repeated runs -------------------------------------------------------
@@ -180,7 +184,7 @@ def compare_lines(runs: Sequence[dict]) -> list[str]:
 
 
 def _compare_cell(row: dict | None) -> str:
-    if row is None or row["note"].startswith("not available"):
+    if row is None or row["note"].startswith(("not available", "not measured")):
         return "n/a"
     value = (f"{row['rate']:,.0f} {row['unit']}" if row["rate"] is not None
              else _time(row["median"]))

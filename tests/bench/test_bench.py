@@ -145,3 +145,18 @@ def test_transaction_control_is_not_counted_as_a_query():
     assert measure.is_transaction_control('RELEASE SAVEPOINT "s1_x1"')
     assert not measure.is_transaction_control("SELECT 1")
     assert not measure.is_transaction_control("COMMITTED_AT")  # a word, not the statement
+
+
+def test_skipped_measurements_leave_a_row_saying_so(tiny):
+    rows = measure.measure_all(tiny, skip=[k for k in measure.MEASUREMENTS if k != "trivial"])
+    assert {r.item for r in rows} == ITEMS
+    skipped = [r for r in rows if r.item != "8"]
+    assert all(r.status == NOT_AVAILABLE and r.note.startswith("not measured: skipped") for r in skipped)
+    with pytest.raises(ValueError, match="unknown measurement"):
+        measure.measure_all(tiny, skip=["nonsense"])
+
+
+@pytest.mark.django_db
+def test_command_rejects_an_unknown_skip(bench_db_name):
+    with pytest.raises(CommandError, match="--skip: unknown measurement"):
+        call_command("bench", "--patients", "5", "--skip", "sweeps", "--quiet")

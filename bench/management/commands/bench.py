@@ -60,6 +60,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                             help="Processes sharing the cohort re-evaluation's chunks, like Celery "
                                  "workers (default: the CPU count).")
+        parser.add_argument("--skip", default="", metavar="NAME,…",
+                            help="Measurements to leave out (their rows say so): "
+                                 + ", ".join(measure.MEASUREMENTS) + ".")
         parser.add_argument("--json", type=Path, default=None,
                             help="Where to write the JSON (default var/bench/bench-<patients>.json).")
         parser.add_argument("--reuse", action="store_true",
@@ -82,6 +85,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if o["repeat"] < 1 or o["heavy_repeat"] < 1 or o["patients"] < 1:
             raise CommandError("--patients, --repeat and --heavy-repeat must be at least 1.")
+        unknown = {k for k in o["skip"].split(",") if k.strip()} - set(measure.MEASUREMENTS)
+        if unknown:
+            raise CommandError(f"--skip: unknown measurement(s) {', '.join(sorted(unknown))}; "
+                               f"choose from {', '.join(measure.MEASUREMENTS)}.")
         _quiet_logs()
         if connection.vendor != "postgresql":
             self.stderr.write(self.style.WARNING(
@@ -116,7 +123,7 @@ class Command(BaseCommand):
             bar.update()
 
         b.tick = tick
-        rows = measure.measure_all(b)
+        rows = measure.measure_all(b, skip=[k for k in o["skip"].split(",") if k.strip()])
         bar.close()
         # Counted again: the incremental evaluation added a few studies.
         patients, studies = prepare.cohort_counts()
