@@ -379,8 +379,9 @@ def concordance_row(b: Bench) -> Row:
 def import_row(b: Bench) -> Row:
     name = (f"CSV registry import ({b.import_patients} patients × "
             f"{b.import_studies_per_patient} studies)")
-    importer = _module("registry.importer")
-    sample_mod = _module("registry.sample")
+    installed = apps.is_installed("registry")
+    importer = _module("registry.importer") if installed else None
+    sample_mod = _module("registry.sample") if installed else None
     if importer is None or sample_mod is None:
         return report.unavailable("7", name, "the registry import (registry/) is not installed")
     from patients.seeding.fastwrite import delete_patients
