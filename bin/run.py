@@ -69,6 +69,9 @@ def main() -> None:
     manage("migrate", "--no-input")
     manage("collectstatic", "--no-input", "--verbosity", "0")
     manage("seed_demo")
+    # Plans, worklist and today's digest for the demo: the worker does it as soon as it
+    # starts (in-process when there is no Redis), as beat does every morning.
+    manage("surveillance_daily", "--enqueue")
     bind = env.setdefault("TRACKER_BIND", "127.0.0.1:8000")
     print(f"\nStarting the tracker on http://{bind}/  (Ctrl-C stops every process)\n")
     procfile = "Procfile.eager" if eager else "Procfile"

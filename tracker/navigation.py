@@ -16,6 +16,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Worklist", "worklist", (COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)),
     ("Cohort", "cohort", (RADIOLOGIST, ADMIN, CLINIC_STAFF)),
     ("API", "api-docs", EVERYONE),
+    ("Import", "registry-import", (ADMIN,)),
     ("Admin", "admin:index", (ADMIN,)),
 ]
 

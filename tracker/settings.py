@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "alerts",
     "cohort",
     "surveillance",
+    "api",
+    "registry",
     "bench",
 ]
 
@@ -208,8 +210,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an unauthenticated API call then gets 401 with
+        # `WWW-Authenticate: Token` rather than a bare 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -224,7 +228,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Patients, imaging studies with structured findings, alerts and FHIR R4 "
+    "export. Authenticate with `Authorization: Token <token>` (POST /api/auth/token/) or "
+    "a logged-in session. See docs/api.md for a walkthrough.",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Same choice set under different fields: name them once instead of warning.
+    "ENUM_NAME_OVERRIDES": {
+        "LateralityEnum": "patients.vocabulary.Laterality",
+        "BreastEnum": "patients.vocabulary.Breast",
+    },
 }
+
+# --- Registry import (CSV upload page) -------------------------------------------------
+REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+REGISTRY_UPLOAD_DIR = env.str("REGISTRY_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
 
 # --- Logging: never patient details, only ids ----------------------------------------------
 LOGGING = {

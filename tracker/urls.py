@@ -15,4 +15,6 @@ urlpatterns = [
     path("", include("cohort.urls")),
     path("api/analytics/", include("cohort.api_urls")),
     path("", include("surveillance.urls")),
+    path("api/", include("api.urls")),
+    path("registry/", include("registry.urls")),
 ]

@@ -18,10 +18,10 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.notifications.email import send_email
 from patients.models import Site
 from patients.roles import COORDINATOR
 
-from ..emails import render_email, send_email
 from ..models import Digest, ScheduledItem
 from .sweep import CATCH_UP_DAYS
 
@@ -134,7 +134,7 @@ def digest_send_one(*, user, as_of: date, period_start: date, rows: list[dict]) 
         digest.status = Digest.Status.IN_APP
     else:
         try:
-            send_email(to=user.email, email=render_email("digest", _email_context(user, digest)))
+            send_email("digest", _email_context(user, digest), [user.email])
         except Exception as exc:  # recorded on the row; a later beat the same day retries it
             log.warning("digest %s could not be sent: %s", digest.id, type(exc).__name__)
             digest.status, digest.error = Digest.Status.FAILED, f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,54 @@
+"""List filters (django-filter). None of them takes a patient detail: no names or MRNs
+in URLs; patients are filtered by UUID."""
+
+import django_filters as df
+
+from alerts.models import Alert, AlertState, Rule, Severity
+from imaging import vocabulary as iv
+from imaging.models import ImagingStudy
+from patients import vocabulary as pv
+from patients.models import Patient
+
+
+class PatientFilter(df.FilterSet):
+    site = df.CharFilter(field_name="site__code", help_text="Site code.")
+    follow_up_status = df.ChoiceFilter(choices=pv.FollowUpStatus.choices)
+    subtype = df.ChoiceFilter(field_name="tumour__subtype", choices=pv.Subtype.choices)
+    histology = df.ChoiceFilter(field_name="tumour__histology", choices=pv.Histology.choices)
+    diagnosed_after = df.DateFilter(field_name="tumour__diagnosis_date", lookup_expr="gte")
+    diagnosed_before = df.DateFilter(field_name="tumour__diagnosis_date", lookup_expr="lte")
+    pcr = df.BooleanFilter(field_name="surgeries__pathology__pcr", distinct=True,
+                           help_text="Pathological complete response at surgery.")
+
+    class Meta:
+        model = Patient
+        fields = ["site", "follow_up_status", "subtype", "histology", "pcr"]
+
+
+class StudyFilter(df.FilterSet):
+    patient = df.UUIDFilter(field_name="patient__uuid", help_text="Patient UUID.")
+    modality = df.ChoiceFilter(choices=iv.Modality.choices)
+    phase = df.ChoiceFilter(choices=iv.Phase.choices)
+    status = df.ChoiceFilter(choices=iv.StudyStatus.choices)
+    birads = df.ChoiceFilter(choices=iv.BiRads.choices)
+    laterality = df.ChoiceFilter(choices=pv.Laterality.choices)
+    date_after = df.DateFilter(field_name="study_date", lookup_expr="gte")
+    date_before = df.DateFilter(field_name="study_date", lookup_expr="lte")
+
+    class Meta:
+        model = ImagingStudy
+        fields = ["patient", "modality", "phase", "status", "birads", "laterality"]
+
+
+class AlertFilter(df.FilterSet):
+    patient = df.UUIDFilter(field_name="patient__uuid", help_text="Patient UUID.")
+    severity = df.ChoiceFilter(choices=Severity.choices)
+    rule = df.ChoiceFilter(choices=Rule.choices)
+    state = df.ChoiceFilter(choices=AlertState.choices)
+    breast = df.ChoiceFilter(choices=pv.Breast.choices)
+    created_after = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Alert
+        fields = ["patient", "severity", "rule", "state", "breast"]

@@ -1,0 +1,19 @@
+from rest_framework import serializers
+
+from alerts.models import Alert
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    patient = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    study = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "patient", "study", "rule", "severity", "breast", "reason", "details",
+            "state", "created_at", "acknowledged_by", "acknowledged_at", "acknowledge_note",
+            "resolved_by", "resolved_at", "resolution", "resolve_note",
+        ]
+        read_only_fields = fields

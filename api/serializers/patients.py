@@ -1,0 +1,98 @@
+"""Patients with tumour profile and treatment, addressed by UUID."""
+
+from rest_framework import serializers
+
+from patients.access import sites_for
+from patients.models import (
+    NacCourse,
+    Pathology,
+    Patient,
+    Radiotherapy,
+    Site,
+    Surgery,
+    TumourProfile,
+)
+
+from .base import AllowedChoicesMixin
+
+
+class TumourSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = TumourProfile
+        exclude = ["id", "patient"]
+        read_only_fields = ["subtype"]
+        extra_kwargs = {f: {"min_value": 0, "max_value": 100}
+                        for f in ("er_percent", "pr_percent", "ki67_percent")}
+
+
+class NacCourseSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = NacCourse
+        exclude = ["id", "patient"]
+
+
+class RadiotherapySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Radiotherapy
+        exclude = ["id", "patient"]
+
+
+class PathologySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Pathology
+        exclude = ["id", "surgery"]
+        read_only_fields = ["pcr"]
+        extra_kwargs = {"rcb_index": {"min_value": 0}}
+
+
+class SurgerySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    pathology = PathologySerializer(required=False, allow_null=True)
+
+    class Meta:
+        model = Surgery
+        exclude = ["id", "patient"]
+
+
+class SiteCodeField(serializers.SlugRelatedField):
+    """A site by its code, limited to the requesting user's sites."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return sites_for(request.user) if request else Site.objects.none()
+
+
+class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    site = SiteCodeField(
+        required=False,
+        help_text="Site code. May be left out when the user belongs to exactly one site.",
+    )
+    tumour = TumourSerializer(required=False, allow_null=True)
+    nac_courses = NacCourseSerializer(many=True, required=False)
+    radiotherapy = RadiotherapySerializer(many=True, required=False)
+    surgeries = SurgerySerializer(many=True, required=False)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "uuid", "site", "mrn", "given_name", "family_name", "date_of_birth",
+            "follow_up_status", "pathogenic_variant", "chest_radiation_before_30",
+            "lifetime_risk_percent", "notes", "tumour", "nac_courses", "radiotherapy",
+            "surgeries", "created_at", "updated_at",
+        ]
+        read_only_fields = ["uuid", "created_at", "updated_at"]
+        extra_kwargs = {"lifetime_risk_percent": {"min_value": 0, "max_value": 100}}
+        # (site, mrn) uniqueness is checked by the service with the resolved site.
+        validators: list = []
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is None and "site" not in attrs:
+            sites = list(sites_for(self.context["request"].user)[:2])
+            if len(sites) != 1:
+                raise serializers.ValidationError(
+                    {"site": ["Give the site code: you belong to several sites (or none)."]}
+                )
+            attrs["site"] = sites[0]
+        return attrs

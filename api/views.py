@@ -1,0 +1,255 @@
+"""API views: thin — they scope, validate the request shape and call services."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from alerts.models import Alert
+from imaging.models import ImagingStudy, StudyAmendment
+from imaging.services import (
+    StudyValidationError,
+    study_amend,
+    study_as_dict,
+    study_finalize,
+    study_save_draft,
+)
+from patients.access import patients_for
+from patients.models import Patient, Surgery
+
+from . import exports
+from .fhir.bundle import patient_bundle
+from .filters import AlertFilter, PatientFilter, StudyFilter
+from .pagination import ApiPagination
+from .permissions import PATIENT_WRITERS, STUDY_SIGNERS, STUDY_WRITERS, ActionRoles
+from .serializers.alerts import AlertSerializer
+from .serializers.base import drf_errors
+from .serializers.patients import PatientSerializer
+from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
+from .serializers.timeline import TimelineSerializer
+from .services import PatientValidationError, patient_save
+from .timeline import patient_timeline
+
+WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object is not in a state that allows this change."
+    default_code = "conflict"
+
+
+class FhirJsonRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+def patient_queryset(user) -> QuerySet[Patient]:
+    """The user's patients with everything the patient serializer reads (5 queries a page)."""
+    return (
+        patients_for(user)
+        .select_related("site", "tumour")
+        .prefetch_related(
+            "nac_courses", "radiotherapy",
+            Prefetch("surgeries", queryset=Surgery.objects.select_related("pathology")),
+        )
+        .order_by("family_name", "given_name", "id")
+    )
+
+
+class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                     viewsets.ReadOnlyModelViewSet):
+    """Patients of your sites, with tumour profile, NAC, radiotherapy, surgery and pathology.
+
+    Nested lists sent on create/update replace the patient's rows; lists left out stay.
+    """
+
+    serializer_class = PatientSerializer
+    lookup_field = "uuid"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = PatientFilter
+    pagination_class = ApiPagination
+    permission_classes = [ActionRoles]
+    http_method_names = WRITE_METHODS
+    action_roles = {"create": PATIENT_WRITERS, "update": PATIENT_WRITERS,
+                    "partial_update": PATIENT_WRITERS}
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return patient_queryset(self.request.user)
+
+    def _save(self, serializer, patient: Patient | None = None) -> Patient:
+        try:
+            saved = patient_save(data=serializer.validated_data, by=self.request.user,
+                                 patient=patient)
+        except PatientValidationError as exc:
+            raise ValidationError(exc.errors) from exc
+        return self.get_queryset().get(pk=saved.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = self._save(serializer)
+        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        patient = self.get_object()
+        serializer = self.get_serializer(patient, data=request.data,
+                                         partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        patient = self._save(serializer, patient)
+        return Response(self.get_serializer(patient).data)
+
+    @extend_schema(responses=TimelineSerializer)
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, uuid=None):
+        """Calcification burden per breast (with nadir) and MRI lesions: the chart's data."""
+        patient = self.get_object()
+        return Response(TimelineSerializer(patient_timeline(patient)).data)
+
+    @extend_schema(responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], renderer_classes=[FhirJsonRenderer, JSONRenderer],
+            filterset_class=None, pagination_class=None)
+    def fhir(self, request, uuid=None):
+        """FHIR R4 Bundle (type collection) of the patient's record; see docs/api.md."""
+        patient = self.get_object()
+        return Response(patient_bundle(patient))
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="findings.csv", filterset_class=None,
+            pagination_class=None)
+    def findings_csv(self, request, uuid=None) -> HttpResponse:
+        """Every calcification and enhancement finding of the patient, one row each."""
+        return exports.findings_csv(self.get_object())
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"], url_path="export.csv", pagination_class=None)
+    def export_csv(self, request) -> HttpResponse:
+        """The filtered patient list (same filters as the list) as CSV."""
+        return exports.patients_csv(self.filter_queryset(self.get_queryset()))
+
+
+def _study_errors(exc: StudyValidationError) -> dict:
+    """Service errors in DRF's layout: finding rows keyed by their index, like DRF's own."""
+    errors: dict = {("non_field_errors" if k == "__all__" else k): list(v)
+                    for k, v in exc.study_errors.items()}
+    if exc.non_field:
+        errors.setdefault("non_field_errors", []).extend(exc.non_field)
+    for key, rows in (("calcifications", exc.calc_errors), ("enhancements", exc.enh_errors)):
+        if rows:
+            errors[key] = {str(i): row for i, row in sorted(rows.items())}
+    return errors
+
+
+class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                   viewsets.ReadOnlyModelViewSet):
+    """Imaging studies with their findings. Create and update save a draft in one request;
+    `sign` and `amend` are for radiologists."""
+
+    serializer_class = StudySerializer
+    lookup_field = "uuid"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = StudyFilter
+    pagination_class = ApiPagination
+    permission_classes = [ActionRoles]
+    http_method_names = WRITE_METHODS
+    action_roles = {"create": STUDY_WRITERS, "update": STUDY_WRITERS,
+                    "partial_update": STUDY_WRITERS, "sign": STUDY_SIGNERS,
+                    "amend": STUDY_SIGNERS}
+
+    def get_queryset(self) -> QuerySet[ImagingStudy]:
+        return (
+            ImagingStudy.objects.filter(patient__in=patients_for(self.request.user))
+            .select_related("patient", "signed_by")
+            .prefetch_related(
+                "calcifications", "enhancements",
+                Prefetch("amendments",
+                         queryset=StudyAmendment.objects.select_related("amended_by")),
+            )
+            .order_by("-study_date", "-id")
+        )
+
+    def _draft(self, serializer, study: ImagingStudy | None = None) -> ImagingStudy:
+        data = dict(serializer.validated_data)
+        patient = data.pop("patient", None) or study.patient
+        existing = study_as_dict(study) if study is not None else {}
+        calcs = data.pop("calcifications", existing.get("calcifications", []))
+        enhs = data.pop("enhancements", existing.get("enhancements", []))
+        try:
+            saved = study_save_draft(patient=patient, data=data, by=self.request.user,
+                                     calcifications=calcs, enhancements=enhs, study=study)
+        except StudyValidationError as exc:
+            raise ValidationError(_study_errors(exc)) from exc
+        except DjangoPermissionDenied as exc:
+            raise Conflict(str(exc)) from exc
+        return self.get_queryset().get(pk=saved.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        study = self._draft(serializer)
+        return Response(self.get_serializer(study).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        study = self.get_object()
+        serializer = self.get_serializer(study, data=request.data,
+                                         partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        study = self._draft(serializer, study)
+        return Response(self.get_serializer(study).data)
+
+    @extend_schema(request=None, responses=StudySerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, uuid=None):
+        """Sign the draft (radiologists only). Signing a final study again changes nothing."""
+        study = study_finalize(study=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=study.pk)).data)
+
+    @extend_schema(request=StudyAmendSerializer,
+                   responses={200: AmendmentSerializer,
+                              204: OpenApiResponse(description="Nothing changed.")})
+    @action(detail=True, methods=["post"], serializer_class=StudyAmendSerializer)
+    def amend(self, request, uuid=None):
+        """Change a signed study (radiologists only); the reason is required and kept."""
+        study = self.get_object()
+        if not study.is_final:
+            raise Conflict("This study is a draft: change it with PUT/PATCH, then sign it.")
+        serializer = StudyAmendSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("reason")
+        existing = study_as_dict(study)
+        calcs = data.pop("calcifications", existing["calcifications"])
+        enhs = data.pop("enhancements", existing["enhancements"])
+        try:
+            amendment = study_amend(study=study, by=request.user, reason=reason, data=data,
+                                    calcifications=calcs, enhancements=enhs)
+        except StudyValidationError as exc:
+            raise ValidationError(_study_errors(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError(drf_errors(exc)) from exc
+        if amendment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AmendmentSerializer(amendment).data)
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Alerts of your sites' patients (read only here; lifecycle actions come separately)."""
+
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    pagination_class = ApiPagination
+    permission_classes = [ActionRoles]
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        return (
+            Alert.objects.filter(patient__in=patients_for(self.request.user))
+            .select_related("patient", "study", "acknowledged_by", "resolved_by")
+            .order_by("-created_at", "-id")
+        )
