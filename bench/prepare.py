@@ -19,13 +19,14 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, DateTimeField, Max, Min
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from imaging.models import ImagingStudy
 from imaging.vocabulary import Modality, Phase
 from patients import roles
-from patients.models import Patient, Site
+from patients.models import ClinicVisit, Patient, Site
 from patients.seeding.cohort import SITE_PREFIX, cohort_signer, existing_cohort, seed_cohort
 from patients.seeding.course import YEAR, build_plan
 from patients.seeding.fastwrite import write_plans_fast
@@ -90,6 +91,7 @@ def ensure_cohort(*, patients: int, seed: int, reuse: bool,
     with transaction.atomic():
         # Alerts, plans and the like of the old cohort go with its patients (cascade).
         seed_cohort(n=patients, seed=seed, today=as_of, replace=True, on_patients=on_patients)
+        backdate_cohort()
         CohortStamp.objects.all().delete()
         CohortStamp.objects.create(patients=patients, seed=seed, as_of=as_of,
                                    cohort_patients=existing_cohort())
@@ -102,6 +104,21 @@ def analyze() -> None:
     with an empty-table estimate for alerts, PostgreSQL picked nested loops that turned
     a cascade delete of 300 patients into minutes."""
     _analyze()
+
+
+def backdate_cohort() -> None:
+    """Give the seeded rows the timestamps ten years of use would have left.
+
+    The writer stamps every row with the seeding time, so the surveillance sweep's daily
+    catch-up ("studies and visits saved since the last sweep") would re-match the whole
+    cohort every day. A study was last saved when it was signed (or on its date if still
+    a draft); a visit was recorded on its day.
+    """
+    cohort = Patient.objects.filter(site__code__startswith=SITE_PREFIX)
+    ImagingStudy.objects.filter(patient__in=cohort).update(
+        created_at=Coalesce("signed_at", Cast("study_date", DateTimeField())),
+        updated_at=Coalesce("signed_at", Cast("study_date", DateTimeField())))
+    ClinicVisit.objects.filter(patient__in=cohort).update(created_at=Cast("date", DateTimeField()))
 
 
 def _analyze() -> None:

@@ -160,3 +160,12 @@ def test_skipped_measurements_leave_a_row_saying_so(tiny):
 def test_command_rejects_an_unknown_skip(bench_db_name):
     with pytest.raises(CommandError, match="--skip: unknown measurement"):
         call_command("bench", "--patients", "5", "--skip", "sweeps", "--quiet")
+
+
+def test_seeded_rows_carry_historical_timestamps(tiny):
+    studies = ImagingStudy.objects.filter(patient__site__in=tiny.sites).exclude(patient=tiny.patient)
+    assert studies.exists()
+    for study in studies:
+        assert study.updated_at == (study.signed_at or study.updated_at)
+        assert study.updated_at.date() <= (study.signed_at or study.updated_at).date()
+    assert not studies.filter(updated_at__date=tiny.as_of, study_date__lt=tiny.as_of).exists()
