@@ -165,21 +165,33 @@ def compare_lines(runs: Sequence[dict]) -> list[str]:
 
     `runs` are the dicts `write_json` writes ({"meta": …, "rows": […]}).
     """
-    names: list[tuple[str, str]] = []
-    for run in runs:
-        for r in run["rows"]:
-            key = (r["item"], r["name"])
+    # Rows are matched by item and position within the item: names carry sizes
+    # ("Timeline page (41 studies)") that differ between runs.
+    keyed = [{key: r for key, r in _keys(run["rows"])} for run in runs]
+    order: list[tuple[str, int]] = []
+    names: dict[tuple[str, int], str] = {}
+    for rows in keyed:
+        for key, r in rows.items():
             if key not in names:
-                names.append(key)
+                order.append(key)
+                names[key] = r["name"]
+    order.sort()
     heads = [f"{run['meta']['patients']:,} patients" for run in runs]
-    width = max(len(n) for _, n in names) if names else 10
+    width = max((len(n) for n in names.values()), default=10)
     out = ["#  " + "Measurement".ljust(width) + "".join(h.rjust(22) for h in heads)]
-    for item, name in names:
-        cells = []
-        for run in runs:
-            row = next((r for r in run["rows"] if (r["item"], r["name"]) == (item, name)), None)
-            cells.append(_compare_cell(row))
-        out.append(f"{item:<3}" + name.ljust(width) + "".join(c.rjust(22) for c in cells))
+    for key in order:
+        cells = [_compare_cell(rows.get(key)) for rows in keyed]
+        out.append(f"{key[0]:<3}" + names[key].ljust(width) + "".join(c.rjust(22) for c in cells))
+    return out
+
+
+def _keys(rows: Sequence[dict]) -> list[tuple[tuple[str, int], dict]]:
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        n = seen.get(r["item"], 0)
+        seen[r["item"]] = n + 1
+        out.append(((r["item"], n), r))
     return out
 
 
