@@ -2,12 +2,16 @@
 in URLs; patients are filtered by UUID."""
 
 import django_filters as df
+from django.utils import timezone
 
 from alerts.models import Alert, AlertState, Rule, Severity
 from imaging import vocabulary as iv
 from imaging.models import ImagingStudy
 from patients import vocabulary as pv
 from patients.models import Patient
+from surveillance.models import ScheduledItem
+
+SCHEDULE_STATES = ("upcoming", "due", "overdue", "done", "cancelled")
 
 
 class PatientFilter(df.FilterSet):
@@ -52,3 +56,31 @@ class AlertFilter(df.FilterSet):
     class Meta:
         model = Alert
         fields = ["patient", "severity", "rule", "state", "breast"]
+
+
+class ScheduleFilter(df.FilterSet):
+    """`state` is computed as of today from the stored status and the item's dates, the
+    same way `ScheduledItem.state()` does."""
+
+    patient = df.UUIDFilter(field_name="patient__uuid", help_text="Patient UUID.")
+    kind = df.ChoiceFilter(choices=ScheduledItem.Kind.choices)
+    state = df.ChoiceFilter(choices=[(s, s) for s in SCHEDULE_STATES], method="filter_state",
+                            help_text="State as of today.")
+    site = df.CharFilter(field_name="patient__site__code", help_text="Site code.")
+    due_after = df.DateFilter(field_name="due_date", lookup_expr="gte")
+    due_before = df.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = ScheduledItem
+        fields = ["patient", "kind", "state", "site"]
+
+    def filter_state(self, queryset, name: str, value: str):
+        today = timezone.localdate()
+        pending = queryset.filter(status=ScheduledItem.Status.PENDING)
+        if value == "upcoming":
+            return pending.filter(due_from__gt=today)
+        if value == "due":
+            return pending.filter(due_from__lte=today, overdue_after__gte=today)
+        if value == "overdue":
+            return pending.filter(overdue_after__lt=today)
+        return queryset.filter(status=value)  # done, cancelled

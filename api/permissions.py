@@ -1,7 +1,8 @@
 """Role permissions for the API: the same split as the web pages.
 
 Clinic staff register patients and record treatment; clinic staff and radiologists
-draft studies; only radiologists sign and amend; coordinators (and everyone else with
+draft studies; only radiologists sign and amend studies and acknowledge and resolve
+alerts; coordinators (and everyone else with
 access to a site) read. Site scoping is separate: querysets only hold the user's
 sites' rows, so another site's object is a 404, never a 403.
 """
@@ -9,10 +10,13 @@ sites' rows, so another site's object is a 404, never a 403.
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from surveillance.roles import VIEWERS
 
 PATIENT_WRITERS = (CLINIC_STAFF, ADMIN)
 STUDY_WRITERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
 STUDY_SIGNERS = (RADIOLOGIST,)
+ALERT_HANDLERS = (RADIOLOGIST,)  # acknowledge and resolve imaging alerts
+SCHEDULE_READERS = VIEWERS  # the worklist's roles; contacts are logged by WORKERS only
 
 
 class ActionRoles(BasePermission):
@@ -29,4 +33,15 @@ class ActionRoles(BasePermission):
         roles = getattr(view, "action_roles", {}).get(action)
         if roles is None:
             return request.method in SAFE_METHODS
-        return has_role(request.user, *roles)
+        if has_role(request.user, *roles):
+            return True
+        self._not_found_unless_visible(view)
+        return False
+
+    @staticmethod
+    def _not_found_unless_visible(view) -> None:
+        """On an object route, another site's object is a 404 (never a 403) for every role:
+        look it up in the view's site-scoped queryset before refusing the action."""
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in getattr(view, "kwargs", {}):
+            view.get_object()  # raises Http404 (DRF answers 404) when not in the user's sites

@@ -11,13 +11,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from .token import ObtainTokenView
-from .views import AlertViewSet, PatientViewSet, StudyViewSet
+from .views import AlertViewSet, PatientViewSet, ScheduleViewSet, StudyViewSet
 
 router = DefaultRouter()
 router.include_root_view = False
 router.register("patients", PatientViewSet, basename="api-patient")
 router.register("studies", StudyViewSet, basename="api-study")
 router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("schedule", ScheduleViewSet, basename="api-schedule")
 
 urlpatterns = [
     path("auth/token/", login_not_required(ObtainTokenView.as_view()), name="api-token"),

@@ -4,15 +4,20 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from alerts.models import Alert
+from alerts.services import alert_acknowledge, alert_resolve
+from audit.context import note_patient_viewed
+from audit.models import Action
+from audit.services import audit_record
 from imaging.models import ImagingStudy, StudyAmendment
 from imaging.services import (
     StudyValidationError,
@@ -23,15 +28,32 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import Patient, Surgery
+from surveillance.models import ScheduledItem
+from surveillance.roles import can_work_worklist
+from surveillance.selectors import item_contacts
+from surveillance.services.contacts import contact_log
 
 from . import exports
 from .fhir.bundle import patient_bundle
-from .filters import AlertFilter, PatientFilter, StudyFilter
+from .fhir.careplan import planned_exams
+from .filters import AlertFilter, PatientFilter, ScheduleFilter, StudyFilter
 from .pagination import ApiPagination
-from .permissions import PATIENT_WRITERS, STUDY_SIGNERS, STUDY_WRITERS, ActionRoles
-from .serializers.alerts import AlertSerializer
+from .permissions import (
+    ALERT_HANDLERS,
+    PATIENT_WRITERS,
+    SCHEDULE_READERS,
+    STUDY_SIGNERS,
+    STUDY_WRITERS,
+    ActionRoles,
+)
+from .serializers.alerts import (
+    AlertAcknowledgeSerializer,
+    AlertResolveSerializer,
+    AlertSerializer,
+)
 from .serializers.base import drf_errors
 from .serializers.patients import PatientSerializer
+from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
 from .serializers.timeline import TimelineSerializer
 from .services import PatientValidationError, patient_save
@@ -84,6 +106,11 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def get_queryset(self) -> QuerySet[Patient]:
         return patient_queryset(self.request.user)
 
+    def get_object(self) -> Patient:
+        patient = super().get_object()
+        note_patient_viewed(patient)  # recorded by the audit middleware on reads only
+        return patient
+
     def _save(self, serializer, patient: Patient | None = None) -> Patient:
         try:
             saved = patient_save(data=serializer.validated_data, by=self.request.user,
@@ -117,22 +144,36 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     @action(detail=True, methods=["get"], renderer_classes=[FhirJsonRenderer, JSONRenderer],
             filterset_class=None, pagination_class=None)
     def fhir(self, request, uuid=None):
-        """FHIR R4 Bundle (type collection) of the patient's record; see docs/api.md."""
+        """FHIR R4 Bundle (type collection) of the patient's record, with a CarePlan of
+        the scheduled surveillance; see docs/api.md."""
         patient = self.get_object()
-        return Response(patient_bundle(patient))
+        items = ScheduledItem.objects.filter(patient=patient).order_by("due_date", "kind")
+        planned = planned_exams(items, timezone.localdate())
+        bundle = patient_bundle(patient, planned=planned)
+        audit_record(action=Action.FHIR_DOWNLOAD, obj=patient, patient=patient)
+        return Response(bundle)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="findings.csv", filterset_class=None,
             pagination_class=None)
     def findings_csv(self, request, uuid=None) -> HttpResponse:
         """Every calcification and enhancement finding of the patient, one row each."""
-        return exports.findings_csv(self.get_object())
+        patient = self.get_object()
+        response = exports.findings_csv(patient)
+        audit_record(action=Action.EXPORT, obj=patient, patient=patient,
+                     changes={"export": "findings.csv"})
+        return response
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], url_path="export.csv", pagination_class=None)
     def export_csv(self, request) -> HttpResponse:
         """The filtered patient list (same filters as the list) as CSV."""
-        return exports.patients_csv(self.filter_queryset(self.get_queryset()))
+        response = exports.patients_csv(self.filter_queryset(self.get_queryset()))
+        # The filters are codes, dates and flags (no patient details; see filters.py).
+        filters = {k: v for k, v in request.query_params.items() if k != "format"}
+        audit_record(action=Action.EXPORT, changes={"export": "patients.csv",
+                                                    "filters": filters})
+        return response
 
 
 def _study_errors(exc: StudyValidationError) -> dict:
@@ -174,6 +215,11 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             )
             .order_by("-study_date", "-id")
         )
+
+    def get_object(self) -> ImagingStudy:
+        study = super().get_object()
+        note_patient_viewed(study.patient)  # recorded by the audit middleware on reads only
+        return study
 
     def _draft(self, serializer, study: ImagingStudy | None = None) -> ImagingStudy:
         data = dict(serializer.validated_data)
@@ -240,12 +286,13 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
-    """Alerts of your sites' patients (read only here; lifecycle actions come separately)."""
+    """Alerts of your sites' patients. Radiologists `acknowledge` and `resolve` them."""
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     pagination_class = ApiPagination
     permission_classes = [ActionRoles]
+    action_roles = {"acknowledge": ALERT_HANDLERS, "resolve": ALERT_HANDLERS}
 
     def get_queryset(self) -> QuerySet[Alert]:
         return (
@@ -253,3 +300,92 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("patient", "study", "acknowledged_by", "resolved_by")
             .order_by("-created_at", "-id")
         )
+
+    def get_object(self) -> Alert:
+        alert = super().get_object()
+        note_patient_viewed(alert.patient)  # recorded by the audit middleware on reads only
+        return alert
+
+    def _answer(self, alert: Alert) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
+
+    @extend_schema(request=AlertAcknowledgeSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """open → acknowledged (radiologists). Acknowledging again changes nothing and
+        returns the alert as it is."""
+        alert = self.get_object()
+        serializer = AlertAcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert, _ = alert_acknowledge(alert=alert, by=request.user,
+                                     note=serializer.validated_data["note"])
+        return self._answer(alert)
+
+    @extend_schema(request=AlertResolveSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """open or acknowledged → resolved with a resolution (radiologists). Resolving a
+        resolved alert changes nothing and returns it as it is."""
+        alert = self.get_object()
+        serializer = AlertResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            alert, _ = alert_resolve(alert=alert, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(drf_errors(exc)) from exc
+        return self._answer(alert)
+
+
+class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Scheduled surveillance items of your sites' patients, and each item's contact log.
+
+    Coordinators, clinic staff and admins log contacts (`POST …/contacts/`), as on the
+    worklist page and through the same service; radiologists read only.
+    """
+
+    serializer_class = ScheduledItemSerializer
+    lookup_field = "uuid"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    filterset_class = ScheduleFilter
+    pagination_class = ApiPagination
+    permission_classes = [ActionRoles]
+    action_roles = {"list": SCHEDULE_READERS, "retrieve": SCHEDULE_READERS,
+                    "contacts": SCHEDULE_READERS}
+
+    def get_queryset(self) -> QuerySet[ScheduledItem]:
+        return (
+            ScheduledItem.objects.filter(patient__in=patients_for(self.request.user))
+            .select_related("patient", "study")
+            .order_by("due_date", "kind", "id")
+        )
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+    def get_object(self) -> ScheduledItem:
+        item = super().get_object()
+        note_patient_viewed(item.patient)  # recorded by the audit middleware on reads only
+        return item
+
+    @extend_schema(methods=["GET"], responses=ContactSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ContactSerializer,
+                   responses={201: ContactSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=ContactSerializer,
+            filterset_class=None)
+    def contacts(self, request, uuid=None):
+        """The item's contact log, newest first; POST logs a contact and applies it to
+        the item (rescheduled → new date; declined → cancelled; imaging done elsewhere →
+        done on `done_on`)."""
+        item = self.get_object()  # another site's item is a 404 before any role check
+        if request.method == "POST" and not can_work_worklist(request.user):
+            raise PermissionDenied("Radiologists can read the contact log but not log contacts.")
+        if request.method == "GET":
+            page = self.paginate_queryset(item_contacts(item))
+            return self.get_paginated_response(ContactSerializer(page, many=True).data)
+        serializer = ContactSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry = contact_log(item=item, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(drf_errors(exc)) from exc
+        return Response(ContactSerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import audit_record
 from imaging.vocabulary import Modality
 from patients.vocabulary import PcrDefinition
 
@@ -89,4 +91,7 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="cohort-concordance-{stamp}.csv"'
     writer = csv.writer(response)
     writer.writerows(csv_rows(report, {s.id: s.code for s in form.sites}))
+    # Aggregate filters (sites, dates, subtypes…): no patient details.
+    audit_record(action=Action.EXPORT, changes={
+        "export": "cohort-concordance.csv", "filters": {k: request.GET.getlist(k) for k in request.GET}})
     return response

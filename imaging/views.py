@@ -118,8 +118,8 @@ def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
 
 
 def study_create(request: HttpRequest, uuid) -> HttpResponse:
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *STUDY_EDITORS)
-    patient = get_patient_for_user(request.user, uuid)
     modality = request.GET.get("modality", v.Modality.MG)
     if modality not in v.Modality.values:
         modality = v.Modality.MG
@@ -134,8 +134,8 @@ def study_create(request: HttpRequest, uuid) -> HttpResponse:
 
 
 def study_edit(request: HttpRequest, uuid) -> HttpResponse:
+    study = get_study_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *STUDY_EDITORS)
-    study = get_study_for_user(request.user, uuid)
     if study.is_final:
         messages.info(request, "This study is signed: a radiologist can amend it.")
         return redirect("study-detail", uuid=study.uuid)

@@ -38,8 +38,11 @@ from .selectors import patient_list as select_patients
 from .selectors import patient_timeline as select_timeline
 
 PAGE_SIZE = 25
-RECORD_EDITORS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
+# Clinic staff (and admins) register patients and record treatment (DESIGN, issue 7);
+# radiologists enter findings, coordinators log visits and contacts.
+RECORD_EDITORS = (CLINIC_STAFF, ADMIN)
 VISIT_LOGGERS = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
+STUDY_DRAFTERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)  # as imaging.views.STUDY_EDITORS
 
 
 def _require(request: HttpRequest, *roles: str) -> None:
@@ -77,8 +80,8 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *RECORD_EDITORS)
-    patient = get_patient_for_user(request.user, uuid)
     form = PatientForm(request.POST or None, instance=patient, sites=sites_for(request.user))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -106,14 +109,15 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "trend_sentences": [describe(t) for t in trends(timeline.history)],
         "study_rows": rows, "age": patient.age_on(today),
         "can_edit": has_role(request.user, *RECORD_EDITORS),
+        "can_add_study": has_role(request.user, *STUDY_DRAFTERS),
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "plan": plan_for_patient(patient, as_of=today),
     })
 
 
 def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *RECORD_EDITORS)
-    patient = get_patient_for_user(request.user, uuid)
     instance = TumourProfile.objects.filter(patient=patient).first() or TumourProfile(patient=patient)
     form = TumourProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -137,8 +141,8 @@ RECORDS = {
 def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) -> HttpResponse:
     """Add (pk None) or edit one of the patient's NAC, radiotherapy, visit or event records."""
     model, form_class, title, roles = RECORDS[kind]
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *roles)
-    patient = get_patient_for_user(request.user, uuid)
     if pk is None:
         instance = model(patient=patient)
         if kind == "visit":
@@ -158,8 +162,8 @@ def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) ->
 
 def surgery_form(request: HttpRequest, uuid, pk: int | None = None) -> HttpResponse:
     """Surgery and, when known, its pathology: both saved or neither."""
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *RECORD_EDITORS)
-    patient = get_patient_for_user(request.user, uuid)
     surgery = (Surgery(patient=patient) if pk is None
                else get_object_or_404(Surgery.objects.select_related("pathology"), pk=pk, patient=patient))
     pathology = getattr(surgery, "pathology", None) if surgery.pk else None

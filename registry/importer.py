@@ -26,6 +26,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from alerts.models import Outbox
+from audit.models import Action
+from audit.services import audit_record
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from imaging.vocabulary import Modality, StudyStatus, count_bin_for
 from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Site, Surgery, TumourProfile
@@ -509,11 +511,13 @@ def _import_user() -> AbstractBaseUser:
 
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
                     user: AbstractBaseUser | None = None, progress: bool = False,
-                    allowed_sites: set[str] | None = None) -> ImportReport:
+                    allowed_sites: set[str] | None = None,
+                    source: str = "command") -> ImportReport:
     """Validate the whole file; write it (all or nothing) unless there is a problem or a dry run.
 
     `allowed_sites` (site codes) limits an upload to the uploader's sites; the command,
-    run by the operator, has no limit.
+    run by the operator, has no limit. A written import leaves one audit event with its
+    counts (`source`: "command" or "upload"), never patient details.
     """
     job = RegistryImport(default_site=default_site, user=user, progress=progress,
                          allowed_sites=allowed_sites)
@@ -529,7 +533,18 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
             transaction.set_rollback(True)
         else:
             job.report.written = True
+            _audit(job.report, user=user, source=source, default_site=default_site)
     return job.report
+
+
+def _audit(report: ImportReport, *, user: AbstractBaseUser | None, source: str,
+           default_site: Site | None) -> None:
+    audit_record(action=Action.IMPORT, actor=user,
+                 actor_username="" if user is not None else "import_registry (command)",
+                 changes={"source": source, "rows": report.rows,
+                          "default_site": default_site.code if default_site else None,
+                          "created": {r: report.created[r] for r in RECORDS},
+                          "present": {r: report.present[r] for r in RECORDS}})
 
 
 def decode_upload(raw: bytes) -> str:

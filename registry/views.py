@@ -91,7 +91,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, "There is no checked file waiting: upload it again.")
         return redirect("registry-import")
     report = import_registry(path.read_text(encoding="utf-8"), default_site=site,
-                             user=request.user, allowed_sites=_codes(request))
+                             user=request.user, allowed_sites=_codes(request), source="upload")
     if report.ok:
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)

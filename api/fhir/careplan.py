@@ -1,12 +1,12 @@
 """CarePlan for scheduled surveillance.
 
-The schedule itself lives in the surveillance app (not part of this module): whoever
-has a patient's scheduled items turns them into `PlannedExam` values and passes them
-to `careplan_resource`; `patient_bundle(planned=...)` adds the CarePlan only when
-there is at least one item, so a patient without a schedule gets no CarePlan.
+The schedule itself lives in the surveillance app: `planned_exams` turns a patient's
+`ScheduledItem` rows into `PlannedExam` values (state as of a date) for
+`careplan_resource`; `patient_bundle(planned=...)` adds the CarePlan only when there is
+at least one item, so a patient without a schedule gets no CarePlan.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +30,16 @@ class PlannedExam:
     due: date
     state: str  # upcoming | due | overdue | done | cancelled
     description: str = ""
+
+
+def planned_exams(items: Iterable, as_of: date) -> list[PlannedExam]:
+    """One `PlannedExam` per scheduled item (`surveillance.models.ScheduledItem`)."""
+    return [
+        PlannedExam(kind=item.kind, due=item.due_date, state=item.state(as_of),
+                    description=" — ".join(filter(None, [item.get_kind_display(),
+                                                          item.breast_label])))
+        for item in items
+    ]
 
 
 def careplan_resource(*, resource_id: str, patient_ref: str,

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from alerts.models import Alert
+from alerts.models import Alert, Resolution
+
+from .base import AllowedChoicesMixin
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -17,3 +19,12 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_by", "resolved_at", "resolution", "resolve_note",
         ]
         read_only_fields = fields
+
+
+class AlertAcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AlertResolveSerializer(AllowedChoicesMixin, serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -29,6 +29,8 @@ DEMO_LOGINS = (
     DemoLogin("admin", roles.ADMIN, "north", "Alex", "Brennan", is_staff=True),
     # Of the other site: shows that site scoping hides the North Clinic's patients.
     DemoLogin("radiologist2", roles.RADIOLOGIST, "south", "Rafael", "Moreau"),
+    # The South Clinic's coordinator: every site's due items reach someone's digest.
+    DemoLogin("coordinator2", roles.COORDINATOR, "south", "Dana", "Whitfield"),
 )
 
 

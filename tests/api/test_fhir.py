@@ -2,10 +2,11 @@
 Condition, ImagingStudy, DiagnosticReport, Observation and CarePlan) and carries the
 codes of DESIGN.md, "Interoperability"."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from fhir.resources.R4B.bundle import Bundle
 
 from api.fhir import codes as c
@@ -13,6 +14,7 @@ from api.fhir.bundle import patient_bundle
 from api.fhir.careplan import PlannedExam
 from patients.models import Patient
 from registry.importer import import_registry
+from tests.api.helpers import scheduled
 from tests.imaging.factories import (
     CalcificationFindingFactory,
     EnhancementFindingFactory,
@@ -154,3 +156,49 @@ def test_export_query_count_does_not_grow_with_studies(case_patient, django_asse
                                                               accession=f"X{i}"))
     with django_assert_max_num_queries(14):
         patient_bundle(case_patient)
+
+
+def test_endpoint_has_careplan_of_the_scheduled_items(api_client, coordinator, case_patient):
+    today = date(2026, 11, 22)
+    due = scheduled(case_patient, today + timedelta(days=10), kind="clinical_exam")
+    scheduled(case_patient, today + timedelta(days=200), laterality="right")
+    scheduled(case_patient, today - timedelta(days=100), kind="mri")
+    scheduled(case_patient, today - timedelta(days=400), status="done",
+              done_on=today - timedelta(days=390), done_source="elsewhere")
+    scheduled(case_patient, today - timedelta(days=800), kind="diagnostic_mammogram",
+              laterality="left", status="cancelled", cancel_reason="declined by the patient")
+    client = api_client(coordinator)
+    with time_machine.travel(today, tick=False):
+        response = client.get(f"/api/patients/{case_patient.uuid}/fhir/")
+    bundle = response.json()
+    parsed = Bundle.model_validate(bundle)
+    (plan,) = resources(bundle, "CarePlan")
+    (parsed_plan,) = [e.resource for e in parsed.entry if e.resource.__resource_type__ == "CarePlan"]
+    assert len(parsed_plan.activity) == 5
+    assert plan["subject"]["reference"] == f"urn:uuid:{case_patient.uuid}"
+    details = [a["detail"] for a in plan["activity"]]  # oldest due date first
+    assert [d["status"] for d in details] == ["cancelled", "completed", "not-started",
+                                              "scheduled", "scheduled"]
+    assert [d["scheduledPeriod"]["start"] for d in details][3] == due.due_date.isoformat()
+    assert codes_of(details[0]["code"]) == {(c.LOINC, "26346-7")}
+    assert codes_of(details[2]["code"]) == {(c.LOINC, "30794-2")}
+    assert codes_of(details[3]["code"]) == {(c.SNOMED, "5880005")}
+    assert details[4]["description"] == "Mammogram — Right"
+
+
+def test_endpoint_without_schedule_has_no_careplan(api_client, coordinator, case_patient):
+    bundle = api_client(coordinator).get(f"/api/patients/{case_patient.uuid}/fhir/").json()
+    assert resources(bundle, "CarePlan") == []
+
+
+@pytest.mark.parametrize("items", [1, 30])
+def test_endpoint_query_count_does_not_grow_with_items(api_client, coordinator, case_patient,
+                                                       items, django_assert_max_num_queries):
+    for i in range(items):
+        scheduled(case_patient, date(2017, 1, 1) + timedelta(days=90 * i))
+    client = api_client(coordinator)
+    # auth + role (2), patient lookup (1), scheduled items (1), the export itself (11),
+    # and the audit trail: the FHIR download record and the view record (2)
+    with django_assert_max_num_queries(17):
+        bundle = client.get(f"/api/patients/{case_patient.uuid}/fhir/").json()
+    assert len(resources(bundle, "CarePlan")[0]["activity"]) == items

@@ -54,7 +54,7 @@ def test_seed_demo_twice_changes_nothing_and_creates_one_login_per_role():
     assert "nothing changed" in second.getvalue()
     out = first.getvalue()
     assert "Helen Marsh, MRN NC-100001" in out
-    for username in ("staff", "radiologist", "coordinator", "admin", "radiologist2"):
+    for username in ("staff", "radiologist", "coordinator", "admin", "radiologist2", "coordinator2"):
         assert username in out
     assert DEMO_PASSWORD in out
 
@@ -62,7 +62,7 @@ def test_seed_demo_twice_changes_nothing_and_creates_one_login_per_role():
     north, south = Site.objects.get(code="north"), Site.objects.get(code="south")
     expected = {"staff": ("clinic_staff", north), "radiologist": ("radiologist", north),
                 "coordinator": ("coordinator", north), "admin": ("admin", north),
-                "radiologist2": ("radiologist", south)}
+                "radiologist2": ("radiologist", south), "coordinator2": ("coordinator", south)}
     for username, (role, site) in expected.items():
         user = authenticate(username=username, password=DEMO_PASSWORD)
         assert user is not None, username

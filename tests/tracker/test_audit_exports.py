@@ -1,0 +1,57 @@
+"""Exports, FHIR downloads and registry imports are in the audit trail (issue 7)."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from audit.models import Action, AuditEvent
+from tests.patients.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_api_exports_and_fhir_download_are_recorded(client, site, coordinator):
+    patient = PatientFactory(site=site)
+    client.force_login(coordinator)
+    assert client.get(reverse("api-patient-fhir", kwargs={"uuid": patient.uuid})).status_code == 200
+    assert client.get(reverse("api-patient-findings-csv",
+                              kwargs={"uuid": patient.uuid})).status_code == 200
+    assert client.get(reverse("api-patient-export-csv"), {"site": site.code}).status_code == 200
+    fhir = AuditEvent.objects.get(action=Action.FHIR_DOWNLOAD)
+    assert (fhir.actor_username, fhir.patient_id, str(fhir.patient_uuid)) == (
+        "coordinator", patient.id, str(patient.uuid))
+    exports = AuditEvent.objects.filter(action=Action.EXPORT).order_by("id")
+    assert [e.changes["export"] for e in exports] == ["findings.csv", "patients.csv"]
+    assert exports[0].patient_id == patient.id
+    assert exports[1].changes["filters"] == {"site": site.code}
+    assert all(e.actor_username == "coordinator" for e in exports)
+
+
+def test_cohort_export_is_recorded(client, site, radiologist):
+    client.force_login(radiologist)
+    assert client.get(reverse("cohort-export")).status_code == 200
+    event = AuditEvent.objects.get(action=Action.EXPORT)
+    assert event.changes["export"] == "cohort-concordance.csv" and event.actor_username == "radiologist"
+
+
+def test_a_confirmed_registry_import_is_recorded(client, site_admin, settings, tmp_path):
+    from tests.patients.factories import SiteFactory
+
+    settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
+    SiteFactory(code="south").members.add(site_admin)
+    client.force_login(site_admin)
+    client.post(reverse("registry-import"), {
+        "file": SimpleUploadedFile("reg.csv", EXAMPLE.read_bytes(), content_type="text/csv")})
+    assert not AuditEvent.objects.filter(action=Action.IMPORT).exists()  # a dry run is not an import
+    client.post(reverse("registry-import"), {"confirm": "1"})
+    event = AuditEvent.objects.get(action=Action.IMPORT)
+    assert event.actor_username == "siteadmin" and event.changes["rows"] > 0
+    assert sum(event.changes["created"].values()) > 0

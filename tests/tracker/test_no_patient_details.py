@@ -1,0 +1,87 @@
+"""No patient details (names, MRN, date of birth) in log messages or Celery task arguments,
+over a full request cycle, a sign-off with its alert evaluation, and the daily sweep."""
+
+import logging
+from datetime import date
+from unittest import mock
+
+import pytest
+from celery.app.task import Task
+from django.urls import reverse
+
+from alerts.evaluation import evaluate_patient, outbox_process, outbox_sweep
+from alerts.models import Outbox
+from surveillance.tasks import daily_sweep_and_digest
+from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
+from tests.patients.factories import PatientFactory, SurgeryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def enqueued():
+    """Every task sent to the broker, recorded at the edge (nothing is sent)."""
+    calls: list[tuple[str, tuple, dict]] = []
+
+    def record(self, args=None, kwargs=None, **options):
+        calls.append((self.name, tuple(args or ()), dict(kwargs or {})))
+
+    with mock.patch.object(Task, "apply_async", autospec=True, side_effect=record), \
+            mock.patch.object(Task, "delay", autospec=True,
+                              side_effect=lambda self, *a, **k: record(self, a, k)):
+        yield calls
+
+
+def _details(patient) -> list[str]:
+    dob = patient.date_of_birth
+    return [patient.given_name, patient.family_name, patient.mrn, dob.isoformat(),
+            dob.strftime("%d/%m/%Y"), dob.strftime("%d %b %Y"), dob.strftime("%-d %B %Y")]
+
+
+def test_request_cycle_sign_off_and_sweep_log_no_patient_details(
+        client, site, radiologist, caplog, enqueued, django_capture_on_commit_callbacks):
+    caplog.set_level(logging.DEBUG)  # the root logger, every library
+    patient = PatientFactory(site=site, given_name="Philippa", family_name="Quartermaine",
+                             mrn="MRN-778899", date_of_birth=date(1961, 3, 14))
+    with django_capture_on_commit_callbacks(execute=True):
+        SurgeryFactory(patient=patient, date=date(2023, 1, 10), laterality="left")
+        prior = ImagingStudyFactory(patient=patient, study_date=date(2023, 6, 1), final=True)
+        CalcificationFindingFactory(study=prior, group="L1", laterality="left")
+        study = ImagingStudyFactory(patient=patient, study_date=date(2024, 6, 1))
+        CalcificationFindingFactory(study=study, group="L1", laterality="left",
+                                    observed_change="increase_number")
+    client.force_login(radiologist)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(patient.get_absolute_url()).status_code == 200
+        response = client.post(reverse("study-sign", kwargs={"uuid": study.uuid}))
+        assert response.status_code == 302
+        assert client.get(reverse("study-detail", kwargs={"uuid": study.uuid})).status_code == 200
+        assert client.get(reverse("alert-inbox")).status_code == 200
+    for row in Outbox.objects.all():
+        outbox_process(row.id)
+    outbox_sweep()
+    evaluate_patient(patient.id)
+    daily_sweep_and_digest(date(2024, 9, 1).isoformat())
+    assert client.get(reverse("worklist")).status_code == 200
+
+    assert caplog.records, "nothing was logged: the capture is not working"
+    for record in caplog.records:
+        message = record.getMessage()
+        for detail in _details(patient):
+            assert detail not in message, f"{record.name}: {message!r} holds {detail!r}"
+
+    assert enqueued, "no task was enqueued: the edge mock saw nothing"
+    for name, args, kwargs in enqueued:
+        for value in (*args, *kwargs.values()):
+            flat = value if isinstance(value, (list, tuple)) else [value]
+            for v in flat:
+                assert v is None or isinstance(v, int) or (
+                    isinstance(v, str) and len(v) == 10 and v[4] == "-"), (name, args, kwargs)
+            for detail in _details(patient):
+                assert detail not in repr(value), (name, args, kwargs)

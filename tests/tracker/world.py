@@ -1,0 +1,88 @@
+"""A small world of one site's records, for the permission matrix and the sweeps.
+
+One of everything a URL can point at: a patient with every kind of record, a draft and a
+signed study, an alert, a scheduled item with a contact, a calendar token, plus the
+personas (one per role and a radiologist of another site).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth.models import Group
+
+from alerts.models import Alert
+from alerts.services import alert_raise
+from patients import roles
+from patients.models import ClinicalEvent, Patient, Site
+from patients.vocabulary import EventKind
+from surveillance.models import ContactLog, ScheduledItem
+from surveillance.services import calendar as cal
+from surveillance.services.contacts import contact_log
+from surveillance.services.sweep import surveillance_sweep
+from tests.imaging.factories import ImagingStudyFactory
+from tests.patients.factories import (
+    ClinicVisitFactory,
+    NacCourseFactory,
+    PatientFactory,
+    RadiotherapyFactory,
+    SiteFactory,
+    SurgeryFactory,
+    UserFactory,
+)
+
+COLUMNS = ("anonymous", "clinic_staff", "radiologist", "coordinator", "admin", "other_site")
+
+
+@dataclass
+class World:
+    site: Site
+    other_site: Site
+    users: dict = field(default_factory=dict)
+    patient: Patient | None = None
+    objects: dict = field(default_factory=dict)
+
+
+def _persona(role: str, site: Site, username: str, *, staff: bool = False):
+    user = UserFactory(username=username, is_staff=staff)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    site.members.add(user)
+    return user
+
+
+def build_world() -> World:
+    site = SiteFactory(name="North Clinic", code="north")
+    other = SiteFactory(name="South Clinic", code="south")
+    w = World(site=site, other_site=other)
+    w.users = {
+        "clinic_staff": _persona(roles.CLINIC_STAFF, site, "staff"),
+        "radiologist": _persona(roles.RADIOLOGIST, site, "radiologist"),
+        "coordinator": _persona(roles.COORDINATOR, site, "coordinator"),
+        "admin": _persona(roles.ADMIN, site, "siteadmin", staff=True),
+        "other_site": _persona(roles.RADIOLOGIST, other, "outsider"),
+    }
+    patient = PatientFactory(site=site, date_of_birth=date(1961, 3, 14))
+    w.patient = patient
+    surgery = SurgeryFactory(patient=patient, date=date(2023, 1, 10), laterality="right")
+    draft = ImagingStudyFactory(patient=patient, study_date=date(2023, 6, 1))
+    final = ImagingStudyFactory(patient=patient, study_date=date(2023, 3, 1), final=True)
+    alert, _ = alert_raise(patient_id=patient.id, rule="calc_reported_increase", severity="high",
+                           breast="right", trigger=f"study:{final.id}", reason="matrix world",
+                           study_id=final.id)
+    surveillance_sweep()  # plans the patient: scheduled items
+    item = ScheduledItem.objects.filter(patient=patient).order_by("due_date").first()
+    assert item is not None, "the sweep planned no scheduled item"
+    contact_log(item=item, by=w.users["coordinator"], outcome=ContactLog.Outcome.CALLED, note="")
+    w.objects = {
+        "surgery": surgery,
+        "nac": NacCourseFactory(patient=patient),
+        "radiotherapy": RadiotherapyFactory(patient=patient),
+        "visit": ClinicVisitFactory(patient=patient),
+        "event": ClinicalEvent.objects.create(patient=patient, kind=EventKind.values[0],
+                                              date=date(2024, 2, 1)),
+        "draft_study": draft,
+        "final_study": final,
+        "alert": Alert.objects.get(pk=alert.pk),
+        "item": item,
+        "calendar_token": cal.calendar_token_create(user=w.users["coordinator"]),
+    }
+    return w
