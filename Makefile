@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench venv
+.PHONY: run test lint bench bench-db bench-scale venv
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,3 +23,18 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## bench: seed a 10,000-patient cohort into its own PostgreSQL database and measure (docs/performance.md)
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+BENCH_ARGS ?= --patients 10000 --reuse
+
+bench-db: $(STAMP)
+	$(BIN)/python -m bench.createdb "$(BENCH_DATABASE_URL)"
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py migrate --verbosity 0
+
+bench: bench-db
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+## bench-scale: the same at 10,000 and 100,000 patients, printed side by side (long: seeds 100,000)
+bench-scale: bench-db
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench --compare 10000,100000 $(BENCH_SCALE_ARGS)

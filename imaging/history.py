@@ -166,14 +166,82 @@ def history_prefetches() -> list:
     ]
 
 
+_STUDY_FIELDS = ("id", "patient_id", "study_date", "modality", "phase", "laterality", "birads",
+                 "status", "no_enhancement", "breast_composition")
+_CALC_FIELDS = ("study_id", "group", "laterality", "morphology", "distribution", "extent_mm",
+                "count_bin", "inside_tumor_bed", "observed_change", "count")
+_LESION_FIELDS = ("study_id", "lesion", "laterality", "lesion_type", "size_mm", "kinetics_initial",
+                  "kinetics_delayed", "observed_change")
+
+
 def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
-    """Histories of many patients in a fixed number of queries (7 whatever the count)."""
-    patients = (
-        Patient.objects.filter(id__in=list(patient_ids))
-        .select_related("tumour")
-        .prefetch_related(*history_prefetches())
-    )
-    return {p.id: history_from_patient(p) for p in patients}
+    """Histories of many patients in a fixed number of queries (7 whatever the count).
+
+    Reads plain rows (`values_list`) rather than prefetched model instances: the full
+    re-evaluation loads every history of the cohort, and Django's per-instance prefetch
+    work was ~90% of its time. The result equals `history_from_patient` of the same
+    patients loaded with `history_prefetches()` (tests/imaging/test_history.py).
+    """
+    from patients.models import NacCourse, Radiotherapy, Surgery
+
+    from .models import CalcificationFinding, EnhancementFinding, ImagingStudy
+
+    ids = list(patient_ids)
+    diagnosis = dict(Patient.objects.filter(id__in=ids).values_list("id", "tumour__diagnosis_date"))
+    surgeries: dict[int, tuple] = {}
+    for pid, day, procedure, laterality in (Surgery.objects.filter(patient_id__in=ids)
+                                            .order_by("-date", "-id")
+                                            .values_list("patient_id", "date", "procedure", "laterality")):
+        surgeries[pid] = (day, procedure, laterality)  # descending: the earliest is kept
+    rt_ends: dict[int, list[date]] = {}
+    for pid, end in Radiotherapy.objects.filter(patient_id__in=ids, end_date__isnull=False).values_list(
+            "patient_id", "end_date"):
+        rt_ends.setdefault(pid, []).append(end)
+    courses: dict[int, list[tuple]] = {}
+    for pid, start, end in (NacCourse.objects.filter(patient_id__in=ids).order_by("start_date", "id")
+                            .values_list("patient_id", "start_date", "end_date")):
+        courses.setdefault(pid, []).append((start, end))
+    calcs: dict[int, list[CalcGroup]] = {}
+    for row in (CalcificationFinding.objects.filter(study__patient_id__in=ids)
+                .order_by("laterality", "group", "id").values_list(*_CALC_FIELDS)):
+        sid, group, breast, morphology, distribution, extent, count_bin, inside, change, count = row
+        calcs.setdefault(sid, []).append(CalcGroup(
+            group=group, breast=breast, morphology=morphology, distribution=distribution,
+            extent_mm=float(extent), count_bin=count_bin, inside_tumor_bed=inside,
+            observed_change=change, count=count))
+    lesions: dict[int, list[Lesion]] = {}
+    for row in (EnhancementFinding.objects.filter(study__patient_id__in=ids)
+                .order_by("laterality", "lesion", "id").values_list(*_LESION_FIELDS)):
+        sid, lesion, breast, lesion_type, size, initial, delayed, change = row
+        lesions.setdefault(sid, []).append(Lesion(
+            lesion=lesion, breast=breast, lesion_type=lesion_type,
+            size_mm=float(size) if size is not None else None, kinetics_initial=initial,
+            kinetics_delayed=delayed, observed_change=change))
+    studies: dict[int, list[StudySnapshot]] = {}
+    for row in (ImagingStudy.objects.filter(patient_id__in=ids).order_by("study_date", "id")
+                .values_list(*_STUDY_FIELDS)):
+        sid, pid, day, modality, phase, laterality, birads, status, no_enh, composition = row
+        studies.setdefault(pid, []).append(StudySnapshot(
+            id=sid, study_date=day, modality=modality, phase=phase, laterality=laterality,
+            birads=birads, status=status, no_enhancement=no_enh, breast_composition=composition,
+            calcifications=tuple(calcs.get(sid, ())), enhancements=tuple(lesions.get(sid, ()))))
+    histories = {}
+    for pid, diagnosis_date in diagnosis.items():
+        surgery = surgeries.get(pid)
+        nac = courses.get(pid, [])
+        nac_ends = [end for _, end in nac if end]
+        histories[pid] = PatientHistory(
+            patient_id=pid,
+            studies=tuple(studies.get(pid, ())),
+            surgery_date=surgery[0] if surgery else None,
+            surgery_procedure=surgery[1] if surgery else "",
+            surgery_laterality=surgery[2] if surgery else "",
+            rt_end_date=max(rt_ends[pid]) if pid in rt_ends else None,
+            nac_start_date=nac[0][0] if nac else None,
+            nac_end_date=max(nac_ends) if nac_ends else None,
+            diagnosis_date=diagnosis_date,
+        )
+    return histories
 
 
 def load_history(patient_id: int) -> PatientHistory:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from imaging.history import PatientHistory, history_from_patient, history_prefet
 from imaging.models import ImagingStudy
 
 from .access import get_patient_for_user, patients_for
-from .models import Pathology, Patient
+from .models import ClinicVisit, Pathology, Patient, Surgery
 
 # Sort keys offered by the patient list: name in the URL → ORM ordering.
 PATIENT_SORTS: dict[str, tuple[str, ...]] = {
@@ -112,8 +112,11 @@ class Timeline:
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history."""
+    # Pathology and the visit's author joined into their prefetches: two queries fewer.
+    prefetches = [p for p in history_prefetches() if p != "surgeries"]
     queryset = Patient.objects.select_related("site", "tumour").prefetch_related(
-        *history_prefetches(), "surgeries__pathology", "visits__recorded_by", "events",
+        *prefetches, Prefetch("surgeries", queryset=Surgery.objects.select_related("pathology")),
+        Prefetch("visits", queryset=ClinicVisit.objects.select_related("recorded_by")), "events",
     )
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     alerts = list(

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "surveillance",
     "api",
     "registry",
+    "bench",
 ]
 
 MIDDLEWARE = [

@@ -84,7 +84,10 @@ def match_patients(patient_ids: Sequence[int]) -> int:
         if visit_id not in visits_done and pending[pid]:
             fulfil(pending[pid], schedule.choose_items(pending[pid], on, [schedule.CLINICAL_EXAM], None), on,
                    visit_id=visit_id)
-    ScheduledItem.objects.bulk_update(changed, MATCH_FIELDS, batch_size=1000)
+    # Batches of 100: bulk_update writes one CASE WHEN id=… per field, which PostgreSQL
+    # evaluates for every row of the batch (rows × batch comparisons); with 1,000 a first
+    # sweep of 10,000 patients spent minutes in these statements (docs/performance.md).
+    ScheduledItem.objects.bulk_update(changed, MATCH_FIELDS, batch_size=100)
     _bring_back({i.patient_id for i in changed})
     return len(changed)
 

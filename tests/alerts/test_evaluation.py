@@ -1,13 +1,16 @@
 """Evaluation service, outbox claim and sweep, cohort re-evaluation (tasks' functions)."""
 
 import logging
+from datetime import date
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from alerts import tasks
+from alerts import evaluation, tasks
 from alerts.evaluation import evaluate_patient, outbox_process, outbox_sweep, reevaluate_chunk
 from alerts.models import Alert, AlertSettings, Notification, Outbox, Reevaluation, ThresholdChange
 from alerts.services import thresholds_update
@@ -178,14 +181,14 @@ def test_reevaluation_chunk_counts_and_survives_a_failing_patient(site, radiolog
     for p in patients[:2]:
         finalize_progressing(p, radiologist)
     run = Reevaluation.objects.create(chunk_size=3, total_patients=3)
-    real = evaluate_patient
+    real = evaluation._raise_decisions
 
-    def flaky(patient_id, **kw):
-        if patient_id == patients[0].id:
+    def flaky(history, *args, **kw):
+        if history.patient_id == patients[0].id:
             raise RuntimeError("bad data")
-        return real(patient_id, **kw)
+        return real(history, *args, **kw)
 
-    with mock.patch("alerts.evaluation.evaluate_patient", side_effect=flaky):
+    with mock.patch("alerts.evaluation._raise_decisions", side_effect=flaky):
         assert reevaluate_chunk(run.id, [p.id for p in patients]) == (2, 1)
     run.refresh_from_db()
     assert (run.done_patients, run.failed_patients, run.alerts_created) == (3, 1, 2)
@@ -277,3 +280,39 @@ def test_thresholds_are_edited_in_the_admin_with_an_audit(client, site_admin):
     assert (change.before["extent_mm"], change.after["extent_mm"]) == (5.0, 4.0)
     assert change.after["lesion_growth_percent"] == 25.0
     assert client.get("/admin/alerts/thresholdchange/").status_code == 200
+
+
+def test_evaluating_one_new_study_stays_within_ten_queries(site, radiologist):
+    """Issue 9: claim, history, thresholds, raised alerts — whatever the history's length."""
+    patient = surveillance_patient(site, years=range(2010, 2019))
+    finalize_progressing(patient, radiologist)
+    outbox_process(Outbox.objects.get().id)  # raises the two alerts
+    # A stable follow-up mammogram: the calcifications are gone, nothing new to raise.
+    study = finalize_progressing(patient, radiologist, when=date(2021, 6, 15), rows=[])
+    row = Outbox.objects.get(study=study)
+    with CaptureQueriesContext(connection) as ctx:
+        assert outbox_process(row.id) is True
+    # SAVEPOINTs come from the test's own transaction; in the worker the block is outermost.
+    sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(sql) <= 10, sql
+
+
+def test_reevaluation_of_a_chunk_costs_a_fixed_number_of_queries(site, radiologist,
+                                                                 django_assert_max_num_queries):
+    patients = [surveillance_patient(site) for _ in range(6)]
+    for p in patients:
+        finalize_progressing(p, radiologist)
+    ids = [p.id for p in patients]
+    assert reevaluate_chunk(None, ids) == (12, 0)
+    # Nothing new: histories (7) + thresholds (1) + raised alerts (1), not per patient.
+    with django_assert_max_num_queries(9):
+        assert reevaluate_chunk(None, ids) == (0, 0)
+
+
+def test_a_failing_batch_falls_back_to_one_patient_at_a_time(site, radiologist):
+    patients = [surveillance_patient(site) for _ in range(2)]
+    for p in patients:
+        finalize_progressing(p, radiologist)
+    with mock.patch("alerts.evaluation.load_histories", side_effect=RuntimeError("too big")):
+        assert reevaluate_chunk(None, [p.id for p in patients]) == (4, 0)
+    assert Alert.objects.count() == 4

@@ -1,0 +1,32 @@
+"""`load_histories` (plain rows, for the cohort re-evaluation) equals the histories built
+from prefetched model instances (`history_from_patient`, for the timeline page)."""
+
+from datetime import date
+
+from imaging.history import history_from_patient, history_prefetches, load_histories, load_history
+from patients.models import Patient
+from patients.seeding.cohort import seed_cohort
+
+
+def test_row_loader_equals_the_instance_loader(db, django_assert_max_num_queries):
+    seed_cohort(n=25, seed=11, today=date(2026, 11, 1))
+    patients = Patient.objects.select_related("tumour").prefetch_related(*history_prefetches())
+    expected = {p.id: history_from_patient(p) for p in patients}
+    with django_assert_max_num_queries(7):
+        histories = load_histories(expected)
+    assert histories == expected
+    # The comparison covers what the rules read: studies, findings and treatment dates.
+    assert sum(len(h.studies) for h in histories.values()) > 100
+    assert any(s.calcifications for h in histories.values() for s in h.studies)
+    assert any(s.enhancements for h in histories.values() for s in h.studies)
+    assert any(h.nac_start_date and h.surgery_date and h.rt_end_date for h in histories.values())
+
+
+def test_missing_patients_are_left_out(db):
+    assert load_histories([987654]) == {}
+    try:
+        load_history(987654)
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("load_history of a deleted patient must raise KeyError")
