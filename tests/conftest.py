@@ -93,3 +93,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+# The `redis_server` fixture (a test's own redis-server); imported last because
+# celery_support uses `need` from this module.
+from tests.celery_support import redis_server  # noqa: E402, F401

@@ -7,87 +7,26 @@ SMTP is replaced: the worker writes email to files (EMAIL_URL=filemail://...).
 
 import email
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from email.header import decode_header, make_header
 from pathlib import Path
 
-import kombu.pools
 import pytest
 from django.db import connection
 
 from alerts import tasks
 from alerts.models import Alert, Notification, Outbox
 from tests.alerts.builders import calc_row, finalize_progressing, surveillance_patient
+from tests.celery_support import RedisServer, database_url, wait_for
 from tests.conftest import need
-from tracker.celery import app
 
 pytestmark = [pytest.mark.celery_worker,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, timeout: float, what: str, logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    tails = "\n".join(f"--- {p}\n{Path(p).read_text()[-3000:]}" for p in logs if Path(p).exists())
-    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{tails}")
-
-
-class RedisServer:
-    def __init__(self, tmp: Path):
-        need(shutil.which("redis-server") is not None, "redis-server is not installed")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log = tmp / "redis.log"
-        self.proc = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--logfile", str(self.log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(self.ping, 10, "redis-server", [self.log])
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url)
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 class Workers:
@@ -149,28 +88,6 @@ class Workers:
         return client.llen("celery") == 0 and client.hlen("unacked") == 0
 
 
-def _reset_producer_pool() -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-    # kombu keeps producer pools in a process-wide registry keyed by connection: drop them
-    # too, or the next test on the same URL gets the pool closed above.
-    kombu.pools.reset()
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    # This process (the "web") publishes to the test's own Redis.
-    old = app.conf.broker_url
-    app.conf.broker_url = server.url
-    _reset_producer_pool()
-    yield server
-    app.conf.broker_url = old
-    _reset_producer_pool()
-    server.stop()
 
 
 @pytest.fixture
@@ -234,7 +151,7 @@ def test_worker_killed_during_evaluation_redelivers_and_raises_once(site, radiol
     assert Outbox.objects.get().processed_at is None
 
     workers.start(**fast_restore)  # no sweep runs: only redelivery can raise the alerts
-    wait_for(lambda: len(alerts_of(patient)) == 2 and workers.queue_drained(), 45,
+    wait_for(lambda: len(alerts_of(patient)) == 2 and workers.queue_drained(), 90,
              "the redelivered task", workers.logs)
     time.sleep(1)
     assert alerts_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
