@@ -16,7 +16,6 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
-from imaging.vocabulary import StudyStatus
 
 from ..models import (
     ClinicalEvent,
@@ -28,9 +27,10 @@ from ..models import (
     Surgery,
     TumourProfile,
 )
-from ..vocabulary import derive_subtype, is_pcr
+from . import rows
 from .plans import PatientPlan
-from .writer import Target, WriteStats, _dec, _signed_at
+from .rows import Target
+from .writer import WriteStats
 
 ORDER = (Patient, TumourProfile, NacCourse, Radiotherapy, Surgery, Pathology, ClinicVisit,
          ClinicalEvent, ImagingStudy, CalcificationFinding, EnhancementFinding)
@@ -125,14 +125,8 @@ def _chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats) -> None:
     surgery_ids = iter(_ids(Surgery, sum(1 for p, _ in chunk if p.surgery)))
     study_ids = iter(_ids(ImagingStudy, sum(len(p.studies) for p, _ in chunk)))
     for pid, (p, tg) in zip(patient_ids, chunk, strict=True):
-        t[Patient].add(dict(id=pid, site_id=tg.site_id, mrn=p.mrn, given_name=p.given_name,
-                            family_name=p.family_name, date_of_birth=p.date_of_birth,
-                            follow_up_status=p.follow_up_status, pathogenic_variant=p.pathogenic_variant,
-                            chest_radiation_before_30=p.chest_radiation_before_30,
-                            lifetime_risk_percent=_dec(p.lifetime_risk_percent), notes=p.notes))
-        tu = p.tumour
-        t[TumourProfile].add(dict(tu, patient_id=pid, subtype=derive_subtype(
-            tu["er_percent"], tu["pr_percent"], tu["her2_ihc"], tu["her2_ish"])))
+        t[Patient].add(dict(rows.patient(p, tg), id=pid))
+        t[TumourProfile].add(dict(rows.tumour(p), patient_id=pid))
         for n in p.nac:
             t[NacCourse].add(dict(n, patient_id=pid))
         for r in p.radiotherapy:
@@ -141,14 +135,11 @@ def _chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats) -> None:
             sid = next(surgery_ids)
             t[Surgery].add(dict(p.surgery, id=sid, patient_id=pid))
             if p.pathology:
-                pa = p.pathology
-                t[Pathology].add(dict(pa, surgery_id=sid, rcb_index=_dec(pa["rcb_index"]),
-                                      pcr=bool(is_pcr(pa["ypt"], pa["ypn"], pa["pcr_definition"]))))
-        for d, kind, text in p.visits:
-            t[ClinicVisit].add(dict(patient_id=pid, date=d, kind=kind, findings=text,
-                                    recorded_by_id=tg.created_by_id))
-        for d, kind, text in p.events:
-            t[ClinicalEvent].add(dict(patient_id=pid, date=d, kind=kind, notes=text))
+                t[Pathology].add(dict(rows.pathology(p), surgery_id=sid))
+        for v in rows.visits(p, tg):
+            t[ClinicVisit].add(dict(v, patient_id=pid))
+        for e in rows.events(p):
+            t[ClinicalEvent].add(dict(e, patient_id=pid))
         _studies(t, pid, p, tg, study_ids, stats)
     for model in ORDER:
         t[model].flush()
@@ -158,22 +149,15 @@ def _chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats) -> None:
 def _studies(t: dict, pid: int, p: PatientPlan, tg: Target, study_ids, stats: WriteStats) -> None:
     for s in p.studies:
         sid = next(study_ids)
-        final = s.final
-        t[ImagingStudy].add(dict(
-            id=sid, patient_id=pid, study_date=s.study_date, modality=s.modality, phase=s.phase,
-            laterality=s.laterality, birads=s.birads, breast_composition=s.breast_composition,
-            bpe=s.bpe, no_enhancement=s.no_enhancement, report_text=s.report_text,
-            status=StudyStatus.FINAL if final else StudyStatus.DRAFT,
-            signed_by_id=tg.signer_id if final else None,
-            signed_at=_signed_at(s.study_date) if final else None, created_by_id=tg.created_by_id))
-        for c in s.calcs:
-            t[CalcificationFinding].add(dict(vars(c), study_id=sid, extent_mm=_dec(c.extent_mm),
-                                             nipple_distance_mm=_dec(c.nipple_distance_mm)))
-        for e in s.enhs:
-            t[EnhancementFinding].add(dict(vars(e), study_id=sid, size_mm=_dec(e.size_mm)))
+        t[ImagingStudy].add(dict(rows.study(s, tg), id=sid, patient_id=pid))
+        calcs, enhs = rows.calcifications(s), rows.enhancements(s)
+        for c in calcs:
+            t[CalcificationFinding].add(dict(c, study_id=sid))
+        for e in enhs:
+            t[EnhancementFinding].add(dict(e, study_id=sid))
         stats.studies += 1
-        stats.final_studies += bool(final)
-        stats.findings += len(s.calcs) + len(s.enhs)
+        stats.final_studies += bool(s.final)
+        stats.findings += len(calcs) + len(enhs)
 
 
 def delete_patients(qs: models.QuerySet) -> int:

@@ -1,18 +1,15 @@
 """Write `PatientPlan`s with bulk inserts, a chunk of patients at a time.
 
-bulk_create skips `save()`, so the two derived fields (`TumourProfile.subtype`,
-`Pathology.pcr`) are computed here with the same functions `save()` uses.
-Call inside `transaction.atomic`: the outbox rows must commit with their studies.
+The column values come from `rows` (shared with the COPY writer, `fastwrite`), which
+also computes the derived fields `save()` would. Call inside `transaction.atomic`: the
+outbox rows must commit with their studies.
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from alerts.models import Outbox
 from alerts.outbox import outbox_write
@@ -29,17 +26,9 @@ from ..models import (
     Surgery,
     TumourProfile,
 )
-from ..vocabulary import derive_subtype, is_pcr
-from .plans import PatientPlan, StudyPlan
-
-
-@dataclass
-class Target:
-    """Where a plan goes: its site, who signs its final studies, who entered them."""
-
-    site_id: int
-    signer_id: int
-    created_by_id: int | None = None
+from . import rows
+from .plans import PatientPlan
+from .rows import Target
 
 
 @dataclass
@@ -49,20 +38,6 @@ class WriteStats:
     final_studies: int = 0
     findings: int = 0
     outbox: int = 0
-
-
-def _dec(value: float | None) -> Decimal | None:
-    """Plans hold floats; decimal fields want the value as written (16.5, not 16.4999…)."""
-    return None if value is None else Decimal(str(value))
-
-
-def _decimals(values: dict, *names: str) -> dict:
-    return {**values, **{n: _dec(values[n]) for n in names if n in values}}
-
-
-def _signed_at(d: date) -> datetime:
-    # Reports are signed the working day after the exam, mid-afternoon local time.
-    return timezone.make_aware(datetime.combine(d, time(15, 30)))
 
 
 def write_plans(
@@ -112,23 +87,13 @@ def _checked(objs: Sequence, validate: bool, exclude: Sequence[str] = ()) -> Seq
 
 def _write_chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats, *, outbox: bool,
                  validate: bool) -> None:
-    patients = [
-        Patient(site_id=t.site_id, mrn=p.mrn, given_name=p.given_name, family_name=p.family_name,
-                date_of_birth=p.date_of_birth, follow_up_status=p.follow_up_status,
-                pathogenic_variant=p.pathogenic_variant,
-                chest_radiation_before_30=p.chest_radiation_before_30,
-                lifetime_risk_percent=_dec(p.lifetime_risk_percent), notes=p.notes)
-        for p, t in chunk
-    ]
+    patients = [Patient(**rows.patient(p, t)) for p, t in chunk]
     Patient.objects.bulk_create(_checked(patients, validate, ["site"]))
     stats.patients += len(patients)
     pairs = list(zip(patients, chunk, strict=True))
 
-    tumours = [TumourProfile(patient=pt, **p.tumour) for pt, (p, _) in pairs]
-    for tumour in tumours:
-        tumour.subtype = derive_subtype(tumour.er_percent, tumour.pr_percent, tumour.her2_ihc,
-                                        tumour.her2_ish)
-    TumourProfile.objects.bulk_create(_checked(tumours, validate, ["patient"]))
+    TumourProfile.objects.bulk_create(_checked(
+        [TumourProfile(patient=pt, **rows.tumour(p)) for pt, (p, _) in pairs], validate, ["patient"]))
     NacCourse.objects.bulk_create(_checked(
         [NacCourse(patient=pt, **n) for pt, (p, _) in pairs for n in p.nac], validate, ["patient"]))
     Radiotherapy.objects.bulk_create(_checked(
@@ -136,11 +101,11 @@ def _write_chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats, *, 
         ["patient"]))
     _write_surgery(pairs, validate)
     ClinicVisit.objects.bulk_create(_checked(
-        [ClinicVisit(patient=pt, date=d, kind=kind, findings=text, recorded_by_id=t.created_by_id)
-         for pt, (p, t) in pairs for d, kind, text in p.visits], validate, ["patient", "recorded_by"]))
+        [ClinicVisit(patient=pt, **v) for pt, (p, t) in pairs for v in rows.visits(p, t)], validate,
+        ["patient", "recorded_by"]))
     ClinicalEvent.objects.bulk_create(_checked(
-        [ClinicalEvent(patient=pt, date=d, kind=kind, notes=text)
-         for pt, (p, _) in pairs for d, kind, text in p.events], validate, ["patient"]))
+        [ClinicalEvent(patient=pt, **e) for pt, (p, _) in pairs for e in rows.events(p)], validate,
+        ["patient"]))
     _write_studies(pairs, stats, outbox=outbox, validate=validate)
 
 
@@ -152,39 +117,23 @@ def _write_surgery(pairs: list, validate: bool) -> None:
         surgery = Surgery(patient=pt, **p.surgery)
         surgeries.append(surgery)
         if p.pathology is not None:
-            path = Pathology(surgery=surgery, **_decimals(p.pathology, "rcb_index"))
-            path.pcr = bool(is_pcr(path.ypt, path.ypn, path.pcr_definition))
-            paths.append(path)
+            paths.append(Pathology(surgery=surgery, **rows.pathology(p)))
     Surgery.objects.bulk_create(_checked(surgeries, validate, ["patient"]))
     for path in paths:
         path.surgery_id = path.surgery.pk  # the pk exists only now
     Pathology.objects.bulk_create(_checked(paths, validate, ["surgery"]))
 
 
-def _study(pt: Patient, s: StudyPlan, t: Target) -> ImagingStudy:
-    final = s.final
-    return ImagingStudy(
-        patient=pt, study_date=s.study_date, modality=s.modality, phase=s.phase,
-        laterality=s.laterality, birads=s.birads, breast_composition=s.breast_composition, bpe=s.bpe,
-        no_enhancement=s.no_enhancement, report_text=s.report_text,
-        status=StudyStatus.FINAL if final else StudyStatus.DRAFT,
-        signed_by_id=t.signer_id if final else None,
-        signed_at=_signed_at(s.study_date) if final else None,
-        created_by_id=t.created_by_id,
-    )
-
-
 def _write_studies(pairs: list, stats: WriteStats, *, outbox: bool, validate: bool) -> None:
     studies, plans = [], []
     for pt, (p, t) in pairs:
         for s in p.studies:
-            studies.append(_study(pt, s, t))
+            studies.append(ImagingStudy(patient=pt, **rows.study(s, t)))
             plans.append(s)
     ImagingStudy.objects.bulk_create(_checked(studies, validate, ["created_by"]))
     pairs = list(zip(studies, plans, strict=True))
-    calcs = [CalcificationFinding(study=st, **_decimals(vars(c), "extent_mm", "nipple_distance_mm"))
-             for st, s in pairs for c in s.calcs]
-    enhs = [EnhancementFinding(study=st, **_decimals(vars(e), "size_mm")) for st, s in pairs for e in s.enhs]
+    calcs = [CalcificationFinding(study=st, **c) for st, s in pairs for c in rows.calcifications(s)]
+    enhs = [EnhancementFinding(study=st, **e) for st, s in pairs for e in rows.enhancements(s)]
     CalcificationFinding.objects.bulk_create(_checked(calcs, validate, ["study"]))
     EnhancementFinding.objects.bulk_create(_checked(enhs, validate, ["study"]))
     final = [st for st in studies if st.status == StudyStatus.FINAL]
