@@ -12,6 +12,7 @@
 """
 
 import logging
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -39,9 +40,12 @@ def surveillance_sweep(*, as_of: date | None = None) -> dict[str, int]:
     last = SweepRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
     run = SweepRun.objects.create(as_of=as_of, started_at=timezone.now())
     counts: dict[str, int] = {}
-    plan_counts = plans_refresh_stale(today=as_of)
+    planned: set[int] = set()
+    plan_counts = plans_refresh_stale(today=as_of, done=planned)
     counts["plans_regenerated"] = plan_counts.get("patients", 0)
-    counts["matched"] = matching_catch_up(since=last.started_at - timedelta(days=1) if last else None)
+    # Patients whose plans were just generated were matched with them.
+    counts["matched"] = matching_catch_up(since=last.started_at - timedelta(days=1) if last else None,
+                                          skip=planned)
     counts.update(transitions(as_of=as_of))
     counts["completed"] = complete_finished(as_of=as_of)
     run.finished_at, run.counts = timezone.now(), counts
@@ -50,15 +54,16 @@ def surveillance_sweep(*, as_of: date | None = None) -> dict[str, int]:
     return counts
 
 
-def matching_catch_up(*, since) -> int:
-    """Match studies and visits saved since `since` (everything on the first run)."""
+def matching_catch_up(*, since, skip: Collection[int] = ()) -> int:
+    """Match studies and visits saved since `since` (everything on the first run), except
+    those of the patients in `skip`."""
     studies = final_imaging()
     visits = exam_visits()
     if since is not None:
         studies = studies.filter(updated_at__gte=since)
         visits = visits.filter(created_at__gte=since)
-    ids = sorted(set(studies.values_list("patient_id", flat=True))
-                 | set(visits.values_list("patient_id", flat=True)))
+    ids = sorted((set(studies.values_list("patient_id", flat=True).distinct())
+                  | set(visits.values_list("patient_id", flat=True).distinct())) - set(skip))
     matched = 0
     for start in range(0, len(ids), CHUNK):
         matched += match_patients(ids[start:start + CHUNK])
