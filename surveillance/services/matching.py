@@ -78,18 +78,26 @@ def assign(patient_id: int, pending: list[schedule.Candidate], evidence: Evidenc
     Studies first, then visits, each in date order; a study or visit already linked to an
     item (of that kind) fulfils no other. `pending` is consumed.
     """
+    by_kind: dict[str, list[schedule.Candidate]] = defaultdict(list)
+    for c in pending:
+        by_kind[c.kind].append(c)
     done: list[Fulfilment] = []
+
+    def fulfil(kind: str, on: date, laterality: str | None, **source) -> None:
+        # choose_items per kind: the same choice as over all candidates, fewer to look at.
+        for c in schedule.choose_items(by_kind[kind], on, [kind], laterality):
+            by_kind[kind].remove(c)
+            pending.remove(c)
+            done.append(Fulfilment(c.id, patient_id, on, **source))
+
     for study_id, _, on, modality, laterality in evidence.studies.get(patient_id, ()):
         kinds = [k for k in schedule.STUDY_KINDS[modality] if (study_id, k) not in study_kinds_done]
         if kinds and pending:
-            for c in schedule.choose_items(pending, on, kinds, laterality):
-                pending.remove(c)
-                done.append(Fulfilment(c.id, patient_id, on, study_id=study_id))
+            for kind in kinds:
+                fulfil(kind, on, laterality, study_id=study_id)
     for visit_id, _, on in evidence.visits.get(patient_id, ()):
         if visit_id not in visits_done and pending:
-            for c in schedule.choose_items(pending, on, [schedule.CLINICAL_EXAM], None):
-                pending.remove(c)
-                done.append(Fulfilment(c.id, patient_id, on, visit_id=visit_id))
+            fulfil(schedule.CLINICAL_EXAM, on, None, visit_id=visit_id)
     return done
 
 
