@@ -15,7 +15,7 @@ Neither sends model signals (nor do `bulk_update` and `bulk_create`).
 """
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -74,16 +74,17 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict], *, batch_size: 
         return len(rows)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    # What the ORM would store for a field a row leaves out: a callable default (uuid4)
-    # gives a new value per row, anything else is the same for every row.
+    # What the ORM would store for a field a row leaves out, already as COPY text: a
+    # callable default (uuid4) gives a new value per row, anything else is the same for
+    # every row (written once here, not once per row).
     constant, per_row = {}, {}
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            constant[f.attname] = now
+            constant[f.attname] = _copy_text(now)
         elif f.has_default() and callable(f.default):
             per_row[f.attname] = f.default
         else:
-            constant[f.attname] = f.get_default()
+            constant[f.attname] = _copy_text(f.get_default())
     qn = connection.ops.quote_name
     cols = ", ".join(qn(f.column) for f in fields)
     names = [f.attname for f in fields]
@@ -92,9 +93,9 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict], *, batch_size: 
             for start in range(0, len(rows), batch_size):
                 lines = []
                 for row in rows[start:start + batch_size]:
-                    values = [row[n] if n in row else (per_row[n]() if n in per_row else constant[n])
-                              for n in names]
-                    lines.append("\t".join(map(_copy_text, values)))
+                    lines.append("\t".join([
+                        _copy_text(row[n]) if n in row else constant[n] if n in constant
+                        else _copy_text(per_row[n]()) for n in names]))
                 lines.append("")
                 copy.write("\n".join(lines))
     return len(rows)
@@ -105,14 +106,22 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 def _copy_text(value) -> str:
     """One value in COPY's text format."""
+    kind = type(value)
+    if kind in _AS_STR:
+        return str(value)
     if value is None:
         return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is str:
         return value.translate(_ESCAPES)
-    if isinstance(value, (int, Decimal, date, UUID)):  # datetime is a date: isoformat with offset
+    # Subclasses, e.g. the models' TextChoices members: str() gives their value.
+    if isinstance(value, str):
+        return str(value).translate(_ESCAPES)
+    if isinstance(value, (int, Decimal, date, UUID)):
         return str(value)
-    raise TypeError(f"insert_rows cannot write {type(value).__name__} values")
+    raise TypeError(f"insert_rows cannot write {kind.__name__} values")
+
+
+# Written by str() as PostgreSQL reads them (a datetime with its offset).
+_AS_STR = {int, date, datetime, Decimal, UUID}

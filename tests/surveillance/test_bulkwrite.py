@@ -34,6 +34,8 @@ def _row(patient, n: int, **extra) -> dict:
 def test_insert_rows_stores_what_bulk_create_stores(patient):
     odd = "tab\there, newline\nthere, back\\slash"
     rows = [_row(patient, n, cancel_reason=odd if n == 1 else "") for n in range(3)]
+    rows[2].update(status=ScheduledItem.Status.DONE, done_on=date(2024, 3, 1),
+                   done_source=ScheduledItem.Source.ELSEWHERE)
     bulkwrite.insert_rows(ScheduledItem, rows)
     ScheduledItem.objects.bulk_create([ScheduledItem(**r) for r in rows])
     stored = list(ScheduledItem.objects.order_by("due_date", "id").values(*FIELDS, "uuid", "created_at"))
@@ -47,6 +49,8 @@ def test_insert_rows_stores_what_bulk_create_stores(patient):
 
 def test_copy_text_refuses_values_it_cannot_write():
     assert bulkwrite._copy_text(None) == "\\N" and bulkwrite._copy_text(True) == "t"
+    assert bulkwrite._copy_text(ScheduledItem.Status.DONE) == "done" and bulkwrite._copy_text(7) == "7"
+    assert bulkwrite._copy_text(date(2024, 2, 29)) == "2024-02-29"
     with pytest.raises(TypeError, match="dict"):
         bulkwrite._copy_text({"no": 1})
 
