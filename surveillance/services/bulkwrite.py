@@ -38,8 +38,10 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     columns = [pk, *(meta.get_field(name) for name in fields)]
     qn = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
-    # PostgreSQL types a VALUES column from its values: NULLs alone would be text.
-    marks = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" if postgres else "%s" for f in columns)
+    # PostgreSQL types a VALUES column from its values (NULLs alone would be text), so each
+    # value is cast to its column's type; strings to text, since an explicit cast to
+    # varchar(n) would silently cut a value the column's own check refuses.
+    marks = ", ".join(f"CAST(%s AS {_cast_type(f)})" if postgres else "%s" for f in columns)
     assignments = ", ".join(f"{qn(f.column)} = v.column{n}" for n, f in enumerate(columns[1:], start=2))
     table = qn(meta.db_table)
     if postgres:
@@ -57,6 +59,11 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
                            f" WHERE {table}.{qn(pk.column)} = v.column1", params)
             updated += cursor.rowcount
     return updated
+
+
+def _cast_type(field: models.Field) -> str:
+    db_type = field.cast_db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict], *, batch_size: int = 1000) -> int:

@@ -85,3 +85,15 @@ def test_update_rows_batches_past_the_parameter_limit(patient, monkeypatch):
     assert len(ctx.captured_queries) == 3
     assert all(r == f"reason {i}" for i, r in ScheduledItem.objects.values_list("id", "cancel_reason"))
     assert not ContactLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_update_rows_refuses_a_value_too_long_for_its_column_like_the_orm(patient):
+    from django.db import DataError, IntegrityError, transaction
+
+    bulkwrite.insert_rows(ScheduledItem, [_row(patient, 0)])
+    item = ScheduledItem.objects.get()
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce varchar lengths")
+    with pytest.raises((DataError, IntegrityError)), transaction.atomic():
+        bulkwrite.update_rows(ScheduledItem, ["status"], [(item.id, "x" * 11)])
