@@ -339,6 +339,7 @@ def sweep_rows(b: Bench) -> list[Row]:
 
     days = [b.as_of - timedelta(days=k) for k in range(b.heavy_repeat, -1, -1)]
     rows = []
+    prepare.reset_surveillance()  # a real first sweep, and days not swept yet
     with no_broker(), override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         first, _, _ = _timed(lambda: surveillance_sweep(as_of=days[0] - timedelta(days=1)),
                              count_queries=False)

@@ -11,6 +11,10 @@ class CohortStamp(models.Model):
     cohort_patients = models.PositiveIntegerField(
         help_text="Patients in the cohort sites after the bench's own additions.")
     history_patient_id = models.BigIntegerField(null=True, blank=True)
+    seeded_statuses = models.JSONField(
+        null=True, blank=True,
+        help_text="Follow-up status → ids of the cohort patients not 'active' as seeded: the sweep "
+                  "changes statuses, and the bench puts them back before each first sweep.")
     written_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

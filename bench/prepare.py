@@ -29,9 +29,10 @@ from patients import roles
 from patients.models import ClinicVisit, Patient, Site
 from patients.seeding.cohort import SITE_PREFIX, cohort_signer, existing_cohort, seed_cohort
 from patients.seeding.course import YEAR, build_plan
-from patients.seeding.fastwrite import write_plans_fast
+from patients.seeding.fastwrite import delete_cascading, write_plans_fast
 from patients.seeding.sampling import sample_course
 from patients.seeding.writer import Target
+from patients.vocabulary import FollowUpStatus
 
 from .models import CohortStamp
 
@@ -94,7 +95,7 @@ def ensure_cohort(*, patients: int, seed: int, reuse: bool,
         backdate_cohort()
         CohortStamp.objects.all().delete()
         CohortStamp.objects.create(patients=patients, seed=seed, as_of=as_of,
-                                   cohort_patients=existing_cohort())
+                                   cohort_patients=existing_cohort(), seeded_statuses=_statuses())
     _analyze()
     return Cohort(patients, seed, as_of, False, cohort_sites())
 
@@ -119,6 +120,53 @@ def backdate_cohort() -> None:
         created_at=Coalesce("signed_at", Cast("study_date", DateTimeField())),
         updated_at=Coalesce("signed_at", Cast("study_date", DateTimeField())))
     ClinicVisit.objects.filter(patient__in=cohort).update(created_at=Cast("date", DateTimeField()))
+
+
+def _statuses() -> dict[str, list[int]]:
+    """The cohort patients whose follow-up status is not 'active', by status."""
+    statuses: dict[str, list[int]] = {}
+    for pid, status in (Patient.objects.filter(site__code__startswith=SITE_PREFIX)
+                        .exclude(follow_up_status=FollowUpStatus.ACTIVE).order_by("id")
+                        .values_list("id", "follow_up_status")):
+        statuses.setdefault(status, []).append(pid)
+    return statuses
+
+
+def reset_surveillance() -> None:
+    """Put the cohort back as it was before its first surveillance sweep, so every run of
+    row 5 measures the same work (with `--reuse`, the previous run's plans and stamped
+    transitions would otherwise leave the "first" sweep and the days nothing to do).
+
+    Deletes the cohort's plans, items (with their contact logs), the sweep's alerts, the
+    digests of the cohort sites' users and every `SweepRun`, and restores the follow-up
+    statuses recorded when the cohort was seeded. A stamp written before statuses were
+    recorded records the present ones the first time (the later runs start from those).
+    """
+    from alerts.models import Alert, Rule
+    from surveillance.models import Digest, PatientPlan, ScheduledItem, SweepRun
+
+    stamp = CohortStamp.objects.order_by("-written_at").first()
+    if stamp is not None and stamp.seeded_statuses is None:
+        CohortStamp.objects.filter(id=stamp.id).update(seeded_statuses=_statuses())
+        stamp.refresh_from_db()
+    cohort = Patient.objects.filter(site__code__startswith=SITE_PREFIX)
+    with transaction.atomic():
+        delete_cascading(ScheduledItem.objects.filter(patient__in=cohort))
+        delete_cascading(PatientPlan.objects.filter(patient__in=cohort))
+        delete_cascading(Alert.objects.filter(
+            patient__in=cohort, rule__in=[Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP]))
+        delete_cascading(Digest.objects.filter(user__sites__code__startswith=SITE_PREFIX))
+        delete_cascading(SweepRun.objects.all())
+        if stamp is not None:
+            cohort.exclude(follow_up_status=FollowUpStatus.ACTIVE).update(
+                follow_up_status=FollowUpStatus.ACTIVE)
+            for status, ids in stamp.seeded_statuses.items():
+                for start in range(0, len(ids), 5000):
+                    Patient.objects.filter(id__in=ids[start:start + 5000]).update(follow_up_status=status)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the deleted rows' space, and fresh statistics
+            cursor.execute("VACUUM ANALYZE surveillance_scheduleditem")
+    _analyze()
 
 
 def _analyze() -> None:

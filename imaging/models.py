@@ -73,6 +73,8 @@ class ImagingStudy(models.Model):
             models.Index(fields=["patient", "modality", "-study_date", "-id"],
                          condition=Q(phase="post_nac", status="final"),
                          name="study_post_nac_final_idx"),
+            # The daily surveillance sweep matches the studies saved since its last run.
+            models.Index(fields=["updated_at"], name="study_updated_at_idx"),
         ]
         # Dated before birth or in the future is refused by a trigger (migration 0002):
         # a check constraint can neither read the patient row nor the clock.

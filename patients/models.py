@@ -258,7 +258,11 @@ class ClinicVisit(models.Model):
 
     class Meta:
         ordering = ["date"]
-        indexes = [models.Index(fields=["patient", "date"])]
+        indexes = [
+            models.Index(fields=["patient", "date"]),
+            # The daily surveillance sweep matches the visits recorded since its last run.
+            models.Index(fields=["created_at"], name="visit_created_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"

@@ -221,6 +221,10 @@ class ScheduledItem(models.Model):
                          condition=Q(status="pending", lost_on__isnull=True, became_overdue_on__isnull=False),
                          name="item_not_yet_lost_idx"),
             models.Index(fields=["patient", "status", "done_on"], name="item_patient_done_idx"),
+            # The digests read the transitions stamped in a few days' range.
+            models.Index(fields=["became_due_on"], name="item_became_due_idx"),
+            models.Index(fields=["became_overdue_on"], name="item_became_overdue_idx"),
+            models.Index(fields=["lost_on"], name="item_lost_on_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(window_start__lte=F("due_date"),

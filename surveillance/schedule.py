@@ -83,6 +83,8 @@ def add_months(d: date, months: int) -> date:
     """`d` plus whole months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
     total = d.month - 1 + months
     year, month = d.year + total // 12, total % 12 + 1
+    if d.day <= 28:  # every month has the day: no calendar lookup (a first sweep makes millions)
+        return date(year, month, d.day)
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 

@@ -167,6 +167,11 @@ def delete_patients(qs: models.QuerySet) -> int:
     emptied with a subquery, following the models' own on_delete (CASCADE deletes,
     SET_NULL clears; PROTECT and the rest are left to the database to refuse).
     """
+    return delete_cascading(qs)
+
+
+def delete_cascading(qs: models.QuerySet) -> int:
+    """Delete the rows of any model the way `delete_patients` deletes patients."""
     count = qs.count()
     _cascade(qs, depth=0)
     return count

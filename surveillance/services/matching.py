@@ -7,7 +7,9 @@ unmatched and is listed on the patient's plan (`selectors.unmatched_studies`).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,6 +21,7 @@ from patients.vocabulary import FollowUpStatus
 
 from .. import schedule
 from ..models import ScheduledItem
+from .bulkwrite import update_rows
 
 PENDING, DONE = ScheduledItem.Status.PENDING, ScheduledItem.Status.DONE
 MATCH_FIELDS = ["status", "done_on", "done_source", "study", "visit", "updated_at"]
@@ -32,67 +35,120 @@ def exam_visits() -> QuerySet[ClinicVisit]:
     return ClinicVisit.objects.filter(kind__in=schedule.VISIT_KINDS)
 
 
+@dataclass(frozen=True)
+class Fulfilment:
+    """A pending item done by a study or a visit on `on`."""
+
+    item_id: int
+    patient_id: int
+    on: date
+    study_id: int | None = None
+    visit_id: int | None = None
+
+
+@dataclass
+class Evidence:
+    """What can fulfil a chunk's items: final studies (id, patient, date, modality,
+    laterality) and exam visits (id, patient, date), each in (date, id) order, by patient."""
+
+    studies: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    visits: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+
+    def __bool__(self) -> bool:
+        return bool(self.studies or self.visits)
+
+
+def load_evidence(patient_ids: Sequence[int]) -> Evidence:
+    """The chunk's final studies and exam visits, in two queries."""
+    evidence = Evidence()
+    for row in (final_imaging().filter(patient_id__in=patient_ids).order_by("study_date", "id")
+                .values_list("id", "patient_id", "study_date", "modality", "laterality")):
+        evidence.studies[row[1]].append(row)
+    for row in (exam_visits().filter(patient_id__in=patient_ids).order_by("date", "id")
+                .values_list("id", "patient_id", "date")):
+        evidence.visits[row[1]].append(row)
+    return evidence
+
+
+def assign(patient_id: int, pending: list[schedule.Candidate], evidence: Evidence, *,
+           study_kinds_done: Collection[tuple[int, str]] = (),
+           visits_done: Collection[int] = ()) -> list[Fulfilment]:
+    """Which pending items of one patient her studies and visits fulfil (pure).
+
+    Studies first, then visits, each in date order; a study or visit already linked to an
+    item (of that kind) fulfils no other. `pending` is consumed.
+    """
+    by_kind: dict[str, list[schedule.Candidate]] = defaultdict(list)
+    for c in pending:
+        by_kind[c.kind].append(c)
+    done: list[Fulfilment] = []
+
+    def fulfil(kind: str, on: date, laterality: str | None, **source) -> None:
+        # choose_items per kind: the same choice as over all candidates, fewer to look at.
+        for c in schedule.choose_items(by_kind[kind], on, [kind], laterality):
+            by_kind[kind].remove(c)
+            pending.remove(c)
+            done.append(Fulfilment(c.id, patient_id, on, **source))
+
+    for study_id, _, on, modality, laterality in evidence.studies.get(patient_id, ()):
+        kinds = [k for k in schedule.STUDY_KINDS[modality] if (study_id, k) not in study_kinds_done]
+        if kinds and pending:
+            for kind in kinds:
+                fulfil(kind, on, laterality, study_id=study_id)
+    for visit_id, _, on in evidence.visits.get(patient_id, ()):
+        if visit_id not in visits_done and pending:
+            fulfil(schedule.CLINICAL_EXAM, on, None, visit_id=visit_id)
+    return done
+
+
 @transaction.atomic
 def match_patients(patient_ids: Sequence[int]) -> int:
     """Match every final study and exam visit of these patients; returns items marked done.
 
-    Three reads for the whole chunk (studies, visits, items) and one bulk write.
+    Three reads for the whole chunk (studies, visits, items) and one set-based write.
     """
     ids = list(patient_ids)
     if not ids:
         return 0
-    studies = list(final_imaging().filter(patient_id__in=ids).order_by("study_date", "id")
-                   .values_list("id", "patient_id", "study_date", "modality", "laterality"))
-    visits = list(exam_visits().filter(patient_id__in=ids).order_by("date", "id")
-                  .values_list("id", "patient_id", "date"))
-    if not studies and not visits:
+    evidence = load_evidence(ids)
+    if not evidence:
         return 0
-    items = list(ScheduledItem.objects.filter(patient_id__in=ids)
-                 .exclude(status=ScheduledItem.Status.CANCELLED))
     pending: dict[int, list[schedule.Candidate]] = defaultdict(list)
     study_kinds_done: set[tuple[int, str]] = set()
     visits_done: set[int] = set()
-    by_id = {}
-    for item in items:
-        by_id[item.id] = item
-        if item.status == PENDING:
-            pending[item.patient_id].append(schedule.Candidate(
-                item.id, item.kind, item.laterality, item.due_date, item.window_start, item.window_end))
-        elif item.study_id:
-            study_kinds_done.add((item.study_id, item.kind))
-        elif item.visit_id:
-            visits_done.add(item.visit_id)
-
-    now, changed = timezone.now(), []
-
-    def fulfil(candidates: list[schedule.Candidate], chosen: Iterable[schedule.Candidate], on, *,
-               study_id=None, visit_id=None) -> None:
-        for c in chosen:
-            candidates.remove(c)
-            item = by_id[c.id]
-            item.status, item.done_on, item.updated_at = DONE, on, now
-            item.done_source = ScheduledItem.Source.STUDY if study_id else ScheduledItem.Source.VISIT
-            item.study_id, item.visit_id = study_id, visit_id
-            changed.append(item)
-
-    for study_id, pid, on, modality, laterality in studies:
-        kinds = [k for k in schedule.STUDY_KINDS[modality] if (study_id, k) not in study_kinds_done]
-        if kinds and pending[pid]:
-            fulfil(pending[pid], schedule.choose_items(pending[pid], on, kinds, laterality), on,
-                   study_id=study_id)
-    for visit_id, pid, on in visits:
-        if visit_id not in visits_done and pending[pid]:
-            fulfil(pending[pid], schedule.choose_items(pending[pid], on, [schedule.CLINICAL_EXAM], None), on,
-                   visit_id=visit_id)
-    # Batches of 100: bulk_update writes one CASE WHEN id=… per field, which PostgreSQL
-    # evaluates for every row of the batch (rows × batch comparisons); with 1,000 a first
-    # sweep of 10,000 patients spent minutes in these statements (docs/performance.md).
-    ScheduledItem.objects.bulk_update(changed, MATCH_FIELDS, batch_size=100)
-    _bring_back({i.patient_id for i in changed})
-    return len(changed)
+    items = (ScheduledItem.objects.filter(patient_id__in=ids).exclude(status=ScheduledItem.Status.CANCELLED)
+             .values_list("id", "patient_id", "status", "kind", "laterality", "due_date", "window_start",
+                          "window_end", "study_id", "visit_id"))
+    for item_id, pid, status, kind, laterality, due, start, end, study_id, visit_id in items:
+        if status == PENDING:
+            pending[pid].append(schedule.Candidate(item_id, kind, laterality, due, start, end))
+        elif study_id:
+            study_kinds_done.add((study_id, kind))
+        elif visit_id:
+            visits_done.add(visit_id)
+    done = [f for pid in sorted(pending) for f in assign(pid, pending[pid], evidence,
+                                                        study_kinds_done=study_kinds_done,
+                                                        visits_done=visits_done)]
+    mark_done(done)
+    bring_back({f.patient_id for f in done})
+    return len(done)
 
 
-def _bring_back(patient_ids: set[int]) -> None:
+def done_values(f: Fulfilment) -> dict:
+    """The fields of an item done by `f` (for an item written or updated)."""
+    return {"status": DONE, "done_on": f.on,
+            "done_source": ScheduledItem.Source.STUDY if f.study_id else ScheduledItem.Source.VISIT,
+            "study_id": f.study_id, "visit_id": f.visit_id}
+
+
+def mark_done(done: Sequence[Fulfilment]) -> int:
+    """One UPDATE … FROM (VALUES …) per batch, not bulk_update's CASE per field (bulkwrite)."""
+    now = timezone.now()
+    return update_rows(ScheduledItem, MATCH_FIELDS, [
+        (f.item_id, DONE, f.on, done_values(f)["done_source"], f.study_id, f.visit_id, now) for f in done])
+
+
+def bring_back(patient_ids: set[int]) -> None:
     """A patient marked lost to follow-up who is seen again is active again."""
     if patient_ids:
         Patient.objects.filter(id__in=patient_ids, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP).update(
@@ -101,13 +157,9 @@ def _bring_back(patient_ids: set[int]) -> None:
 
 def revert(items: Iterable[ScheduledItem]) -> int:
     """Put items done by a study or visit that no longer fits back to pending."""
-    items = list(items)
     now = timezone.now()
-    for item in items:
-        item.status, item.done_on, item.done_source = PENDING, None, ""
-        item.study_id, item.visit_id, item.updated_at = None, None, now
-    ScheduledItem.objects.bulk_update(items, MATCH_FIELDS)
-    return len(items)
+    rows = [(i.id, PENDING, None, "", None, None, now) for i in items]
+    return update_rows(ScheduledItem, MATCH_FIELDS, rows)
 
 
 def _still_fits(item: ScheduledItem, study: ImagingStudy | None) -> bool:

@@ -169,3 +169,22 @@ def test_seeded_rows_carry_historical_timestamps(tiny):
         assert study.updated_at == (study.signed_at or study.updated_at)
         assert study.updated_at.date() <= (study.signed_at or study.updated_at).date()
     assert not studies.filter(updated_at__date=tiny.as_of, study_date__lt=tiny.as_of).exists()
+
+
+def test_reset_puts_the_cohort_back_as_seeded_so_each_first_sweep_does_the_same_work(tiny):
+    from surveillance.models import ScheduledItem, SweepRun
+    from surveillance.services.sweep import surveillance_sweep
+
+    seeded = dict(Patient.objects.values_list("id", "follow_up_status"))
+    stamp = CohortStamp.objects.get()
+    assert stamp.seeded_statuses == {
+        s: sorted(p for p, st in seeded.items() if st == s and p != tiny.patient.id)
+        for s in set(seeded.values()) - {"active"}}
+    first = surveillance_sweep(as_of=tiny.as_of)
+    items = ScheduledItem.objects.count()
+    assert items and dict(Patient.objects.values_list("id", "follow_up_status")) != seeded
+    prepare.reset_surveillance()
+    assert not ScheduledItem.objects.exists() and not SweepRun.objects.exists()
+    assert dict(Patient.objects.values_list("id", "follow_up_status")) == seeded
+    assert surveillance_sweep(as_of=tiny.as_of) == first
+    assert ScheduledItem.objects.count() == items
