@@ -174,6 +174,20 @@ _LESION_FIELDS = ("study_id", "lesion", "laterality", "lesion_type", "size_mm", 
                   "kinetics_delayed", "observed_change")
 
 
+def _patients_filter(ids: list[int], field: str) -> dict:
+    """`field` among `ids` as a range when they are (nearly) contiguous, else an `IN` list.
+
+    The re-evaluation's chunks are consecutive patient ids: a range costs two parameters
+    where an `IN` list costs 200 in every one of the 7 queries (Django prepares each value
+    and psycopg quotes it into the SQL, ~40% of loading a chunk). Rows of patients in the
+    range but not in `ids` are dropped by the caller (`keep`), at most as many as kept.
+    """
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return {f"{field}__gte": low, f"{field}__lte": high}
+    return {f"{field}__in": ids}
+
+
 def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
     """Histories of many patients in a fixed number of queries (7 whatever the count).
 
@@ -187,22 +201,27 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
     from .models import CalcificationFinding, EnhancementFinding, ImagingStudy
 
     ids = list(patient_ids)
-    diagnosis = dict(Patient.objects.filter(id__in=ids).values_list("id", "tumour__diagnosis_date"))
+    if not ids:
+        return {}
+    keep = set(ids)
+    by_patient = _patients_filter(ids, "patient_id")
+    diagnosis = {pid: day for pid, day in Patient.objects.filter(**_patients_filter(ids, "id"))
+                 .values_list("id", "tumour__diagnosis_date") if pid in keep}
     surgeries: dict[int, tuple] = {}
-    for pid, day, procedure, laterality in (Surgery.objects.filter(patient_id__in=ids)
+    for pid, day, procedure, laterality in (Surgery.objects.filter(**by_patient)
                                             .order_by("-date", "-id")
                                             .values_list("patient_id", "date", "procedure", "laterality")):
         surgeries[pid] = (day, procedure, laterality)  # descending: the earliest is kept
     rt_ends: dict[int, list[date]] = {}
-    for pid, end in Radiotherapy.objects.filter(patient_id__in=ids, end_date__isnull=False).values_list(
+    for pid, end in Radiotherapy.objects.filter(end_date__isnull=False, **by_patient).values_list(
             "patient_id", "end_date"):
         rt_ends.setdefault(pid, []).append(end)
     courses: dict[int, list[tuple]] = {}
-    for pid, start, end in (NacCourse.objects.filter(patient_id__in=ids).order_by("start_date", "id")
+    for pid, start, end in (NacCourse.objects.filter(**by_patient).order_by("start_date", "id")
                             .values_list("patient_id", "start_date", "end_date")):
         courses.setdefault(pid, []).append((start, end))
     calcs: dict[int, list[CalcGroup]] = {}
-    for row in (CalcificationFinding.objects.filter(study__patient_id__in=ids)
+    for row in (CalcificationFinding.objects.filter(**_patients_filter(ids, "study__patient_id"))
                 .order_by("laterality", "group", "id").values_list(*_CALC_FIELDS)):
         sid, group, breast, morphology, distribution, extent, count_bin, inside, change, count = row
         calcs.setdefault(sid, []).append(CalcGroup(
@@ -210,7 +229,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             extent_mm=float(extent), count_bin=count_bin, inside_tumor_bed=inside,
             observed_change=change, count=count))
     lesions: dict[int, list[Lesion]] = {}
-    for row in (EnhancementFinding.objects.filter(study__patient_id__in=ids)
+    for row in (EnhancementFinding.objects.filter(**_patients_filter(ids, "study__patient_id"))
                 .order_by("laterality", "lesion", "id").values_list(*_LESION_FIELDS)):
         sid, lesion, breast, lesion_type, size, initial, delayed, change = row
         lesions.setdefault(sid, []).append(Lesion(
@@ -218,7 +237,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             size_mm=float(size) if size is not None else None, kinetics_initial=initial,
             kinetics_delayed=delayed, observed_change=change))
     studies: dict[int, list[StudySnapshot]] = {}
-    for row in (ImagingStudy.objects.filter(patient_id__in=ids).order_by("study_date", "id")
+    for row in (ImagingStudy.objects.filter(**by_patient).order_by("study_date", "id")
                 .values_list(*_STUDY_FIELDS)):
         sid, pid, day, modality, phase, laterality, birads, status, no_enh, composition = row
         studies.setdefault(pid, []).append(StudySnapshot(

@@ -30,3 +30,16 @@ def test_missing_patients_are_left_out(db):
         pass
     else:
         raise AssertionError("load_history of a deleted patient must raise KeyError")
+
+
+def test_ids_read_as_a_range_or_a_list_give_only_the_patients_asked_for(db):
+    seed_cohort(n=12, seed=4, today=date(2026, 11, 1))
+    ids = sorted(Patient.objects.values_list("id", flat=True))
+    every = load_histories(ids)
+    # Nearly contiguous (read as a range): the patients in the gaps are left out.
+    some = [i for k, i in enumerate(ids) if k % 3]
+    assert load_histories(some) == {i: every[i] for i in some}
+    # Sparse (read as an IN list), in any order.
+    sparse = [ids[-1], ids[0]]
+    assert load_histories(sparse) == {i: every[i] for i in sparse}
+    assert load_histories([]) == {}
