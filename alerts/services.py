@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patients.roles import RADIOLOGIST, has_role
@@ -33,6 +33,53 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
     except IntegrityError:
         return Alert.objects.get(dedup_key=key), False
     return alert, True
+
+
+def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
+    """Insert the unsaved `alerts` not raised yet, at once; returns those inserted.
+
+    `alert_raise` for many alerts (each built with its `dedup_key`). Raised alerts are
+    skipped by the database itself (`INSERT … ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING`), so when a concurrent delivery raised some of them first, only the rows
+    this statement inserted come back. Bulk inserts send no signals: the caller writes
+    their audit events (`audit.receivers.audit_created`) and notifications.
+    """
+    unique = {}
+    for alert in alerts:
+        alert.created_at = alert.created_at or timezone.now()  # auto_now_add: raw SQL skips it
+        unique.setdefault(alert.dedup_key, alert)
+    ids = _insert_ignoring_raised(list(unique.values()))
+    created = []
+    for key, alert in unique.items():
+        if key in ids:
+            alert.pk = ids[key]
+            alert._state.adding, alert._state.db = False, connection.alias
+            created.append(alert)
+    return created
+
+
+_INSERT_FIELDS = ("patient", "rule", "severity", "breast", "study", "dedup_key", "reason", "details",
+                  "state", "created_at", "acknowledge_note", "resolution", "resolve_note")
+
+
+def _insert_ignoring_raised(alerts: list[Alert]) -> dict[str, int]:
+    """`INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key` in batches
+    (PostgreSQL, and SQLite ≥ 3.35); dedup key → id of the rows inserted."""
+    fields = [Alert._meta.get_field(name) for name in _INSERT_FIELDS]
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(fields, alerts))
+    ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(alerts), size):
+            batch = alerts[start:start + size]
+            params = [f.get_db_prep_save(getattr(a, f.attname), connection) for a in batch for f in fields]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "
+                "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key", params)
+            ids.update((key, pk) for pk, key in cursor.fetchall())
+    return ids
 
 
 def _require_radiologist(by: AbstractBaseUser) -> None:

@@ -174,7 +174,7 @@ _LESION_FIELDS = ("study_id", "lesion", "laterality", "lesion_type", "size_mm", 
                   "kinetics_delayed", "observed_change")
 
 
-def _patients_filter(ids: list[int], field: str) -> dict:
+def patients_filter(ids: list[int], field: str) -> dict:
     """`field` among `ids` as a range when they are (nearly) contiguous, else an `IN` list.
 
     The re-evaluation's chunks are consecutive patient ids: a range costs two parameters
@@ -204,8 +204,8 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
     if not ids:
         return {}
     keep = set(ids)
-    by_patient = _patients_filter(ids, "patient_id")
-    diagnosis = {pid: day for pid, day in Patient.objects.filter(**_patients_filter(ids, "id"))
+    by_patient = patients_filter(ids, "patient_id")
+    diagnosis = {pid: day for pid, day in Patient.objects.filter(**patients_filter(ids, "id"))
                  .values_list("id", "tumour__diagnosis_date") if pid in keep}
     surgeries: dict[int, tuple] = {}
     for pid, day, procedure, laterality in (Surgery.objects.filter(**by_patient)
@@ -221,7 +221,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
                             .values_list("patient_id", "start_date", "end_date")):
         courses.setdefault(pid, []).append((start, end))
     calcs: dict[int, list[CalcGroup]] = {}
-    for row in (CalcificationFinding.objects.filter(**_patients_filter(ids, "study__patient_id"))
+    for row in (CalcificationFinding.objects.filter(**patients_filter(ids, "study__patient_id"))
                 .order_by("laterality", "group", "id").values_list(*_CALC_FIELDS)):
         sid, group, breast, morphology, distribution, extent, count_bin, inside, change, count = row
         calcs.setdefault(sid, []).append(CalcGroup(
@@ -229,7 +229,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             extent_mm=float(extent), count_bin=count_bin, inside_tumor_bed=inside,
             observed_change=change, count=count))
     lesions: dict[int, list[Lesion]] = {}
-    for row in (EnhancementFinding.objects.filter(**_patients_filter(ids, "study__patient_id"))
+    for row in (EnhancementFinding.objects.filter(**patients_filter(ids, "study__patient_id"))
                 .order_by("laterality", "lesion", "id").values_list(*_LESION_FIELDS)):
         sid, lesion, breast, lesion_type, size, initial, delayed, change = row
         lesions.setdefault(sid, []).append(Lesion(

@@ -57,7 +57,8 @@ def random_history(rng: random.Random, patient_id: int) -> PatientHistory:
             birads=rng.choice(["", "1", "2", "3", "4", "4A", "4B", "4C", "5", "6"]),
             status=rng.choice(["final", "final", "final", "draft"]),
             no_enhancement=modality == "MR" and not lesions, calcifications=calcs, enhancements=lesions))
-    return PatientHistory(patient_id=patient_id, studies=tuple(sorted(studies, key=lambda s: (s.study_date, s.id))),
+    studies.sort(key=lambda s: (s.study_date, s.id))
+    return PatientHistory(patient_id=patient_id, studies=tuple(studies),
                           surgery_date=surgery, rt_end_date=rt_end)
 
 
