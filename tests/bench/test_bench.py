@@ -169,3 +169,18 @@ def test_seeded_rows_carry_historical_timestamps(tiny):
         assert study.updated_at == (study.signed_at or study.updated_at)
         assert study.updated_at.date() <= (study.signed_at or study.updated_at).date()
     assert not studies.filter(updated_at__date=tiny.as_of, study_date__lt=tiny.as_of).exists()
+
+
+def test_first_pass_raises_every_alert_again_on_a_reused_cohort(tiny):
+    from alerts.models import Alert
+
+    tiny.workers = 1
+    measure.reevaluation_rows(tiny)
+    raised = set(Alert.objects.values_list("dedup_key", flat=True))
+    assert raised
+    measure.forget_alerts(tiny)
+    assert not Alert.objects.exists()
+    rows = measure.reevaluation_rows(tiny)
+    assert set(Alert.objects.values_list("dedup_key", flat=True)) == raised
+    assert [r.name.split(" (")[0] for r in rows] == ["First evaluation pass",
+                                                     "Full-cohort alert re-evaluation"]
