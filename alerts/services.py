@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patients.roles import RADIOLOGIST, has_role
+from tracker.db import insert_rows
 
 from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
 
@@ -44,42 +45,19 @@ def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
     this statement inserted come back. Bulk inserts send no signals: the caller writes
     their audit events (`audit.receivers.audit_created`) and notifications.
     """
-    unique = {}
+    unique: dict[str, Alert] = {}
     for alert in alerts:
-        alert.created_at = alert.created_at or timezone.now()  # auto_now_add: raw SQL skips it
         unique.setdefault(alert.dedup_key, alert)
-    ids = _insert_ignoring_raised(list(unique.values()))
+    rows = insert_rows(list(unique.values()), on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
+                       returning=("dedup_key",))
+    ids = {key: pk for pk, key in rows}
     created = []
-    for key, alert in unique.items():
-        if key in ids:
-            alert.pk = ids[key]
+    for alert in unique.values():
+        if alert.dedup_key in ids:
+            alert.pk = ids[alert.dedup_key]
             alert._state.adding, alert._state.db = False, connection.alias
             created.append(alert)
     return created
-
-
-_INSERT_FIELDS = ("patient", "rule", "severity", "breast", "study", "dedup_key", "reason", "details",
-                  "state", "created_at", "acknowledge_note", "resolution", "resolve_note")
-
-
-def _insert_ignoring_raised(alerts: list[Alert]) -> dict[str, int]:
-    """`INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key` in batches
-    (PostgreSQL, and SQLite ≥ 3.35); dedup key → id of the rows inserted."""
-    fields = [Alert._meta.get_field(name) for name in _INSERT_FIELDS]
-    table = connection.ops.quote_name(Alert._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    size = max(1, connection.ops.bulk_batch_size(fields, alerts))
-    ids: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(alerts), size):
-            batch = alerts[start:start + size]
-            params = [f.get_db_prep_save(getattr(a, f.attname), connection) for a in batch for f in fields]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "
-                "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key", params)
-            ids.update((key, pk) for pk, key in cursor.fetchall())
-    return ids
 
 
 def _require_radiologist(by: AbstractBaseUser) -> None:

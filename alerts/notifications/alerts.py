@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from patients.models import Patient, Site
 from patients.roles import RADIOLOGIST
+from tracker.db import insert_rows
 
 from ..models import Alert, Notification, Severity
 from .email import ChannelError, send_email
@@ -72,8 +73,8 @@ def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
                 addresses.add(email)
                 rows.append(Notification(alert=alert, channel=Notification.Channel.EMAIL,
                                          recipient_id=user_id, address=email))
-    # New alerts have no rows yet, so nothing conflicts and every row gets its id back.
-    Notification.objects.bulk_create(rows, batch_size=500)
+    # New alerts have no rows yet: nothing conflicts, every row gets its id back.
+    insert_rows(rows)
     for n in rows:
         transaction.on_commit(lambda i=n.id: enqueue_send(i))
     return rows
