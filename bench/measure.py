@@ -12,7 +12,7 @@ import importlib
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from unittest import mock
@@ -207,14 +207,20 @@ def _module(name: str):
         return None
 
 
+# What queues Celery tasks after commit: (module, function).
+ENQUEUERS = (("alerts.outbox", "_enqueue"), ("alerts.notifications.alerts", "enqueue_send"))
+
+
 @contextmanager
 def no_broker():
-    """The bench runs the worker's function itself: nothing is queued to Celery."""
-    outbox = _module("alerts.outbox")
-    if outbox is not None and hasattr(outbox, "_enqueue"):
-        with mock.patch.object(outbox, "_enqueue", lambda *a, **k: None):
-            yield
-    else:
+    """The bench runs the worker's function itself: nothing is queued to Celery, neither
+    the outbox rows' evaluations nor the new alerts' emails (a first evaluation pass
+    would queue thousands of `send_notification` tasks to whatever Redis is running)."""
+    with ExitStack() as stack:
+        for module_name, name in ENQUEUERS:
+            module = _module(module_name)
+            if module is not None and hasattr(module, name):
+                stack.enter_context(mock.patch.object(module, name, lambda *a, **k: None))
         yield
 
 

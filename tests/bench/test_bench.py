@@ -184,3 +184,22 @@ def test_first_pass_raises_every_alert_again_on_a_reused_cohort(tiny):
     assert set(Alert.objects.values_list("dedup_key", flat=True)) == raised
     assert [r.name.split(" (")[0] for r in rows] == ["First evaluation pass",
                                                      "Full-cohort alert re-evaluation"]
+
+
+@pytest.mark.django_db
+def test_no_broker_queues_neither_evaluations_nor_emails(site, radiologist,
+                                                         django_capture_on_commit_callbacks):
+    from alerts import tasks
+    from alerts.evaluation import evaluate_patient
+    from alerts.models import Notification
+    from tests.alerts.builders import finalize_progressing, surveillance_patient
+
+    patient = surveillance_patient(site)
+    with mock.patch.object(tasks.process_outbox, "delay") as evaluations, \
+            mock.patch.object(tasks.send_notification, "delay") as emails:
+        with measure.no_broker(), django_capture_on_commit_callbacks(execute=True) as callbacks:
+            finalize_progressing(patient, radiologist)
+            evaluate_patient(patient.id)
+    assert Notification.objects.exists() and len(callbacks) >= 2  # the outbox row's, the email's, …
+    evaluations.assert_not_called()
+    emails.assert_not_called()
