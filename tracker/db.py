@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 
 def insert_rows(objs: Sequence[models.Model], *, on_conflict: str = "",
@@ -24,6 +24,9 @@ def insert_rows(objs: Sequence[models.Model], *, on_conflict: str = "",
     """
     if not objs:
         return []
+    # The connection itself, not the `django.db.connection` proxy: values are prepared
+    # with it ~15 times per row, and each proxy access looks the connection up again.
+    connection = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     ops = connection.ops
