@@ -1,7 +1,10 @@
 """Evaluation: a patient's history through the rules into alerts, driven by the outbox.
 
 `evaluate_patient` is idempotent: every decision names its triggering study, and
-`alert_raise` creates each (patient, rule, breast, study) alert once.
+`alert_raise` creates each (patient, rule, breast, study) alert once. The cohort
+re-evaluation (`reevaluate_chunk`) writes a chunk's new alerts together with
+`alerts_raise_many`, deduplicated by the same key in the database, and falls back to
+`evaluate_patient` one patient at a time when that fails.
 """
 
 import logging
@@ -43,7 +46,7 @@ def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None) -
 def _raise_decisions(history: PatientHistory, thresholds: Thresholds,
                      existing: set[str] | None = None) -> list[Alert]:
     """Raise the history's decisions; keys in `existing` are known to be raised already
-    (a batch looked them up at once), the others go through `alert_raise`."""
+    (looked up at once), the others go through `alert_raise`, one transaction each."""
     patient_id = history.patient_id
     created = []
     for d in evaluate(history, thresholds):
