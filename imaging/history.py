@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import F, Lookup, Prefetch
 
 from patients.models import Patient
 
@@ -187,6 +187,28 @@ def _frozen(cls: type, values: dict):
     return obj
 
 
+class _InSubquery(Lookup):
+    """`lhs IN (subquery)`; on PostgreSQL `lhs = ANY(ARRAY(subquery))`.
+
+    Findings are read by their studies' patients. PostgreSQL plans `IN (subquery)` (or
+    the join) as a hash join over the whole findings table, estimated cheaper than
+    ~2,400 index probes: a sequential scan of every finding of the cohort for every
+    chunk, which made the re-evaluation grow with the square of the cohort (~0.2 s per
+    query at 100,000 patients). The array is computed first (an init plan) and the
+    findings are then read through their `study_id` index (~10 ms).
+    """
+
+    lookup_name = "in_subquery"
+
+    def as_sql(self, compiler, connection, template: str = "{lhs} IN {rhs}"):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return template.format(lhs=lhs, rhs=rhs), (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, template="{lhs} = ANY(ARRAY{rhs})")
+
+
 def patients_filter(ids: list[int], field: str) -> dict:
     """`field` among `ids` as a range when they are (nearly) contiguous, else an `IN` list.
 
@@ -219,22 +241,23 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
     keep = set(ids)
     by_patient = patients_filter(ids, "patient_id")
     diagnosis = {pid: day for pid, day in Patient.objects.filter(**patients_filter(ids, "id"))
-                 .values_list("id", "tumour__diagnosis_date") if pid in keep}
+                 .order_by().values_list("id", "tumour__diagnosis_date") if pid in keep}
     surgeries: dict[int, tuple] = {}
     for pid, day, procedure, laterality in (Surgery.objects.filter(**by_patient)
                                             .order_by("-date", "-id")
                                             .values_list("patient_id", "date", "procedure", "laterality")):
         surgeries[pid] = (day, procedure, laterality)  # descending: the earliest is kept
     rt_ends: dict[int, list[date]] = {}
-    for pid, end in Radiotherapy.objects.filter(end_date__isnull=False, **by_patient).values_list(
+    for pid, end in Radiotherapy.objects.filter(end_date__isnull=False, **by_patient).order_by().values_list(
             "patient_id", "end_date"):
         rt_ends.setdefault(pid, []).append(end)
     courses: dict[int, list[tuple]] = {}
     for pid, start, end in (NacCourse.objects.filter(**by_patient).order_by("start_date", "id")
                             .values_list("patient_id", "start_date", "end_date")):
         courses.setdefault(pid, []).append((start, end))
+    in_chunk = _InSubquery(F("study_id"), ImagingStudy.objects.filter(**by_patient).order_by().values("id"))
     calcs: dict[int, list[CalcGroup]] = {}
-    for row in (CalcificationFinding.objects.filter(**patients_filter(ids, "study__patient_id"))
+    for row in (CalcificationFinding.objects.filter(in_chunk)
                 .order_by("laterality", "group", "id").values_list(*_CALC_FIELDS)):
         sid, group, breast, morphology, distribution, extent, count_bin, inside, change, count = row
         calcs.setdefault(sid, []).append(CalcGroup(
@@ -242,7 +265,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
             extent_mm=float(extent), count_bin=count_bin, inside_tumor_bed=inside,
             observed_change=change, count=count))
     lesions: dict[int, list[Lesion]] = {}
-    for row in (EnhancementFinding.objects.filter(**patients_filter(ids, "study__patient_id"))
+    for row in (EnhancementFinding.objects.filter(in_chunk)
                 .order_by("laterality", "lesion", "id").values_list(*_LESION_FIELDS)):
         sid, lesion, breast, lesion_type, size, initial, delayed, change = row
         lesions.setdefault(sid, []).append(Lesion(
