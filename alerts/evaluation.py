@@ -1,7 +1,10 @@
 """Evaluation: a patient's history through the rules into alerts, driven by the outbox.
 
 `evaluate_patient` is idempotent: every decision names its triggering study, and
-`alert_raise` creates each (patient, rule, breast, study) alert once.
+`alert_raise` creates each (patient, rule, breast, study) alert once. The cohort
+re-evaluation (`reevaluate_chunk`) writes a chunk's new alerts together with
+`alerts_raise_many`, deduplicated by the same key in the database, and falls back to
+`evaluate_patient` one patient at a time when that fails.
 """
 
 import logging
@@ -13,12 +16,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from imaging.history import PatientHistory, load_histories, load_history
+from audit.receivers import audit_created
+from imaging.history import PatientHistory, load_histories, load_history, patients_filter
 
 from .models import Alert, AlertSettings, Outbox, Reevaluation
-from .notifications.alerts import notifications_create_for
+from .notifications.alerts import notifications_create_for, notifications_create_for_many
 from .rules import Thresholds, evaluate
-from .services import alert_raise
+from .services import alert_raise, alerts_raise_many
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None) -
 def _raise_decisions(history: PatientHistory, thresholds: Thresholds,
                      existing: set[str] | None = None) -> list[Alert]:
     """Raise the history's decisions; keys in `existing` are known to be raised already
-    (a batch looked them up at once), the others go through `alert_raise`."""
+    (looked up at once), the others go through `alert_raise`, one transaction each."""
     patient_id = history.patient_id
     created = []
     for d in evaluate(history, thresholds):
@@ -189,20 +193,50 @@ def reevaluate_chunk(run_id: int | None, patient_ids: list[int]) -> tuple[int, i
 
 def _reevaluate_batch(patient_ids: list[int], thresholds: Thresholds) -> tuple[int, int]:
     """The chunk's histories in one `load_histories` (a fixed number of queries) and its
-    already-raised alerts in one query, so a re-evaluation that changes nothing costs a
-    few queries per chunk instead of several per patient. New decisions are raised one
-    by one, exactly as `evaluate_patient` raises them. Returns (created, failed)."""
+    already-raised alerts in one query; the decisions not raised yet are written together
+    (`_raise_new`), so a re-evaluation costs a few queries per chunk, and a first pass a
+    few more, instead of several per patient or per alert. Returns (created, failed).
+
+    A patient whose rules fail is counted and skipped; a failing write raises, and
+    `reevaluate_chunk` then evaluates the chunk one patient at a time.
+    """
     histories = load_histories(patient_ids)
-    existing = set(Alert.objects.filter(patient_id__in=list(histories)).order_by()
-                   .values_list("dedup_key", flat=True))
-    created = failed = 0
+    existing = set(Alert.objects.filter(**patients_filter(list(histories) or [0], "patient_id"))
+                   .order_by().values_list("dedup_key", flat=True))
+    new: list[Alert] = []
+    failed = 0
     for patient_id in patient_ids:
         history = histories.get(patient_id)
         if history is None:
             continue  # deleted since the chunk was made
         try:
-            created += len(_raise_decisions(history, thresholds, existing))
+            decisions = evaluate(history, thresholds)
         except Exception:
             failed += 1
             logger.exception("re-evaluation of patient %s failed", patient_id)
-    return created, failed
+            continue
+        for d in decisions:
+            key = Alert.make_dedup_key(patient_id=patient_id, rule=d.rule, breast=d.breast,
+                                       trigger=d.trigger)
+            if key not in existing:
+                new.append(Alert(patient_id=patient_id, rule=d.rule, severity=d.severity,
+                                 breast=d.breast, study_id=d.study_id, dedup_key=key,
+                                 reason=d.reason, details=d.details))
+    return len(_raise_new(new)) if new else 0, failed
+
+
+@transaction.atomic
+def _raise_new(alerts: list[Alert]) -> list[Alert]:
+    """Insert the alerts, then the audit events and notification rows the per-alert path
+    (`alert_raise`: the audit signal, `notifications_create_for`) writes for each one
+    this call created, in one transaction; emails are enqueued after commit."""
+    created = alerts_raise_many(alerts)
+    audit_created(created)
+    notifications_create_for_many(created)
+    by_patient: dict[int, list[Alert]] = {}
+    for alert in created:
+        by_patient.setdefault(alert.patient_id, []).append(alert)
+    for patient_id, raised in by_patient.items():
+        logger.info("patient %s: %d new alert(s): %s", patient_id, len(raised),
+                    ", ".join(f"#{a.pk} {a.rule}" for a in raised))
+    return created

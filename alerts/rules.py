@@ -18,19 +18,30 @@ Principles the rules share:
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from imaging.burden import Burden, nadir, post_treatment_series
+from imaging.burden import Burden, burden_of
 from imaging.history import CalcGroup, Lesion, PatientHistory, StudySnapshot
 from imaging.vocabulary import (
+    COUNT_BIN_RANK,
+    DISTRIBUTION_RANK,
     INCREASE_CHANGES,
+    MORPHOLOGY_RANK,
     SUSPICIOUS_BIRADS,
     Distribution,
     KineticsDelayed,
+    Modality,
     Morphology,
     ObservedChange,
+    Phase,
+    StudyStatus,
 )
 
 BREASTS = ("left", "right")
 MEDIUM, HIGH = "medium", "high"
+# Plain-string copies of the vocabulary the rules compare against (see `_final_studies`).
+_FINAL, _MG, _MR = StudyStatus.FINAL.value, Modality.MG.value, Modality.MR.value
+_SURVEILLANCE, _WASHOUT = Phase.SURVEILLANCE.value, KineticsDelayed.WASHOUT.value
+_INCREASE_CHANGES = frozenset(c.value for c in INCREASE_CHANGES)
+_SUSPICIOUS_BIRADS = frozenset(b.value for b in SUSPICIOUS_BIRADS)
 MORPHOLOGY_BY_RANK = {1: Morphology.COARSE_HETEROGENEOUS, 2: Morphology.AMORPHOUS,
                       3: Morphology.FINE_PLEOMORPHIC, 4: Morphology.FINE_LINEAR_BRANCHING}
 
@@ -60,15 +71,34 @@ class Decision:
 
 
 def evaluate(history: PatientHistory, thresholds: Thresholds | None = None) -> list[Decision]:
-    """Every decision the patient's history supports, oldest triggering study first."""
+    """Every decision the patient's history supports, oldest triggering study first.
+
+    The full re-evaluation runs this over every patient of the cohort, so the final
+    studies are sorted out once here, not once per rule and breast.
+    """
     thresholds = thresholds or Thresholds()
+    finals, mammograms, mris = _final_studies(history)
     decisions: list[Decision] = []
     for breast in BREASTS:
-        decisions += calcification_decisions(history, breast, thresholds)
-        decisions += mri_decisions(history, breast, thresholds)
-    decisions += birads_decisions(history)
+        decisions += _calcification_decisions(history, breast, thresholds, mammograms)
+        decisions += _mri_decisions(history, breast, thresholds, mris)
+    decisions += _birads_decisions(history, finals)
+    if len(decisions) < 2:
+        return decisions
     order = {s.id: i for i, s in enumerate(history.studies)}
     return sorted(decisions, key=lambda d: (order.get(d.study_id, 0), d.breast, d.rule))
+
+
+def _final_studies(history: PatientHistory) -> tuple[list[StudySnapshot], list[StudySnapshot],
+                                                     list[StudySnapshot]]:
+    """(final studies, final mammograms, final MRIs), in the history's order.
+
+    Compared with plain strings: a `TextChoices` member's `==` is ~4× slower than `str`'s,
+    and the re-evaluation makes this comparison for every study of the cohort.
+    """
+    finals = [s for s in history.studies if s.status == _FINAL]
+    return (finals, [s for s in finals if s.modality == _MG],
+            [s for s in finals if s.modality == _MR])
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -91,13 +121,9 @@ def _growth(before: float, after: float, mm: float, percent: float) -> tuple[boo
 
 def is_post_surgical(history: PatientHistory, study: StudySnapshot) -> bool:
     """Declared post-surgical and, when surgery is recorded, dated after it."""
-    if not study.is_post_surgical:
+    if study.phase != _SURVEILLANCE:
         return False
     return history.surgery_date is None or study.study_date > history.surgery_date
-
-
-def _groups(study: StudySnapshot, breast: str) -> list[CalcGroup]:
-    return [c for c in study.calcifications if c.breast == breast]
 
 
 def _lesions(study: StudySnapshot, breast: str) -> list[Lesion]:
@@ -115,28 +141,81 @@ def calcification_decisions(history: PatientHistory, breast: str,
     2. From the second exam on: extent against the nadir of the exams before it, and
        count bin / morphology / distribution against the prior exam.
     """
-    series = post_treatment_series(history, breast)
-    mammograms = [s for s in history.mammograms() if s.covers(breast)]
-    by_id = {s.id: s for s in mammograms}
+    return _calcification_decisions(history, breast, thresholds, history.mammograms())
+
+
+def _calcification_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
+                             mammograms: list[StudySnapshot]) -> list[Decision]:
+    """`calcification_decisions` in one pass over the final mammograms, oldest first.
+
+    The pass keeps what the rules compare with (the groups seen so far, the series' prior
+    exam and its nadir), and compares burden vectors as plain tuples: `Burden` values
+    (`burden_of`, the same ones the charts use) are built only for the rare exam whose
+    decision needs them for its wording. The series is `post_treatment_series`: final
+    post-surgical mammograms of the breast dated after `treatment_end`.
+    """
+    anchor = history.treatment_end
     out: list[Decision] = []
-    for i, current in enumerate(series):
-        study = by_id[current.study_id]
-        earlier = [s for s in mammograms if (s.study_date, s.id) < (study.study_date, study.id)]
-        out += _new_groups(study, breast, earlier)
-        out += _reported_increase(study, breast)
-        if i == 0:
+    seen: set[str] = set()  # groups of every earlier mammogram of the breast
+    earlier = 0
+    since = None  # the date of the first of them
+    prior = low = None  # (vector, study) of the series' previous exam and of its nadir
+    for study in mammograms:
+        if study.laterality != "bilateral" and study.laterality != breast:
             continue
-        prior, low = series[i - 1], nadir(series[:i])
-        out += _extent_increase(current, prior, low, thresholds)
-        out += _rank_rises(current, prior)
+        groups = [c for c in study.calcifications if c.breast == breast] if study.calcifications else []
+        if anchor is not None and study.phase == _SURVEILLANCE and study.study_date > anchor:
+            if groups:
+                if earlier:
+                    out += _new_groups(study, breast, groups, seen, earlier, since)
+                out += _reported_increase(study, breast, groups)
+            current = _vector(groups)
+            if prior is not None:
+                out += _compare_with_prior(study, breast, current, prior, low, thresholds)
+                if (current[0], study.study_date) < (low[0][0], low[1].study_date):
+                    low = (current, study)
+            else:
+                low = (current, study)
+            prior = (current, study)
+        for c in groups:
+            seen.add(c.group)
+        if not earlier:
+            since = study.study_date
+        earlier += 1
     return out
 
 
-def _new_groups(study: StudySnapshot, breast: str, earlier: list[StudySnapshot]) -> Iterator[Decision]:
-    if not earlier:
-        return  # nothing to compare with: the first exam of a breast is its reference
-    seen = {c.group for s in earlier for c in _groups(s, breast)}
-    new = [c for c in _groups(study, breast) if c.group not in seen]
+def _vector(groups: list[CalcGroup]) -> tuple:
+    """(extent_mm, groups, count bin rank, morphology rank, distribution rank), as `burden_of`."""
+    if not groups:
+        return 0, 0, -1, -1, -1
+    return (round(sum(c.extent_mm for c in groups), 1), len(groups),
+            max(COUNT_BIN_RANK[c.count_bin] for c in groups),
+            max(MORPHOLOGY_RANK[c.morphology] for c in groups),
+            max(DISTRIBUTION_RANK[c.distribution] for c in groups))
+
+
+def _compare_with_prior(study: StudySnapshot, breast: str, current: tuple, prior: tuple,
+                        low: tuple, thresholds: Thresholds) -> list[Decision]:
+    """Extent against the nadir and ranks against the prior exam; the cheap tests first
+    (`_extent_increase` and `_rank_rises` test again, in full)."""
+    (extent, _, count_rank, morphology_rank, distribution_rank), prior_study = current, prior[1]
+    p_extent, p_groups, p_count_rank, p_morphology_rank, p_distribution_rank = prior[0]
+    out: list[Decision] = []
+    if extent > p_extent:  # `_extent_increase` requires growth since the prior exam
+        out += _extent_increase(burden_of(study, breast), burden_of(prior_study, breast),
+                                burden_of(low[1], breast), thresholds)
+    if ((p_groups and count_rank > p_count_rank) or morphology_rank > max(p_morphology_rank, 0)
+            or distribution_rank > max(p_distribution_rank, 0)):
+        out += _rank_rises(burden_of(study, breast), burden_of(prior_study, breast))
+    return out
+
+
+def _new_groups(study: StudySnapshot, breast: str, groups: list[CalcGroup], seen: set[str],
+                earlier: int, since) -> Iterator[Decision]:
+    """`groups` of `study` in `breast` that none of the `earlier` mammograms of the
+    breast (the first on `since`) had."""
+    new = [c for c in groups if c.group not in seen]
     if not new:
         return
     outside = [c for c in new if not c.inside_tumor_bed]
@@ -149,14 +228,14 @@ def _new_groups(study: StudySnapshot, breast: str, earlier: list[StudySnapshot])
         rule="calc_new_group", severity=HIGH if outside else MEDIUM, breast=breast,
         study_id=study.id,
         reason=f"new calcification group{'s' if len(new) > 1 else ''} {', '.join(parts)} "
-        f"in the {breast} breast on {study.study_date}, not seen on {len(earlier)} earlier "
-        f"mammogram{'s' if len(earlier) > 1 else ''} since {earlier[0].study_date}",
+        f"in the {breast} breast on {study.study_date}, not seen on {earlier} earlier "
+        f"mammogram{'s' if earlier > 1 else ''} since {since}",
         details={"groups": [c.group for c in new], "outside_tumor_bed": [c.group for c in outside]},
     )
 
 
-def _reported_increase(study: StudySnapshot, breast: str) -> Iterator[Decision]:
-    coded = [c for c in _groups(study, breast) if c.observed_change in INCREASE_CHANGES]
+def _reported_increase(study: StudySnapshot, breast: str, groups: list[CalcGroup]) -> Iterator[Decision]:
+    coded = [c for c in groups if c.observed_change in _INCREASE_CHANGES]
     if not coded:
         return
     parts = [f"{c.group} as '{ObservedChange(c.observed_change).label.lower()}'" for c in coded]
@@ -231,9 +310,13 @@ def _rank_rises(current: Burden, prior: Burden) -> Iterator[Decision]:
 
 def birads_decisions(history: PatientHistory) -> list[Decision]:
     """A suspicious final assessment (4, 4A–4C, 5) on any post-surgical study."""
+    return _birads_decisions(history, history.final_studies())
+
+
+def _birads_decisions(history: PatientHistory, finals: list[StudySnapshot]) -> list[Decision]:
     out = []
-    for study in history.final_studies():
-        if study.birads not in SUSPICIOUS_BIRADS or not is_post_surgical(history, study):
+    for study in finals:
+        if study.birads not in _SUSPICIOUS_BIRADS or not is_post_surgical(history, study):
             continue
         breast = study.laterality if study.laterality in BREASTS else ""
         after = f", after surgery on {history.surgery_date}" if history.surgery_date else ""
@@ -249,15 +332,26 @@ def birads_decisions(history: PatientHistory) -> list[Decision]:
 
 def mri_decisions(history: PatientHistory, breast: str, thresholds: Thresholds) -> list[Decision]:
     """Each post-surgical MRI of the breast against the MRI before it (of any phase)."""
-    mris = [s for s in history.mris() if s.covers(breast)]
+    return _mri_decisions(history, breast, thresholds, history.mris())
+
+
+def _mri_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
+                   mris: list[StudySnapshot]) -> list[Decision]:
     out: list[Decision] = []
-    for prior, study in zip(mris, mris[1:], strict=False):
-        if not is_post_surgical(history, study):
+    prior = None
+    for study in mris:
+        if study.laterality != "bilateral" and study.laterality != breast:
             continue
-        lesions, before = _lesions(study, breast), {e.lesion: e for e in _lesions(prior, breast)}
-        out += _new_enhancement(study, prior, breast, lesions, before)
-        out += _enhancement_growth(study, prior, breast, lesions, before, thresholds)
-        out += _washout(study, prior, breast, lesions, before)
+        # An MRI without enhancement in the breast raises nothing (no rule has a lesion
+        # to name), which most are: skip them before the post-surgical test.
+        if prior is not None and study.enhancements and is_post_surgical(history, study):
+            lesions = _lesions(study, breast)
+            if lesions:
+                before = {e.lesion: e for e in _lesions(prior, breast)}
+                out += _new_enhancement(study, prior, breast, lesions, before)
+                out += _enhancement_growth(study, prior, breast, lesions, before, thresholds)
+                out += _washout(study, prior, breast, lesions, before)
+        prior = study
     return out
 
 
@@ -307,8 +401,8 @@ def _enhancement_growth(study: StudySnapshot, prior: StudySnapshot, breast: str,
 
 def _washout(study: StudySnapshot, prior: StudySnapshot, breast: str,
              lesions: list[Lesion], before: dict[str, Lesion]) -> Iterator[Decision]:
-    washout = [e for e in lesions if e.kinetics_delayed == KineticsDelayed.WASHOUT]
-    if not washout or any(e.kinetics_delayed == KineticsDelayed.WASHOUT for e in before.values()):
+    washout = [e for e in lesions if e.kinetics_delayed == _WASHOUT]
+    if not washout or any(e.kinetics_delayed == _WASHOUT for e in before.values()):
         return
     yield Decision(
         rule="mri_washout", severity=HIGH, breast=breast, study_id=study.id,

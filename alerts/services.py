@@ -4,10 +4,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patients.roles import RADIOLOGIST, has_role
+from tracker.db import insert_rows
 
 from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
 
@@ -33,6 +34,30 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
     except IntegrityError:
         return Alert.objects.get(dedup_key=key), False
     return alert, True
+
+
+def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
+    """Insert the unsaved `alerts` not raised yet, at once; returns those inserted.
+
+    `alert_raise` for many alerts (each built with its `dedup_key`). Raised alerts are
+    skipped by the database itself (`INSERT … ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING`), so when a concurrent delivery raised some of them first, only the rows
+    this statement inserted come back. Bulk inserts send no signals: the caller writes
+    their audit events (`audit.receivers.audit_created`) and notifications.
+    """
+    unique: dict[str, Alert] = {}
+    for alert in alerts:
+        unique.setdefault(alert.dedup_key, alert)
+    rows = insert_rows(list(unique.values()), on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
+                       returning=("dedup_key",))
+    ids = {key: pk for pk, key in rows}
+    created = []
+    for alert in unique.values():
+        if alert.dedup_key in ids:
+            alert.pk = ids[alert.dedup_key]
+            alert._state.adding, alert._state.db = False, connection.alias
+            created.append(alert)
+    return created
 
 
 def _require_radiologist(by: AbstractBaseUser) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import models
 
+from tracker.db import insert_rows
+
 from . import context
 from .models import AuditEvent
 
@@ -39,13 +41,14 @@ def patient_ref(obj: models.Model | None) -> tuple[int | None, str | None]:
     return patient_id, (str(cached.uuid) if cached is not None else None)
 
 
-def audit_record(*, action: str, obj: models.Model | None = None, changes: dict | None = None,
-                 patient: models.Model | None = None, actor=None,
-                 actor_username: str = "") -> AuditEvent:
+def audit_event(*, action: str, obj: models.Model | None = None, changes: dict | None = None,
+                patient: models.Model | None = None, actor=None,
+                actor_username: str = "") -> AuditEvent:
+    """The event `audit_record` writes, unsaved (for `audit_record_many`)."""
     ctx = context.get()
     patient_id, patient_uuid = patient_ref(patient if patient is not None else obj)
     user = actor if actor is not None else ctx.user
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=getattr(user, "id", None) if user is not None else None,
         actor_username=actor_username or (getattr(user, "username", "") if user else ""),
         action=action,
@@ -57,3 +60,19 @@ def audit_record(*, action: str, obj: models.Model | None = None, changes: dict 
         ip=ctx.ip,
         request_path=ctx.path[:300],
     )
+
+
+def audit_record(*, action: str, obj: models.Model | None = None, changes: dict | None = None,
+                 patient: models.Model | None = None, actor=None,
+                 actor_username: str = "") -> AuditEvent:
+    event = audit_event(action=action, obj=obj, changes=changes, patient=patient, actor=actor,
+                        actor_username=actor_username)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Events built with `audit_event`, written in one `INSERT` per batch (not with
+    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `tracker.db.insert_rows`)."""
+    insert_rows(events)
+    return events

@@ -181,14 +181,14 @@ def test_reevaluation_chunk_counts_and_survives_a_failing_patient(site, radiolog
     for p in patients[:2]:
         finalize_progressing(p, radiologist)
     run = Reevaluation.objects.create(chunk_size=3, total_patients=3)
-    real = evaluation._raise_decisions
+    real = evaluation.evaluate
 
     def flaky(history, *args, **kw):
         if history.patient_id == patients[0].id:
             raise RuntimeError("bad data")
         return real(history, *args, **kw)
 
-    with mock.patch("alerts.evaluation._raise_decisions", side_effect=flaky):
+    with mock.patch("alerts.evaluation.evaluate", side_effect=flaky):
         assert reevaluate_chunk(run.id, [p.id for p in patients]) == (2, 1)
     run.refresh_from_db()
     assert (run.done_patients, run.failed_patients, run.alerts_created) == (3, 1, 2)

@@ -188,3 +188,37 @@ def test_reset_puts_the_cohort_back_as_seeded_so_each_first_sweep_does_the_same_
     assert dict(Patient.objects.values_list("id", "follow_up_status")) == seeded
     assert surveillance_sweep(as_of=tiny.as_of) == first
     assert ScheduledItem.objects.count() == items
+
+
+def test_first_pass_raises_every_alert_again_on_a_reused_cohort(tiny):
+    from alerts.models import Alert
+
+    tiny.workers = 1
+    measure.reevaluation_rows(tiny)
+    raised = set(Alert.objects.values_list("dedup_key", flat=True))
+    assert raised
+    measure.forget_alerts(tiny)
+    assert not Alert.objects.exists()
+    rows = measure.reevaluation_rows(tiny)
+    assert set(Alert.objects.values_list("dedup_key", flat=True)) == raised
+    assert [r.name.split(" (")[0] for r in rows] == ["First evaluation pass",
+                                                     "Full-cohort alert re-evaluation"]
+
+
+@pytest.mark.django_db
+def test_no_broker_queues_neither_evaluations_nor_emails(site, radiologist,
+                                                         django_capture_on_commit_callbacks):
+    from alerts import tasks
+    from alerts.evaluation import evaluate_patient
+    from alerts.models import Notification
+    from tests.alerts.builders import finalize_progressing, surveillance_patient
+
+    patient = surveillance_patient(site)
+    with mock.patch.object(tasks.process_outbox, "delay") as evaluations, \
+            mock.patch.object(tasks.send_notification, "delay") as emails:
+        with measure.no_broker(), django_capture_on_commit_callbacks(execute=True) as callbacks:
+            finalize_progressing(patient, radiologist)
+            evaluate_patient(patient.id)
+    assert Notification.objects.exists() and len(callbacks) >= 2  # the outbox row's, the email's, …
+    evaluations.assert_not_called()
+    emails.assert_not_called()
