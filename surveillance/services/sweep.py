@@ -46,18 +46,20 @@ def without_jit():
     """PostgreSQL compiles a query with LLVM when its estimated cost is high (`jit_above_cost`):
     the lost-to-follow-up check, estimated on the partial index's misjudged row count, spent
     2 s compiling to run 50 ms. The sweep's and digests' queries are index probes over the
-    day's few rows and never repay it, so JIT is off while they run (then reset)."""
+    day's few rows and never repay it, so JIT is off while they run (then reset). The
+    stale-plan check groups the cohort's surgeries and RT courses in memory: with the
+    default 4 MB of `work_mem` the grouping of 100,000 patients spilled to disk."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
+        cursor.execute("SET jit = off; SET work_mem = '64MB'")
     try:
         yield
     finally:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("RESET jit")
+                cursor.execute("RESET jit; RESET work_mem")
         except DatabaseError:  # a failed transaction refuses it: keep the sweep's own error
             log.warning("could not reset jit after the sweep", exc_info=True)
 
