@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from alerts.services import alert_raise
@@ -46,18 +46,20 @@ def without_jit():
     """PostgreSQL compiles a query with LLVM when its estimated cost is high (`jit_above_cost`):
     the lost-to-follow-up check, estimated on the partial index's misjudged row count, spent
     2 s compiling to run 50 ms. The sweep's and digests' queries are index probes over the
-    day's few rows and never repay it, so JIT is off while they run (then reset)."""
+    day's few rows and never repay it, so JIT is off while they run (then reset). The
+    stale-plan check groups the cohort's surgeries and RT courses in memory: with the
+    default 4 MB of `work_mem` the grouping of 100,000 patients spilled to disk."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
+        cursor.execute("SET jit = off; SET work_mem = '64MB'")
     try:
         yield
     finally:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("RESET jit")
+                cursor.execute("RESET jit; RESET work_mem")
         except DatabaseError:  # a failed transaction refuses it: keep the sweep's own error
             log.warning("could not reset jit after the sweep", exc_info=True)
 
@@ -96,40 +98,53 @@ def matching_catch_up(*, since, skip: Collection[int] = ()) -> int:
     return matched
 
 
-def _pending_of_active():
-    return ScheduledItem.objects.filter(status=ScheduledItem.Status.PENDING, patient__follow_up_status=ACTIVE)
-
-
 @transaction.atomic
 def transitions(*, as_of: date) -> dict[str, int]:
+    """Each transition reads its candidate rows once (a partial index range) and stamps
+    them by id. The patients' status is read once for all of them, by primary key: joined
+    in each statement, PostgreSQL hash-joined the whole patient table every time (100,000
+    rows, for a few hundred items a day)."""
     recent = as_of - timedelta(days=CATCH_UP_DAYS)
+    pending = ScheduledItem.objects.filter(status=ScheduledItem.Status.PENDING)
+    not_yet_due = list(pending.filter(became_due_on__isnull=True, due_from__lte=as_of)
+                       .values_list("id", "patient_id", "due_from"))
+    not_yet_overdue = list(
+        pending.filter(became_overdue_on__isnull=True, overdue_after__lt=as_of)
+        .values_list("id", "patient_id", "kind", "laterality", "due_date", "overdue_after"))
+    active = ActivePatients()
+    active.load({r[1] for r in not_yet_due} | {r[1] for r in not_yet_overdue})
     counts = {}
     # Newly due.
-    not_yet_due = _pending_of_active().filter(became_due_on__isnull=True, due_from__lte=as_of)
-    counts["newly_due"] = not_yet_due.filter(due_from__gte=recent).update(became_due_on=as_of)
-    not_yet_due.update(became_due_on=F("due_from"))
+    not_yet_due = [r for r in not_yet_due if r[1] in active]
+    fresh_due = [r[0] for r in not_yet_due if r[2] >= recent]
+    _update(fresh_due, became_due_on=as_of)
+    _update([r[0] for r in not_yet_due if r[2] < recent], became_due_on=F("due_from"))
+    counts["newly_due"] = len(fresh_due)
     # Newly overdue.
-    not_yet_overdue = _pending_of_active().filter(became_overdue_on__isnull=True, overdue_after__lt=as_of)
-    overdue = list(not_yet_overdue.filter(overdue_after__gte=recent)
-                   .values_list("id", "patient_id", "kind", "laterality", "due_date"))
-    for ids in _chunks(r[0] for r in overdue):
-        ScheduledItem.objects.filter(id__in=ids).update(became_overdue_on=as_of, updated_at=timezone.now())
-    not_yet_overdue.update(became_overdue_on=F("overdue_after"))
+    not_yet_overdue = [r for r in not_yet_overdue if r[1] in active]
+    overdue = [r[:5] for r in not_yet_overdue if r[5] >= recent]
+    _update([r[0] for r in overdue], became_overdue_on=as_of, updated_at=timezone.now())
+    _update([r[0] for r in not_yet_overdue if r[5] < recent], became_overdue_on=F("overdue_after"))
     for item_id, patient_id, kind, laterality, due in overdue:
         _raise(item_id, patient_id, laterality, rule="surveillance_overdue", severity="medium",
                reason=f"{KIND_LABEL[kind]} due {due:%d %b %Y} is overdue: not done within the grace period.")
     counts["newly_overdue"] = len(overdue)
     # Newly lost to follow-up: nothing done (no item, study or visit) since it went overdue.
-    not_yet_lost = _nothing_since(_pending_of_active().filter(
-        lost_on__isnull=True, became_overdue_on__isnull=False, lost_after_date__lt=as_of), "overdue_after")
-    fresh = list(not_yet_lost.filter(lost_after_date__gte=recent)
-                 .values_list("id", "patient_id", "kind", "laterality", "due_date"))
-    old = not_yet_lost.filter(lost_after_date__lt=recent)
-    lost_patients = {r[1] for r in fresh} | set(old.values_list("patient_id", flat=True))
-    old.update(lost_on=F("lost_after_date"), lost_to_follow_up=True)
-    for ids in _chunks(r[0] for r in fresh):
-        ScheduledItem.objects.filter(id__in=ids).update(lost_on=as_of, lost_to_follow_up=True,
-                                                        updated_at=timezone.now())
+    candidates = list(pending.filter(lost_on__isnull=True, became_overdue_on__isnull=False,
+                                     lost_after_date__lt=as_of)
+                      .values_list("id", "patient_id", "kind", "laterality", "due_date", "overdue_after",
+                                   "lost_after_date"))
+    active.load({r[1] for r in candidates})
+    candidates = [r for r in candidates if r[1] in active]
+    last_overdue: dict[int, date] = {}
+    for r in candidates:
+        last_overdue[r[1]] = max(r[5], last_overdue.get(r[1], r[5]))
+    latest = latest_activity(last_overdue)
+    lost = [r for r in candidates if latest.get(r[1]) is None or latest[r[1]] <= r[5]]
+    fresh = [r[:5] for r in lost if r[6] >= recent]
+    lost_patients = {r[1] for r in lost}
+    _update([r[0] for r in lost if r[6] < recent], lost_on=F("lost_after_date"), lost_to_follow_up=True)
+    _update([r[0] for r in fresh], lost_on=as_of, lost_to_follow_up=True, updated_at=timezone.now())
     for ids in _chunks(lost_patients):
         Patient.objects.filter(id__in=ids, follow_up_status=ACTIVE).update(
             follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP)
@@ -141,26 +156,63 @@ def transitions(*, as_of: date) -> dict[str, int]:
     return counts
 
 
-def _latest(qs, field: str) -> Subquery:
-    return Subquery(qs.filter(patient_id=OuterRef("patient_id")).order_by(f"-{field}").values(field)[:1])
+class ActivePatients:
+    """Which patients are active, read by primary key for the ids asked about (once each)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, bool] = {}
+
+    def load(self, patient_ids: Collection[int]) -> None:
+        new = set(patient_ids) - self.known.keys()
+        for ids in _chunks(new):
+            active = set(Patient.objects.filter(id__in=ids, follow_up_status=ACTIVE)
+                         .order_by().values_list("id", flat=True))
+            self.known.update((pid, pid in active) for pid in ids)
+
+    def __contains__(self, patient_id: int) -> bool:
+        return self.known[patient_id]
 
 
-def _nothing_since(items: QuerySet[ScheduledItem], day: str) -> QuerySet[ScheduledItem]:
-    """The items whose patient had nothing done after the item's `day` field: no done item,
-    final study or visit later than it.
+def _update(ids: list[int], **values) -> None:
+    for chunk in _chunks(ids):
+        ScheduledItem.objects.filter(id__in=chunk).update(**values)
 
-    The same as NOT EXISTS (… later than `day`), written as "the latest one is not later":
-    a scalar subquery stays a per-row index probe (a backward scan reading one row), where
-    PostgreSQL turned the NOT EXISTS into hash anti-joins over every study and visit of the
-    cohort, on a misestimated row count (0.5 s at 10,000 patients, each day).
+
+def latest_activity(last_overdue: dict[int, date]) -> dict[int, date]:
+    """For each patient (id → the latest overdue date of her candidate items), the date of
+    her latest done item, final study or visit when it could make an item lost: patients
+    with none are left out, and a patient whose latest done item is after all her overdue
+    dates may be given that date alone (no item of hers is lost either way).
+
+    "Nothing done since the item went overdue" is "the latest activity is not later than
+    its overdue date". Per patient, with one-row index probes (backward scans): first the
+    done items, which settle most patients (they keep coming), then studies and visits for
+    the rest. Three NOT EXISTS per candidate item were planned as hash anti-joins over
+    every study and visit of the cohort.
     """
-    return items.alias(
-        latest_done=_latest(ScheduledItem.objects.filter(status="done"), "done_on"),
-        latest_study=_latest(ImagingStudy.objects.filter(status="final"), "study_date"),
-        latest_visit=_latest(ClinicVisit.objects.all(), "date"),
-    ).filter(Q(latest_done__isnull=True) | Q(latest_done__lte=F(day)),
-             Q(latest_study__isnull=True) | Q(latest_study__lte=F(day)),
-             Q(latest_visit__isnull=True) | Q(latest_visit__lte=F(day)))
+    def latest(qs, field: str) -> Subquery:
+        return Subquery(qs.filter(patient_id=OuterRef("pk")).order_by(f"-{field}").values(field)[:1])
+
+    result: dict[int, date] = {}
+    unsettled = []
+    for ids in _chunks(last_overdue):
+        for pid, done_on in (Patient.objects.filter(id__in=ids).order_by().values_list(
+                "id", latest(ScheduledItem.objects.filter(status="done"), "done_on"))):
+            if done_on is not None and done_on > last_overdue[pid]:
+                result[pid] = done_on
+            else:
+                unsettled.append(pid)
+                if done_on is not None:
+                    result[pid] = done_on
+    for ids in _chunks(unsettled):
+        rows = Patient.objects.filter(id__in=ids).order_by().values_list(
+            "id", latest(ImagingStudy.objects.filter(status="final"), "study_date"),
+            latest(ClinicVisit.objects.all(), "date"))
+        for pid, *days in rows:
+            days = [d for d in [*days, result.get(pid)] if d is not None]
+            if days:
+                result[pid] = max(days)
+    return result
 
 
 def _raise(item_id: int, patient_id: int, laterality: str, *, rule: str, severity: str, reason: str) -> None:
