@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from alerts.models import Rule
-from imaging.charts import chart_alerts, figure_dict, timeline_figure
+from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary
 from imaging.trend import describe, trends
 from surveillance.selectors import plan_for_patient
@@ -105,7 +105,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     } for s in timeline.studies]
     patient = timeline.patient
     return render(request, "patients/timeline.html", {
-        "t": timeline, "patient": patient, "figure": figure_dict(figure),
+        "t": timeline, "patient": patient, "figure": figure,
         "trend_sentences": [describe(t) for t in trends(timeline.history)],
         "study_rows": rows, "age": patient.age_on(today),
         "can_edit": has_role(request.user, *RECORD_EDITORS),
