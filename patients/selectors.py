@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertState
-from imaging.history import PatientHistory, history_from_patient, history_prefetches
-from imaging.models import ImagingStudy
+from imaging.history import PatientHistory, history_of
+from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from tracker.jsonrows import JsonRows, RowSet
 
 from .access import get_patient_for_user, patients_for
-from .models import ClinicVisit, Pathology, Patient, Surgery
+from .models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
 
 # Sort keys offered by the patient list: name in the URL → ORM ordering.
 PATIENT_SORTS: dict[str, tuple[str, ...]] = {
@@ -83,18 +84,90 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
     return qs.order_by(*PATIENT_SORTS.get(sort, PATIENT_SORTS["name"]))
 
 
+# The rows of a patient's record, read as JSON arrays in one query (tracker/jsonrows.py)
+# instead of a prefetch per table.
+STUDIES = JsonRows(ImagingStudy, order_by=("study_date", "id"))
+CALCIFICATIONS = JsonRows(CalcificationFinding, order_by=("laterality", "group", "id"))
+ENHANCEMENTS = JsonRows(EnhancementFinding, order_by=("laterality", "lesion", "id"))
+SURGERIES = JsonRows(Surgery, order_by=("date", "id"), related=("pathology",))
+RADIOTHERAPY = JsonRows(Radiotherapy, order_by=("start_date", "id"))
+NAC_COURSES = JsonRows(NacCourse, order_by=("start_date", "id"))
+VISITS = JsonRows(ClinicVisit, order_by=("-date", "-id"), related=("recorded_by",))
+EVENTS = JsonRows(ClinicalEvent, order_by=("date", "id"))
+# `details` (JSON) is not shown on the timeline; the alert's study is one of the studies.
+OPEN_ALERTS = JsonRows(Alert, order_by=("-created_at", "-id"), defer=("details",))
+
+_MINE = Q(patient=OuterRef("pk"))
+_HISTORY_KINDS = {
+    "studies": (STUDIES, _MINE),
+    "calcifications": (CALCIFICATIONS, Q(study__patient=OuterRef("pk"))),
+    "enhancements": (ENHANCEMENTS, Q(study__patient=OuterRef("pk"))),
+    "surgeries": (SURGERIES, _MINE),
+    "radiotherapy": (RADIOTHERAPY, _MINE),
+    "nac_courses": (NAC_COURSES, _MINE),
+}
+HISTORY_ROWS = RowSet(Patient, _HISTORY_KINDS)
+TIMELINE_ROWS = RowSet(Patient, {
+    **_HISTORY_KINDS,
+    "visits": (VISITS, _MINE),
+    "events": (EVENTS, _MINE),
+    "open_alerts": (OPEN_ALERTS, _MINE & Q(state=AlertState.OPEN)),
+})
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    study: ImagingStudy
+    calcifications: list[CalcificationFinding]
+    enhancements: list[EnhancementFinding]
+
+
+@dataclass(frozen=True)
+class PatientRecords:
+    """A patient's studies with their findings, and her treatment, in date order."""
+
+    studies: list[StudyRow]
+    surgeries: list[Surgery]  # with `pathology` loaded
+    radiotherapy: list[Radiotherapy]
+    nac_courses: list[NacCourse]
+
+    def history(self, patient: Patient) -> PatientHistory:
+        return history_of(
+            patient, studies=[(r.study, r.calcifications, r.enhancements) for r in self.studies],
+            surgeries=self.surgeries, radiotherapy=self.radiotherapy, nac_courses=self.nac_courses)
+
+
+def _records(rows: dict[str, list]) -> PatientRecords:
+    calcifications: dict[int, list] = {}
+    for c in rows["calcifications"]:
+        calcifications.setdefault(c.study_id, []).append(c)
+    enhancements: dict[int, list] = {}
+    for e in rows["enhancements"]:
+        enhancements.setdefault(e.study_id, []).append(e)
+    return PatientRecords(
+        studies=[StudyRow(s, calcifications.get(s.id, []), enhancements.get(s.id, []))
+                 for s in rows["studies"]],
+        surgeries=rows["surgeries"], radiotherapy=rows["radiotherapy"], nac_courses=rows["nac_courses"],
+    )
+
+
+def patient_records(patient: Patient) -> PatientRecords:
+    """The patient's studies, findings and treatment rows, in one query."""
+    return _records(HISTORY_ROWS.load(patient.pk, using=patient._state.db))
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Everything the timeline page shows, loaded in a fixed number of queries."""
 
     patient: Patient
     history: PatientHistory
-    studies: list  # ImagingStudy rows with findings, newest first
-    open_alerts: list  # Alert rows
+    studies: list[StudyRow]  # newest first
+    open_alerts: list  # Alert rows, newest first
     surgeries: list
     nac_courses: list
     radiotherapy: list
-    visits: list
+    visits: list  # newest first
     events: list
 
     @property
@@ -111,26 +184,23 @@ class Timeline:
 
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
-    """The patient (404 outside the user's sites) with her whole history."""
-    # Pathology and the visit's author joined into their prefetches: two queries fewer.
-    prefetches = [p for p in history_prefetches() if p != "surgeries"]
-    queryset = Patient.objects.select_related("site", "tumour").prefetch_related(
-        *prefetches, Prefetch("surgeries", queryset=Surgery.objects.select_related("pathology")),
-        Prefetch("visits", queryset=ClinicVisit.objects.select_related("recorded_by")), "events",
-    )
-    patient = get_patient_for_user(user, uuid, queryset=queryset)
-    alerts = list(
-        Alert.objects.filter(patient=patient, state=AlertState.OPEN)
-        .select_related("study").order_by("-created_at")
-    )
+    """The patient (404 outside the user's sites) with her whole history and open alerts,
+    in two queries: the patient, then every related row (`TIMELINE_ROWS`)."""
+    patient = get_patient_for_user(user, uuid, queryset=Patient.objects.select_related("site", "tumour"))
+    rows = TIMELINE_ROWS.load(patient.pk, using=patient._state.db)
+    records = _records(rows)
+    studies = {r.study.id: r.study for r in records.studies}
+    study_field = Alert._meta.get_field("study")
+    for alert in rows["open_alerts"]:
+        study_field.set_cached_value(alert, studies.get(alert.study_id))
     return Timeline(
         patient=patient,
-        history=history_from_patient(patient),
-        studies=list(reversed(patient.studies.all())),
-        open_alerts=alerts,
-        surgeries=list(patient.surgeries.all()),
-        nac_courses=list(patient.nac_courses.all()),
-        radiotherapy=list(patient.radiotherapy.all()),
-        visits=list(reversed(patient.visits.all())),
-        events=list(patient.events.all()),
+        history=records.history(patient),
+        studies=records.studies[::-1],
+        open_alerts=rows["open_alerts"],
+        surgeries=records.surgeries,
+        nac_courses=records.nac_courses,
+        radiotherapy=records.radiotherapy,
+        visits=rows["visits"],
+        events=rows["events"],
     )

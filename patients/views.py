@@ -99,10 +99,10 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
                                  if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
     figure = timeline_figure(timeline.history, alerts=marks, today=today)
     rows = [{
-        "study": s,
-        "calcifications": [calcification_summary(c) for c in s.calcifications.all()],
-        "enhancements": [enhancement_summary(e) for e in s.enhancements.all()],
-    } for s in timeline.studies]
+        "study": row.study,
+        "calcifications": [calcification_summary(c) for c in row.calcifications],
+        "enhancements": [enhancement_summary(e) for e in row.enhancements],
+    } for row in timeline.studies]
     patient = timeline.patient
     return render(request, "patients/timeline.html", {
         "t": timeline, "patient": patient, "figure": figure,
