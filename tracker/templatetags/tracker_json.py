@@ -1,0 +1,23 @@
+"""`json_data`: Django's `json_script`, with the same output, made cheap for large values.
+
+`json_script` escapes <, > and & with `str.translate`, which looks up a dict per
+character: ~5 ms for the timeline chart's 15 KB of JSON, more than building the figure.
+Three `str.replace` calls give the same string in a fraction of that.
+"""
+
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.filter(is_safe=True)
+def json_data(value, element_id: str) -> SafeString:
+    """`{{ value|json_data:"id" }}`: `<script id="id" type="application/json">…</script>`."""
+    text = (json.dumps(value, cls=DjangoJSONEncoder)
+            .replace("&", "\\u0026").replace("<", "\\u003C").replace(">", "\\u003E"))
+    return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))
