@@ -4,6 +4,7 @@ Each selector runs a fixed number of queries whatever the number of patients or 
 """
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,6 +15,8 @@ from django.utils import timezone
 from alerts.models import Alert, AlertState
 from imaging.history import PatientHistory, history_of
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from surveillance.models import PatientPlan, ScheduledItem
+from surveillance.selectors import PlanView, plan_view, unmatched_among
 from tracker.jsonrows import JsonRows, RowSet
 
 from .access import get_patient_for_user, patients_for
@@ -96,6 +99,8 @@ VISITS = JsonRows(ClinicVisit, order_by=("-date", "-id"), related=("recorded_by"
 EVENTS = JsonRows(ClinicalEvent, order_by=("date", "id"))
 # `details` (JSON) is not shown on the timeline; the alert's study is one of the studies.
 OPEN_ALERTS = JsonRows(Alert, order_by=("-created_at", "-id"), defer=("details",))
+PLAN = JsonRows(PatientPlan, order_by=("id",), related=("protocol",))
+SCHEDULED_ITEMS = JsonRows(ScheduledItem, order_by=("due_date", "kind", "id"))  # study, visit: below
 
 _MINE = Q(patient=OuterRef("pk"))
 _HISTORY_KINDS = {
@@ -112,6 +117,8 @@ TIMELINE_ROWS = RowSet(Patient, {
     "visits": (VISITS, _MINE),
     "events": (EVENTS, _MINE),
     "open_alerts": (OPEN_ALERTS, _MINE & Q(state=AlertState.OPEN)),
+    "plan": (PLAN, _MINE),
+    "scheduled_items": (SCHEDULED_ITEMS, _MINE),
 })
 
 
@@ -169,6 +176,8 @@ class Timeline:
     radiotherapy: list
     visits: list  # newest first
     events: list
+    plan: PatientPlan | None  # the surveillance plan, with its protocol
+    scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
 
     @property
     def tumour(self):
@@ -182,17 +191,33 @@ class Timeline:
                 return path
         return None
 
+    def surveillance_plan(self, *, as_of: date) -> PlanView:
+        """What `surveillance.selectors.plan_for_patient` gives, from the rows already read."""
+        unmatched = unmatched_among([row.study for row in reversed(self.studies)], self.scheduled_items,
+                                    since=self.plan.surgery_date if self.plan else None)
+        return plan_view(self.plan, self.scheduled_items, unmatched=unmatched, as_of=as_of)
+
+
+def _link(objects: list, field: str, targets: dict[int, object]) -> None:
+    """Cache each object's `field` (a foreign key) from `targets`, rows already read; one
+    not among them (none expected) is left to load on access."""
+    cache = objects[0]._meta.get_field(field) if objects else None
+    for obj in objects:
+        target_id = getattr(obj, f"{field}_id")
+        if target_id is None or target_id in targets:
+            cache.set_cached_value(obj, targets.get(target_id))
+
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
-    """The patient (404 outside the user's sites) with her whole history and open alerts,
-    in two queries: the patient, then every related row (`TIMELINE_ROWS`)."""
+    """The patient (404 outside the user's sites) with her whole history, open alerts and
+    surveillance plan, in two queries: the patient, then every related row (`TIMELINE_ROWS`)."""
     patient = get_patient_for_user(user, uuid, queryset=Patient.objects.select_related("site", "tumour"))
     rows = TIMELINE_ROWS.load(patient.pk, using=patient._state.db)
     records = _records(rows)
     studies = {r.study.id: r.study for r in records.studies}
-    study_field = Alert._meta.get_field("study")
-    for alert in rows["open_alerts"]:
-        study_field.set_cached_value(alert, studies.get(alert.study_id))
+    _link(rows["open_alerts"], "study", studies)
+    _link(rows["scheduled_items"], "study", studies)
+    _link(rows["scheduled_items"], "visit", {v.id: v for v in rows["visits"]})
     return Timeline(
         patient=patient,
         history=records.history(patient),
@@ -203,4 +228,6 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         radiotherapy=records.radiotherapy,
         visits=rows["visits"],
         events=rows["events"],
+        plan=rows["plan"][0] if rows["plan"] else None,
+        scheduled_items=rows["scheduled_items"],
     )

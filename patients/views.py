@@ -18,7 +18,6 @@ from alerts.models import Rule
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary
 from imaging.trend import describe, trends
-from surveillance.selectors import plan_for_patient
 
 from .access import get_patient_for_user, sites_for
 from .forms import (
@@ -111,7 +110,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "can_edit": has_role(request.user, *RECORD_EDITORS),
         "can_add_study": has_role(request.user, *STUDY_DRAFTERS),
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
-        "plan": plan_for_patient(patient, as_of=today),
+        "plan": timeline.surveillance_plan(as_of=today),
     })
 
 
