@@ -22,7 +22,7 @@ from html import escape
 
 from .burden import Burden, burden_series
 from .history import PatientHistory, StudySnapshot
-from .trend import trends
+from .trend import BreastTrend, trends
 from .vocabulary import Distribution, KineticsDelayed, LesionType, ObservedChange
 
 BREASTS = ("left", "right")
@@ -136,9 +136,9 @@ def _burden_traces(history: PatientHistory) -> list[Trace]:
     return traces
 
 
-def _nadir_traces(history: PatientHistory) -> list[Trace]:
+def _nadir_traces(breast_trends: Sequence[BreastTrend]) -> list[Trace]:
     traces = []
-    for t in trends(history):
+    for t in breast_trends:
         if t.nadir is None:
             continue
         traces.append(_scatter(
@@ -306,9 +306,13 @@ def _empty_panel_note(text: str, x: str, y: str) -> dict:
 
 
 def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
-                    today: date | None = None) -> Figure:
-    """The patient timeline: calcification burden above, MRI enhancement below."""
-    data = (_burden_traces(history) + _nadir_traces(history) + _mri_traces(history)
+                    today: date | None = None, breast_trends: Sequence[BreastTrend] | None = None) -> Figure:
+    """The patient timeline: calcification burden above, MRI enhancement below.
+
+    `breast_trends`: `trends(history)`, when the caller has computed them already.
+    """
+    breast_trends = trends(history) if breast_trends is None else breast_trends
+    data = (_burden_traces(history) + _nadir_traces(breast_trends) + _mri_traces(history)
             + _alert_traces(history, alerts))
     x_range = _x_range(history, alerts, today)
     marks = treatment_markers(history)

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from alerts.models import Rule
 from imaging.charts import chart_alerts, timeline_figure
-from imaging.display import calcification_summary, enhancement_summary
+from imaging.display import calcification_summary, enhancement_summary, label
 from imaging.models import ImagingStudy
 from imaging.trend import describe, trends
 from imaging.vocabulary import Modality
@@ -124,8 +124,8 @@ def _study_line(row: StudyRow, study_url: str) -> StudyLine:
         findings.append("No enhancement")
     return StudyLine(
         study=s, date=day_month_year(s.study_date),
-        label=s.get_modality_display() + (f" ({s.laterality})" if s.laterality != "bilateral" else ""),
-        phase=s.get_phase_display(), birads=s.birads or "–", findings=findings,
+        label=label("modality", s.modality) + (f" ({s.laterality})" if s.laterality != "bilateral" else ""),
+        phase=label("phase", s.phase), birads=s.birads or "–", findings=findings,
         no_findings=not row.calcifications and not row.enhancements and not s.no_enhancement,
         url=study_url.replace(str(_UUID_SLOT), str(s.uuid)),
     )
@@ -136,14 +136,15 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     today = date.today()
     marks = chart_alerts(a for a in timeline.open_alerts
                                  if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
-    figure = timeline_figure(timeline.history, alerts=marks, today=today)
+    breast_trends = trends(timeline.history)
+    figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
     # One reverse() for the whole table, a UUID put in its slot per row (reverse: ~60 µs).
     study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
     rows = [_study_line(row, study_url) for row in timeline.studies]
     patient = timeline.patient
     return render(request, "patients/timeline.html", {
         "t": timeline, "patient": patient, "figure": figure,
-        "trend_sentences": [describe(t) for t in trends(timeline.history)],
+        "trend_sentences": [describe(t) for t in breast_trends],
         "study_rows": rows, "age": patient.age_on(today),
         "can_edit": has_role(request.user, *RECORD_EDITORS),
         "can_add_study": has_role(request.user, *STUDY_DRAFTERS),

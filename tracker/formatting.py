@@ -7,9 +7,17 @@ same way, through `django.utils.dates.MONTHS_3`) in a fraction of that.
 """
 
 from datetime import date, datetime
+from functools import cache
 
 from django.template.defaultfilters import date as date_filter
 from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language
+
+
+@cache
+def _months(language: str | None) -> tuple[str, ...]:
+    """DateFormat's "M" of each month in `language` (the active one when called)."""
+    return ("", *(MONTHS_3[m].title() for m in range(1, 13)))
 
 
 def day_month_year(value: date | None) -> str:
@@ -18,4 +26,4 @@ def day_month_year(value: date | None) -> str:
         return ""
     if isinstance(value, datetime) or not isinstance(value, date):
         return date_filter(value, "j M Y")  # time zone conversion, odd types: Django's own way
-    return f"{value.day} {MONTHS_3[value.month].title()} {value.year:04d}"
+    return f"{value.day} {_months(get_language())[value.month]} {value.year:04d}"
