@@ -34,7 +34,7 @@ def patient_timeline(patient: Patient) -> dict:
     """Burden series per breast, nadir since the post-treatment baseline, MRI lesions.
 
     In the shape and types of `TimelineSerializer` (floats, ISO dates and UUIDs once
-    rendered). `patient` needs her `tumour` loaded; the rest is one query.
+    rendered). `patient` comes from `patients.selectors.with_records` (no further query).
     """
     records = patient_records(patient)
     history = records.history(patient)

@@ -28,6 +28,7 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import Patient, Surgery
+from patients.selectors import with_records
 from surveillance.models import ScheduledItem
 from surveillance.roles import can_work_worklist
 from surveillance.selectors import item_contacts
@@ -105,8 +106,8 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
     def get_queryset(self) -> QuerySet[Patient]:
         if self.action == "timeline":
-            # The timeline reads its rows itself (api/timeline.py): none of the list's prefetches.
-            return patients_for(self.request.user).select_related("tumour")
+            # The patient with the rows api/timeline.py reads, in one query; not the list's prefetches.
+            return with_records(patients_for(self.request.user))
         return patient_queryset(self.request.user)
 
     def get_object(self) -> Patient:

@@ -87,7 +87,7 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
     return qs.order_by(*PATIENT_SORTS.get(sort, PATIENT_SORTS["name"]))
 
 
-# The rows of a patient's record, read as JSON arrays in one query (tracker/jsonrows.py)
+# The rows of a patient's record, read as JSON arrays with the patient (tracker/jsonrows.py)
 # instead of a prefetch per table.
 STUDIES = JsonRows(ImagingStudy, order_by=("study_date", "id"))
 CALCIFICATIONS = JsonRows(CalcificationFinding, order_by=("laterality", "group", "id"))
@@ -158,9 +158,14 @@ def _records(rows: dict[str, list]) -> PatientRecords:
     )
 
 
+def with_records(queryset: QuerySet[Patient]) -> QuerySet[Patient]:
+    """`queryset` with each patient's studies, findings and treatment rows (`patient_records`)."""
+    return HISTORY_ROWS.annotate(queryset.select_related("tumour"))
+
+
 def patient_records(patient: Patient) -> PatientRecords:
-    """The patient's studies, findings and treatment rows, in one query."""
-    return _records(HISTORY_ROWS.load(patient.pk, using=patient._state.db))
+    """The records of a patient fetched through `with_records` (no query)."""
+    return _records(HISTORY_ROWS.read(patient))
 
 
 @dataclass(frozen=True)
@@ -210,9 +215,10 @@ def _link(objects: list, field: str, targets: dict[int, object]) -> None:
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
-    surveillance plan, in two queries: the patient, then every related row (`TIMELINE_ROWS`)."""
-    patient = get_patient_for_user(user, uuid, queryset=Patient.objects.select_related("site", "tumour"))
-    rows = TIMELINE_ROWS.load(patient.pk, using=patient._state.db)
+    surveillance plan, in one query (every related row as JSON: `TIMELINE_ROWS`)."""
+    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour"))
+    patient = get_patient_for_user(user, uuid, queryset=queryset)
+    rows = TIMELINE_ROWS.read(patient)
     records = _records(rows)
     studies = {r.study.id: r.study for r in records.studies}
     _link(rows["open_alerts"], "study", studies)

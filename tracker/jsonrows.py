@@ -12,9 +12,9 @@ describes one kind of row:
   own converters give (dates, datetimes, decimals, UUIDs, booleans), `related` objects
   cached on them as `select_related` would, ordered by `order_by`.
 
-`RowSet(Parent, {name: (rows, Q(...OuterRef("pk")...))})` reads several kinds for one
-parent row in one query. Its SQL is compiled once per database and reused with the
-parent's id: Django's compilation of these wide expressions cost more than running them.
+`RowSet(Parent, {name: (rows, Q(...OuterRef("pk")...))})` adds several kinds to a query of
+the parents, each compiled once per database: Django's compilation of these wide
+expressions cost more than running them.
 
 PostgreSQL orders inside the aggregate (`json_agg(... ORDER BY ...)`, the database's
 collation). SQLite before 3.44 cannot, so its rows are sorted here: SQLite's default
@@ -34,7 +34,7 @@ from uuid import UUID
 
 from django.db import connections
 from django.db.models import Aggregate, F, Field, Func, Model, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.expressions import OrderByList
+from django.db.models.expressions import OrderByList, RawSQL
 
 
 class JSONArray(Aggregate):
@@ -192,34 +192,46 @@ class JsonRows:
         return objects
 
 
-_PARENT = -7_654_321  # stands for the parent's id while the SQL is compiled
-
-
 class RowSet:
-    """Several kinds of related rows of one parent row, in one query (see the module docstring)."""
+    """Several kinds of related rows, read with the parent row in its own query.
+
+    `RowSet(Parent, {name: (rows, Q(... OuterRef("pk") ...))})`. `annotate(queryset)` adds
+    one JSON column per kind to a queryset of `Parent`; `read(obj)` turns an object of that
+    queryset's columns into {name: [instances]}.
+
+    Each kind's subquery is compiled once per database and added as `RawSQL`: building
+    and compiling these wide expressions cost Django more than the database took to run
+    them. The compiled SQL refers to the parent's table by its name, which is how Django
+    names a query's base table: `queryset` must be a plain queryset of `Parent` (filters,
+    select_related, annotations), not one whose `Parent` table is joined in.
+    """
 
     def __init__(self, parent: type[Model], kinds: dict[str, tuple[JsonRows, Q]]):
         self.parent = parent
         self.kinds = kinds
-        self._sql: dict[str, tuple[str, tuple]] = {}
+        self._columns: dict[str, dict[str, RawSQL]] = {}
 
-    def _compiled(self, using: str) -> tuple[str, tuple]:
-        if using not in self._sql:
-            columns = {f"{name}_json": rows.expression(rows.model._default_manager.filter(where))
-                       for name, (rows, where) in self.kinds.items()}
-            query = self.parent._default_manager.using(using).filter(pk=_PARENT).values(**columns).query
-            sql, params = query.sql_with_params()
-            if sum(1 for p in params if p == _PARENT) != 1:
-                raise RuntimeError("the parent's id must be the compiled query's only reference to it")
-            self._sql[using] = (sql, params)
-        return self._sql[using]
+    def _compiled(self, using: str) -> dict[str, RawSQL]:
+        if using not in self._columns:
+            expressions = {f"{name}_json": rows.expression(rows.model._default_manager.filter(where))
+                           for name, (rows, where) in self.kinds.items()}
+            query = self.parent._default_manager.using(using).values(**expressions).query
+            compiler = query.get_compiler(using)
+            columns = {}
+            for column in expressions:
+                sql, params = compiler.compile(query.annotations[column])
+                columns[column] = RawSQL(sql, tuple(params), output_field=TextField())
+            self._columns[using] = columns
+        return self._columns[using]
 
-    def load(self, pk: int, using: str = "default") -> dict[str, list[Model]]:
-        """Every kind of row of the parent `pk`, as model instances (empty lists if it is gone)."""
-        sql, params = self._compiled(using)
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, [pk if p == _PARENT else p for p in params])
-            row = cursor.fetchone() or (None,) * len(self.kinds)
-        return {name: rows.instances(text, using)
-                for (name, (rows, _)), text in zip(self.kinds.items(), row, strict=True)}
+    def annotate(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` with every kind's rows as JSON columns (see `read`)."""
+        if queryset.model is not self.parent:
+            raise TypeError(f"a RowSet of {self.parent.__name__} annotates no {queryset.model.__name__}")
+        return queryset.annotate(**self._compiled(queryset.db))
 
+    def read(self, obj: Model) -> dict[str, list[Model]]:
+        """The rows of an object fetched through `annotate`, as model instances."""
+        db = obj._state.db
+        return {name: rows.instances(getattr(obj, f"{name}_json"), db)
+                for name, (rows, _) in self.kinds.items()}

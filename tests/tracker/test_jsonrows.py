@@ -83,9 +83,13 @@ def patient():
     return patient
 
 
+def load(pk: int) -> dict[str, list]:
+    return ROWS.read(ROWS.annotate(Patient.objects.filter(pk=pk)).get())
+
+
 def test_rows_equal_the_orms_instances_in_the_orms_order(patient, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        rows = ROWS.load(patient.pk)
+    with django_assert_num_queries(1):  # the patient and all her rows
+        rows = load(patient.pk)
     expected = {
         "studies": ImagingStudy.objects.filter(patient=patient).order_by("study_date", "id"),
         "calcifications": CalcificationFinding.objects.filter(study__patient=patient)
@@ -107,7 +111,7 @@ def test_rows_equal_the_orms_instances_in_the_orms_order(patient, django_assert_
 
 
 def test_related_objects_are_cached_as_select_related_would(patient, django_assert_num_queries):
-    rows = ROWS.load(patient.pk)
+    rows = load(patient.pk)
     with django_assert_num_queries(0):
         pathologies = [getattr(s, "pathology", None) for s in rows["surgeries"]]
         authors = [v.recorded_by for v in rows["visits"]]
@@ -119,22 +123,33 @@ def test_related_objects_are_cached_as_select_related_would(patient, django_asse
 
 
 def test_deferred_fields_load_on_access(patient, django_assert_num_queries):
-    alert = ROWS.load(patient.pk)["alerts"][0]
+    alert = load(patient.pk)["alerts"][0]
     with django_assert_num_queries(1):
         assert alert.details == {"i": 1}
 
 
-def test_a_patient_without_rows_or_gone_gives_empty_lists(db):
-    empty = PatientFactory()
-    assert all(rows == [] for rows in ROWS.load(empty.pk).values())
-    assert all(rows == [] for rows in ROWS.load(987654).values())
+def test_a_patient_without_rows_gets_empty_lists(db):
+    assert all(rows == [] for rows in load(PatientFactory().pk).values())
+
+
+def test_many_parents_each_get_their_own_rows(patient):
+    other = PatientFactory(site=patient.site)
+    ClinicVisitFactory(patient=other, findings="other's visit")
+    both = ROWS.annotate(Patient.objects.filter(pk__in=[patient.pk, other.pk]).order_by("pk"))
+    mine, theirs = (ROWS.read(p) for p in both)
+    assert len(mine["visits"]) == 3 and [v.findings for v in theirs["visits"]] == ["other's visit"]
 
 
 def test_the_sql_is_compiled_once_per_database(patient):
-    ROWS.load(patient.pk)
+    load(patient.pk)
     compiled = ROWS._compiled("default")
-    ROWS.load(patient.pk)
+    load(patient.pk)
     assert ROWS._compiled("default") is compiled
+
+
+def test_only_querysets_of_the_parent():
+    with pytest.raises(TypeError):
+        ROWS.annotate(ImagingStudy.objects.all())
 
 
 def test_json_fields_must_be_deferred():
