@@ -36,17 +36,18 @@ def patient_timeline(patient: Patient) -> dict:
     In the shape and types of `TimelineSerializer` (floats, ISO dates and UUIDs once
     rendered). `patient` comes from `patients.selectors.with_records` (no further query).
     """
-    records = patient_records(patient)
+    records = patient_records(patient, plain=True)  # values only: no model instances
     history = records.history(patient)
     uuids = {row.study.id: row.study.uuid for row in records.studies}
     breasts = []
     for breast in Breast.values:
-        post = post_treatment_series(history, breast)
+        series = burden_series(history, breast)
+        post = post_treatment_series(history, breast, series)
         post_ids = {b.study_id for b in post}
         low = nadir(post)
         breasts.append({
             "breast": breast,
-            "series": [_point(b, uuids, post_ids) for b in burden_series(history, breast)],
+            "series": [_point(b, uuids, post_ids) for b in series],
             "nadir": _point(low, uuids, post_ids) if low else None,
         })
     mri = [

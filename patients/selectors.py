@@ -163,9 +163,11 @@ def with_records(queryset: QuerySet[Patient]) -> QuerySet[Patient]:
     return HISTORY_ROWS.annotate(queryset.select_related("tumour"))
 
 
-def patient_records(patient: Patient) -> PatientRecords:
-    """The records of a patient fetched through `with_records` (no query)."""
-    return _records(HISTORY_ROWS.read(patient))
+def patient_records(patient: Patient, *, plain: bool = False) -> PatientRecords:
+    """The records of a patient fetched through `with_records` (no query). `plain`: the rows
+    as attribute objects with the same values, not model instances (cheaper; for values only,
+    e.g. `history`)."""
+    return _records(HISTORY_ROWS.read(patient, plain=plain))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -139,12 +140,21 @@ def _columns(model: type[Model], defer: tuple[str, ...] = ()) -> tuple[tuple[str
     return tuple(f.attname for f in fields), tuple(_converter(f) for f in fields)
 
 
-def _build(model: type[Model], db: str, data: dict, defer: tuple[str, ...] = ()) -> Model:
+def _values(model: type[Model], data: dict, defer: tuple[str, ...] = ()) -> tuple[tuple[str, ...], list]:
     names, converters = _columns(model, defer)
     values = []
     for name, convert in zip(names, converters, strict=True):
         value = data[name]
         values.append(convert(value) if convert is not None and value is not None else value)
+    return names, values
+
+
+def _build(model: type[Model], db: str | None, data: dict,
+           defer: tuple[str, ...] = ()) -> Model | SimpleNamespace:
+    """A model instance, or (db None) a plain object with the same attributes and values."""
+    names, values = _values(model, data, defer)
+    if db is None:
+        return SimpleNamespace(**dict(zip(names, values, strict=True)))
     return model.from_db(db, names, values)
 
 
@@ -174,17 +184,25 @@ class JsonRows:
                 .annotate(_rows=JSONArray(self._object(), order_by=self.order_by)).values("_rows"))
         return Subquery(rows, output_field=TextField())
 
-    def instances(self, text: str | None, using: str = "default") -> list[Model]:
-        """The annotated JSON text back as model instances, in `order_by` order."""
+    def instances(self, text: str | None, using: str = "default", *, plain: bool = False) -> list:
+        """The annotated JSON text back as model instances, in `order_by` order.
+
+        `plain`: `SimpleNamespace`s with the same attributes and values (related objects
+        too) instead: no Model.__init__ or post_init signals, for reads that need values only.
+        """
+        db = None if plain else using
         objects = []
         for data in json.loads(text, parse_float=Decimal) if text else ():
-            obj = _build(self.model, using, data, self.defer)
+            obj = _build(self.model, db, data, self.defer)
             for rel in self.related:
                 field = self.model._meta.get_field(rel)
-                nested = data[rel]
-                rel_model = field.related_model
-                pk = nested[rel_model._meta.pk.attname]
-                field.set_cached_value(obj, _build(rel_model, using, nested) if pk is not None else None)
+                nested, rel_model = data[rel], field.related_model
+                present = nested[rel_model._meta.pk.attname] is not None
+                target = _build(rel_model, db, nested) if present else None
+                if plain:
+                    setattr(obj, rel, target)
+                else:
+                    field.set_cached_value(obj, target)
             objects.append(obj)
         if connections[using].vendor != "postgresql":
             for name in reversed(self.order_by):  # stable sorts, last key first
@@ -230,8 +248,9 @@ class RowSet:
             raise TypeError(f"a RowSet of {self.parent.__name__} annotates no {queryset.model.__name__}")
         return queryset.annotate(**self._compiled(queryset.db))
 
-    def read(self, obj: Model) -> dict[str, list[Model]]:
-        """The rows of an object fetched through `annotate`, as model instances."""
+    def read(self, obj: Model, *, plain: bool = False) -> dict[str, list]:
+        """The rows of an object fetched through `annotate`, as model instances (`plain`:
+        as attribute objects, see `JsonRows.instances`)."""
         db = obj._state.db
-        return {name: rows.instances(getattr(obj, f"{name}_json"), db)
+        return {name: rows.instances(getattr(obj, f"{name}_json"), db, plain=plain)
                 for name, (rows, _) in self.kinds.items()}

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db.models import OuterRef, Q
+from django.db.models import Model, OuterRef, Q
 
 from alerts.models import Alert
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
@@ -155,3 +155,16 @@ def test_only_querysets_of_the_parent():
 def test_json_fields_must_be_deferred():
     with pytest.raises(ValueError, match="JSON"):
         JsonRows(Alert, order_by=("id",)).expression(Alert.objects.all())
+
+
+def test_plain_rows_have_the_instances_values(patient):
+    annotated = ROWS.annotate(Patient.objects.filter(pk=patient.pk)).get()
+    instances, plain = ROWS.read(annotated), ROWS.read(annotated, plain=True)
+    for name, objects in instances.items():
+        defer = ("details",) if name == "alerts" else ()
+        assert [values(o, defer) for o in objects] == [
+            [(n, type(getattr(p, n)), getattr(p, n)) for n, _, _ in values(o, defer)]
+            for o, p in zip(objects, plain[name], strict=True)], name
+    assert not any(isinstance(o, Model) for rows in plain.values() for o in rows)
+    assert [s.pathology and s.pathology.rcb_index for s in plain["surgeries"]] == [None, Decimal("1.25")]
+    assert [v.recorded_by and v.recorded_by.username for v in plain["visits"]] == ["signer", None, "signer"]
