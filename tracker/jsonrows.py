@@ -192,13 +192,16 @@ class JsonRows:
         """
         db = None if plain else using
         objects = []
+        targets: dict[tuple[str, Any], Any] = {}  # one object per related row (e.g. a visit's author)
         for data in json.loads(text, parse_float=Decimal) if text else ():
             obj = _build(self.model, db, data, self.defer)
             for rel in self.related:
                 field = self.model._meta.get_field(rel)
                 nested, rel_model = data[rel], field.related_model
-                present = nested[rel_model._meta.pk.attname] is not None
-                target = _build(rel_model, db, nested) if present else None
+                pk = nested[rel_model._meta.pk.attname]
+                if pk is not None and (rel, pk) not in targets:
+                    targets[rel, pk] = _build(rel_model, db, nested)
+                target = targets[rel, pk] if pk is not None else None
                 if plain:
                     setattr(obj, rel, target)
                 else:

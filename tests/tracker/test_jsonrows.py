@@ -120,6 +120,7 @@ def test_related_objects_are_cached_as_select_related_would(patient, django_asse
     assert values(pathologies[1]) == values(expected) and pathologies[1].rcb_index == Decimal("1.25")
     assert [a.username if a else None for a in authors] == ["signer", None, "signer"]
     assert authors[0].get_full_name() == "Ana Reyes"
+    assert authors[0] is authors[2]  # one object per related row, as many rows as refer to it
 
 
 def test_deferred_fields_load_on_access(patient, django_assert_num_queries):
