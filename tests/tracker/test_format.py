@@ -10,7 +10,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import translation
 from django.utils.html import json_script
 
-from tracker.formatting import day_month_year
+from tracker.formatting import day_month_year, month_year
 from tracker.templatetags.tracker_format import json_data
 
 VALUE = {
@@ -37,7 +37,8 @@ def test_day_month_year_is_djangos_date_filter(language):
     days = [date(1999, m, d) for m in range(1, 13) for d in (1, 9, 28)] + [date(5, 1, 2)]
     with translation.override(language):
         assert [day_month_year(d) for d in days] == [date_filter(d, "j M Y") for d in days]
-    assert day_month_year(None) == date_filter(None, "j M Y") == ""
+        assert [month_year(d) for d in days] == [date_filter(d, "M Y") for d in days]
+    assert day_month_year(None) == month_year(None) == date_filter(None, "j M Y") == ""
 
 
 def test_dmy_filter_renders_like_date_j_m_y_datetimes_in_local_time_too(settings):

@@ -3,7 +3,7 @@
 - `json_data` is `json_script`: that escapes <, > and & with `str.translate`, which looks
   up a dict per character: ~5 ms for the timeline chart's 15 KB of JSON, more than
   building the figure. Three `str.replace` calls give the same string.
-- `dmy` is `date:"j M Y"` (tracker/formatting.py).
+- `dmy` is `date:"j M Y"`, `my` is `date:"M Y"` (tracker/formatting.py).
 """
 
 import json
@@ -13,10 +13,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.formatting import day_month_year
+from tracker.formatting import day_month_year, month_year
 
 register = template.Library()
 register.filter("dmy", day_month_year, is_safe=False, expects_localtime=True)
+register.filter("my", month_year, is_safe=False, expects_localtime=True)
 
 
 @register.filter(is_safe=True)
