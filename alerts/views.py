@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from imaging.charts import chart_alerts, figure_dict, timeline_figure
+from imaging.charts import chart_alerts, timeline_figure
 from imaging.history import load_history
 from patients.access import sites_for
 from patients.roles import RADIOLOGIST, has_role
@@ -54,7 +54,7 @@ def _detail(request: HttpRequest, alert: Alert, *, ack_form=None, resolve_form=N
         "calcifications": list(study.calcifications.all()) if study else [],
         "enhancements": list(study.enhancements.all()) if study else [],
         "burden": burden_table(history),
-        "figure": figure_dict(timeline_figure(history, alerts=chart_alerts([alert]))),
+        "figure": timeline_figure(history, alerts=chart_alerts([alert])),
         "notifications": list(alert.notifications.select_related("recipient")),
         "can_act": has_role(request.user, RADIOLOGIST),
         "ack_form": ack_form or AcknowledgeForm(),

@@ -6,17 +6,18 @@ the post-treatment part of it, the nadir, and the MRI lesions per final MRI.
 """
 
 from dataclasses import asdict
+from uuid import UUID
 
 from imaging.burden import Burden, burden_series, nadir, post_treatment_series
-from imaging.history import PatientHistory, load_history
-from imaging.models import ImagingStudy
+from imaging.history import PatientHistory
 from patients.models import Patient
+from patients.selectors import patient_records
 from patients.vocabulary import Breast
 
 
-def _point(b: Burden, uuids: dict[int, str], post_ids: set[int]) -> dict:
+def _point(b: Burden, uuids: dict[int, UUID], post_ids: set[int]) -> dict:
     return {
-        "study": uuids[b.study_id], "study_date": b.study_date, "extent_mm": b.extent_mm,
+        "study": uuids[b.study_id], "study_date": b.study_date, "extent_mm": float(b.extent_mm),
         "groups": b.groups, "count_bin": b.count_bin, "morphology_rank": b.morphology_rank,
         "distribution_rank": b.distribution_rank, "birads": b.birads,
         "changes": list(b.changes), "post_treatment": b.study_id in post_ids,
@@ -30,17 +31,23 @@ def _treatments(history: PatientHistory) -> list[dict]:
 
 
 def patient_timeline(patient: Patient) -> dict:
-    """Burden series per breast, nadir since the post-treatment baseline, MRI lesions."""
-    history = load_history(patient.id)
-    uuids = dict(ImagingStudy.objects.filter(patient=patient).values_list("id", "uuid"))
+    """Burden series per breast, nadir since the post-treatment baseline, MRI lesions.
+
+    In the shape and types of `TimelineSerializer` (floats, ISO dates and UUIDs once
+    rendered). `patient` comes from `patients.selectors.with_records` (no further query).
+    """
+    records = patient_records(patient, plain=True)  # values only: no model instances
+    history = records.history(patient)
+    uuids = {row.study.id: row.study.uuid for row in records.studies}
     breasts = []
     for breast in Breast.values:
-        post = post_treatment_series(history, breast)
+        series = burden_series(history, breast)
+        post = post_treatment_series(history, breast, series)
         post_ids = {b.study_id for b in post}
         low = nadir(post)
         breasts.append({
             "breast": breast,
-            "series": [_point(b, uuids, post_ids) for b in burden_series(history, breast)],
+            "series": [_point(b, uuids, post_ids) for b in series],
             "nadir": _point(low, uuids, post_ids) if low else None,
         })
     mri = [

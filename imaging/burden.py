@@ -54,8 +54,10 @@ def burden_series(history: PatientHistory, breast: str) -> list[Burden]:
     return [burden_of(s, breast) for s in history.mammograms() if s.covers(breast)]
 
 
-def post_treatment_series(history: PatientHistory, breast: str) -> list[Burden]:
-    """The series from the post-treatment baseline on.
+def post_treatment_series(history: PatientHistory, breast: str,
+                          series: list[Burden] | None = None) -> list[Burden]:
+    """The series from the post-treatment baseline on (of `series`, the breast's
+    `burden_series` when the caller has it already).
 
     The baseline is the first mammogram after surgery, or after radiotherapy end when
     radiotherapy was given; pre-surgical exams never count.
@@ -64,7 +66,8 @@ def post_treatment_series(history: PatientHistory, breast: str) -> list[Burden]:
     if anchor is None:
         return []
     post = {s.id for s in history.mammograms() if s.is_post_surgical and s.study_date > anchor}
-    return [b for b in burden_series(history, breast) if b.study_id in post]
+    whole = series if series is not None else burden_series(history, breast)
+    return [b for b in whole if b.study_id in post]
 
 
 def nadir(series: list[Burden]) -> Burden | None:

@@ -1,4 +1,4 @@
-"""Plotly figures of a patient's history. Pure: history in, `Figure` out, no database.
+"""Plotly figures of a patient's history. Pure: history in, figure out, no database.
 
 The timeline has two panels sharing the date axis:
 1. calcification burden per breast (extent in mm; marker size = highest count bin,
@@ -6,20 +6,23 @@ The timeline has two panels sharing the date axis:
 2. MRI enhancement per breast (largest lesion in mm, 0 = no enhancement; marker symbol =
    worst delayed kinetic curve).
 Treatment dates are vertical lines across both panels; open alerts are marked.
+
+The figure is a plain, JSON-ready dict in the shape plotly.js takes (`{"data": [...],
+"layout": {...}}`, dates as ISO strings): the same figure `plotly.graph_objects` would
+serialize (tests/imaging/test_charts.py checks that plotly accepts it and reproduces it),
+built without plotly's per-property validation, which cost more than the rest of the
+timeline page together (issue 9).
 """
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from html import escape
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .burden import Burden, burden_series
 from .history import PatientHistory, StudySnapshot
-from .trend import trends
+from .trend import BreastTrend, trends
 from .vocabulary import Distribution, KineticsDelayed, LesionType, ObservedChange
 
 BREASTS = ("left", "right")
@@ -41,6 +44,36 @@ KINETIC_SYMBOL = {"": "circle", KineticsDelayed.PERSISTENT: "circle",
 KINETIC_ORDER = ["", KineticsDelayed.PERSISTENT, KineticsDelayed.PLATEAU, KineticsDelayed.WASHOUT]
 TREATMENT_COLOUR = "#616e7c"
 ALERT_COLOURS = {"high": "#b42318", "medium": "#b54708"}
+DISTRIBUTION_RANK_LABELS = [label.lower() for label in DISTRIBUTION_LABELS.values()]
+# The layout of `make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.66, 0.34],
+# vertical_spacing=0.07)`: burden panel (x, y) above the MRI panel (x2, y2), one date axis.
+PANEL_AXES = {
+    "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2"},
+    "yaxis": {"anchor": "x", "domain": [0.3862, 1.0]},
+    "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0]},
+    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.3162]},
+}
+ROW_AXES = {1: ("x", "y"), 2: ("x2", "y2")}
+
+Trace = dict
+Figure = dict  # {"data": [Trace, ...], "layout": {...}}, JSON-ready
+
+
+@cache
+def plotly_template() -> dict:
+    """Plotly's default theme, which `go.Figure` writes into every figure's layout."""
+    import plotly.io as pio
+
+    return pio.templates[pio.templates.default].to_plotly_json()
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()
+
+
+def _scatter(row: int, **props) -> Trace:
+    x, y = ROW_AXES[row]
+    return {"type": "scatter", **props, "xaxis": x, "yaxis": y}
 
 
 @dataclass(frozen=True)
@@ -64,7 +97,7 @@ def _burden_hover(b: Burden, study: StudySnapshot) -> str:
              f"Extent {b.extent_mm:g} mm in {b.groups} group{'s' if b.groups != 1 else ''}"]
     if b.groups:
         lines.append(f"Count {b.count_bin or '–'} · morphology {MORPHOLOGY_RANK_LABELS[b.morphology_rank]}"
-                     f" · distribution {list(DISTRIBUTION_LABELS.values())[b.distribution_rank].lower()}")
+                     f" · distribution {DISTRIBUTION_RANK_LABELS[b.distribution_rank]}")
     lines.append(f"BI-RADS {study.birads or '–'}")
     for c in study.calcifications:
         if c.breast == b.breast:
@@ -77,7 +110,7 @@ def _operated(history: PatientHistory, breast: str) -> bool:
     return history.surgery_laterality in (breast, "bilateral")
 
 
-def _burden_traces(history: PatientHistory) -> list[go.Scatter]:
+def _burden_traces(history: PatientHistory) -> list[Trace]:
     by_id = {s.id: s for s in history.studies}
     traces = []
     for breast in BREASTS:
@@ -85,10 +118,11 @@ def _burden_traces(history: PatientHistory) -> list[go.Scatter]:
         if not (_operated(history, breast) or any(b.groups for b in series)):
             continue  # a breast that never had calcifications stays a flat line at zero: left out
         style = BREAST_STYLE[breast]
-        traces.append(go.Scatter(
+        traces.append(_scatter(
+            1,
             name=f"{breast.capitalize()} breast calcifications",
             legendgroup=breast,
-            x=[b.study_date for b in series],
+            x=[_iso(b.study_date) for b in series],
             y=[b.extent_mm for b in series],
             mode="lines+markers",
             line={"color": style["color"], "dash": style["dash"], "width": 2},
@@ -102,15 +136,16 @@ def _burden_traces(history: PatientHistory) -> list[go.Scatter]:
     return traces
 
 
-def _nadir_traces(history: PatientHistory) -> list[go.Scatter]:
+def _nadir_traces(breast_trends: Sequence[BreastTrend]) -> list[Trace]:
     traces = []
-    for t in trends(history):
+    for t in breast_trends:
         if t.nadir is None:
             continue
-        traces.append(go.Scatter(
+        traces.append(_scatter(
+            1,
             name=f"{t.breast.capitalize()} breast nadir",
             legendgroup=t.breast, showlegend=False,
-            x=[t.nadir.study_date], y=[t.nadir.extent_mm], mode="markers",
+            x=[_iso(t.nadir.study_date)], y=[t.nadir.extent_mm], mode="markers",
             marker={"symbol": "star", "size": 16, "color": "#ffd54f",
                     "line": {"color": "#1f2933", "width": 1}},
             hovertext=[f"Nadir ({t.breast}): {t.nadir.extent_mm:g} mm, {t.nadir.study_date:%d %b %Y}"],
@@ -148,7 +183,7 @@ def mri_points(history: PatientHistory, breast: str) -> list[tuple[StudySnapshot
     return points
 
 
-def _mri_traces(history: PatientHistory) -> list[go.Scatter]:
+def _mri_traces(history: PatientHistory) -> list[Trace]:
     traces = []
     for breast in BREASTS:
         points = mri_points(history, breast)
@@ -157,10 +192,11 @@ def _mri_traces(history: PatientHistory) -> list[go.Scatter]:
         if not (_operated(history, breast) or any(p[3] for p in points)):
             continue  # never enhanced and not operated: nothing to follow in this breast
         style = BREAST_STYLE[breast]
-        traces.append(go.Scatter(
+        traces.append(_scatter(
+            2,
             name=f"{breast.capitalize()} breast MRI enhancement",
             legendgroup=breast,
-            x=[p[0].study_date for p in points],
+            x=[_iso(p[0].study_date) for p in points],
             y=[p[1] for p in points],
             mode="lines+markers",
             line={"color": style["color"], "dash": style["dash"], "width": 1.5},
@@ -199,22 +235,23 @@ def _alert_y(history: PatientHistory, alert: ChartAlert) -> float:
     return max(values, default=0.0)
 
 
-def _alert_traces(history: PatientHistory, alerts: Sequence[ChartAlert]) -> list[tuple[go.Scatter, int]]:
+def _alert_traces(history: PatientHistory, alerts: Sequence[ChartAlert]) -> list[Trace]:
     out = []
     for row, mri in ((1, False), (2, True)):
         marks = [a for a in alerts if a.mri == mri]
         if not marks:
             continue
-        out.append((go.Scatter(
+        out.append(_scatter(
+            row,
             name="Open alert" if not mri else "Open MRI alert",
-            x=[a.day for a in marks], y=[_alert_y(history, a) for a in marks],
+            x=[_iso(a.day) for a in marks], y=[_alert_y(history, a) for a in marks],
             mode="markers",
             marker={"symbol": "triangle-down", "size": 18, "color": "rgba(0,0,0,0)",
                     "line": {"color": [ALERT_COLOURS.get(a.severity, "#b42318") for a in marks],
                              "width": 3}},
             hovertext=[f"<b>Open alert ({a.severity})</b><br>{escape(a.label)}" for a in marks],
             hoverinfo="text",
-        ), row))
+        ))
     return out
 
 
@@ -256,58 +293,60 @@ def _staggered_levels(marks: list[tuple[date, str]], span: timedelta) -> list[in
     return levels
 
 
-def _y_range(fig: go.Figure, row: int) -> list[float]:
+def _y_range(traces: list[Trace], axis: str) -> list[float]:
     """From a little below zero (markers at 0 stay whole) to a little above the highest value."""
-    axis = "y" if row == 1 else "y2"
-    values = [y for t in fig.data if (t.yaxis or "y") == axis for y in (t.y or ()) if y is not None]
+    values = [y for t in traces if t["yaxis"] == axis for y in t["y"] if y is not None]
     top = max(values, default=0.0) or 10.0
     return [-0.08 * top, 1.12 * top]
 
 
-def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
-                    today: date | None = None) -> go.Figure:
-    """The patient timeline: calcification burden above, MRI enhancement below."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.66, 0.34],
-                        vertical_spacing=0.07)
-    for trace in _burden_traces(history) + _nadir_traces(history):
-        fig.add_trace(trace, row=1, col=1)
-    for trace in _mri_traces(history):
-        fig.add_trace(trace, row=2, col=1)
-    for trace, row in _alert_traces(history, alerts):
-        fig.add_trace(trace, row=row, col=1)
+def _empty_panel_note(text: str, x: str, y: str) -> dict:
+    return {"font": {"color": "#616e7c"}, "showarrow": False, "text": text,
+            "x": 0.5, "xref": f"{x} domain", "y": 0.5, "yref": f"{y} domain"}
 
+
+def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
+                    today: date | None = None, breast_trends: Sequence[BreastTrend] | None = None) -> Figure:
+    """The patient timeline: calcification burden above, MRI enhancement below.
+
+    `breast_trends`: `trends(history)`, when the caller has computed them already.
+    """
+    breast_trends = trends(history) if breast_trends is None else breast_trends
+    data = (_burden_traces(history) + _nadir_traces(breast_trends) + _mri_traces(history)
+            + _alert_traces(history, alerts))
     x_range = _x_range(history, alerts, today)
     marks = treatment_markers(history)
     levels = _staggered_levels(marks, x_range[1] - x_range[0])
-    for (day, label), level in zip(marks, levels, strict=True):
-        fig.add_shape(type="line", xref="x", yref="paper", x0=day, x1=day, y0=0, y1=1,
-                      line={"color": TREATMENT_COLOUR, "width": 1, "dash": "dash"})
-        fig.add_annotation(x=day, xref="x", yref="paper", y=1.0, yanchor="bottom",
-                           yshift=2 + 15 * level, showarrow=False, text=label,
-                           font={"size": 11, "color": TREATMENT_COLOUR}, xanchor="left")
+    shapes = [{"line": {"color": TREATMENT_COLOUR, "dash": "dash", "width": 1}, "type": "line",
+               "x0": _iso(day), "x1": _iso(day), "xref": "x", "y0": 0, "y1": 1, "yref": "paper"}
+              for day, _ in marks]
+    annotations = [{"font": {"color": TREATMENT_COLOUR, "size": 11}, "showarrow": False, "text": label,
+                    "x": _iso(day), "xanchor": "left", "xref": "x", "y": 1.0, "yanchor": "bottom",
+                    "yref": "paper", "yshift": 2 + 15 * level}
+                   for (day, label), level in zip(marks, levels, strict=True)]
     top_margin = 30 + 15 * (max(levels, default=0))
     if not history.mammograms():
-        fig.add_annotation(text="No signed mammogram yet", xref="x domain", yref="y domain",
-                           x=0.5, y=0.5, showarrow=False, font={"color": "#616e7c"})
+        annotations.append(_empty_panel_note("No signed mammogram yet", "x", "y"))
     if not history.mris():
-        fig.add_annotation(text="No signed MRI yet", xref="x2 domain", yref="y2 domain",
-                           x=0.5, y=0.5, showarrow=False, font={"color": "#616e7c"})
-    fig.update_layout(
-        height=600, margin={"l": 60, "r": 20, "t": top_margin, "b": 40},
-        hovermode="closest", plot_bgcolor="#fff", paper_bgcolor="#fff",
-        font={"family": "DejaVu Sans, system-ui, sans-serif", "size": 12, "color": "#1f2933"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.06, "x": 0, "traceorder": "normal"},
-        hoverlabel={"bgcolor": "#fff", "font": {"size": 12, "color": "#1f2933"}, "align": "left"},
-    )
-    fig.update_xaxes(type="date", range=x_range, showgrid=True, gridcolor="#eef2f6",
-                     linecolor="#bcccdc")
-    fig.update_xaxes(showticklabels=True, row=1, col=1)
-    for row, title in ((1, "Calcification extent (mm)"), (2, "MRI lesion (mm)")):
-        fig.update_yaxes(title_text=title, range=_y_range(fig, row), gridcolor="#eef2f6",
-                         zeroline=True, zerolinecolor="#bcccdc", row=row, col=1)
-    return fig
-
-
-def figure_dict(fig: go.Figure) -> dict:
-    """A JSON-ready dict for `templates/_chart.html` (dates as ISO strings)."""
-    return json.loads(fig.to_json())
+        annotations.append(_empty_panel_note("No signed MRI yet", "x2", "y2"))
+    x_axis = {"gridcolor": "#eef2f6", "linecolor": "#bcccdc", "range": [_iso(d) for d in x_range],
+              "showgrid": True, "type": "date"}
+    layout = {
+        "template": plotly_template(),
+        "xaxis": {**PANEL_AXES["xaxis"], **x_axis, "showticklabels": True},
+        "xaxis2": {**PANEL_AXES["xaxis2"], **x_axis},
+        "height": 600, "margin": {"l": 60, "r": 20, "t": top_margin, "b": 40},
+        "hovermode": "closest", "plot_bgcolor": "#fff", "paper_bgcolor": "#fff",
+        "font": {"family": "DejaVu Sans, system-ui, sans-serif", "size": 12, "color": "#1f2933"},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.06, "x": 0, "traceorder": "normal"},
+        "hoverlabel": {"bgcolor": "#fff", "font": {"size": 12, "color": "#1f2933"}, "align": "left"},
+    }
+    for axis, ref, title in (("yaxis", "y", "Calcification extent (mm)"),
+                             ("yaxis2", "y2", "MRI lesion (mm)")):
+        layout[axis] = {**PANEL_AXES[axis], "gridcolor": "#eef2f6", "range": _y_range(data, ref),
+                        "title": {"text": title}, "zeroline": True, "zerolinecolor": "#bcccdc"}
+    if shapes:
+        layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
+    return {"data": data, "layout": layout}

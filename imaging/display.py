@@ -1,6 +1,8 @@
 """Short human-readable descriptions of findings and amendments for the clinic pages.
 
-Pure functions over model instances already loaded (no queries) or plain dicts.
+Pure functions over model instances already loaded (no queries) or plain dicts. Choice
+labels come from `LABELS` (the fields' own choices), not `get_FOO_display()`, which
+rebuilds the choices dict on every call: the timeline lists ten years of findings.
 """
 
 from typing import Any
@@ -18,6 +20,7 @@ LABELS: dict[str, dict[str, str]] = {
     "phase": dict(v.Phase.choices),
     "breast_composition": dict(v.BreastComposition.choices),
     "bpe": dict(v.Bpe.choices),
+    "modality": dict(v.Modality.choices),
 }
 
 FIELD_NAMES = {
@@ -34,25 +37,31 @@ def _num(value: Any) -> str:
     return f"{float(value):g}" if value is not None else "–"
 
 
+def label(field: str, value: Any) -> str:
+    """What `instance.get_<field>_display()` gives for `value` (the value itself when it is
+    not one of the choices)."""
+    return str(LABELS[field].get(value, value))
+
+
 def calcification_summary(c) -> str:
     """e.g. 'L1 left: 12 mm, fine pleomorphic, segmental, >20 — stable'."""
-    text = (f"{c.group} {c.laterality}: {_num(c.extent_mm)} mm, {c.get_morphology_display().lower()}, "
-            f"{c.get_distribution_display().lower()}, {c.count_bin}")
+    text = (f"{c.group} {c.laterality}: {_num(c.extent_mm)} mm, {label('morphology', c.morphology).lower()}, "
+            f"{label('distribution', c.distribution).lower()}, {c.count_bin}")
     if c.observed_change:
-        text += f" — {c.get_observed_change_display().lower()}"
+        text += f" — {label('observed_change', c.observed_change).lower()}"
     return text
 
 
 def enhancement_summary(e) -> str:
     """e.g. 'E1 left: non-mass enhancement, 20 mm, washout (type 3)'."""
-    parts = [e.get_lesion_type_display().lower()]
+    parts = [label("lesion_type", e.lesion_type).lower()]
     if e.size_mm is not None:
         parts.append(f"{_num(e.size_mm)} mm")
     if e.kinetics_delayed:
-        parts.append(e.get_kinetics_delayed_display().lower())
+        parts.append(label("kinetics_delayed", e.kinetics_delayed).lower())
     text = f"{e.lesion} {e.laterality}: " + ", ".join(parts)
     if e.observed_change:
-        text += f" — {e.get_observed_change_display().lower()}"
+        text += f" — {label('observed_change', e.observed_change).lower()}"
     return text
 
 

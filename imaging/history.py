@@ -96,7 +96,7 @@ class PatientHistory:
         return self.final_studies(Modality.MR)
 
 
-def _snapshot(study) -> StudySnapshot:
+def _snapshot(study, calcifications: Iterable, enhancements: Iterable) -> StudySnapshot:
     return StudySnapshot(
         id=study.id,
         study_date=study.study_date,
@@ -114,7 +114,7 @@ def _snapshot(study) -> StudySnapshot:
                 count_bin=c.count_bin, inside_tumor_bed=c.inside_tumor_bed,
                 observed_change=c.observed_change, count=c.count,
             )
-            for c in study.calcifications.all()
+            for c in calcifications
         ),
         enhancements=tuple(
             Lesion(
@@ -123,22 +123,23 @@ def _snapshot(study) -> StudySnapshot:
                 kinetics_initial=e.kinetics_initial, kinetics_delayed=e.kinetics_delayed,
                 observed_change=e.observed_change,
             )
-            for e in study.enhancements.all()
+            for e in enhancements
         ),
     )
 
 
-def history_from_patient(patient: Patient) -> PatientHistory:
-    """Build the history of a patient loaded with `history_prefetches()`."""
-    surgeries = list(patient.surgeries.all())
-    surgery = surgeries[0] if surgeries else None
-    rt_ends = [r.end_date for r in patient.radiotherapy.all() if r.end_date]
-    courses = list(patient.nac_courses.all())
+def history_of(patient: Patient, *, studies: Iterable[tuple], surgeries: Iterable,
+               radiotherapy: Iterable, nac_courses: Iterable) -> PatientHistory:
+    """The history of a patient (with `tumour` loaded) from model instances already read:
+    `studies` as (study, its calcifications, its enhancements), each list in date order."""
+    surgery = next(iter(surgeries), None)
+    rt_ends = [r.end_date for r in radiotherapy if r.end_date]
+    courses = list(nac_courses)
     nac_ends = [c.end_date for c in courses if c.end_date]
     tumour = getattr(patient, "tumour", None)
     return PatientHistory(
         patient_id=patient.id,
-        studies=tuple(_snapshot(s) for s in patient.studies.all()),
+        studies=tuple(_snapshot(*row) for row in studies),
         surgery_date=surgery.date if surgery else None,
         surgery_procedure=surgery.procedure if surgery else "",
         surgery_laterality=surgery.laterality if surgery else "",
@@ -146,6 +147,16 @@ def history_from_patient(patient: Patient) -> PatientHistory:
         nac_start_date=courses[0].start_date if courses else None,
         nac_end_date=max(nac_ends) if nac_ends else None,
         diagnosis_date=tumour.diagnosis_date if tumour else None,
+    )
+
+
+def history_from_patient(patient: Patient) -> PatientHistory:
+    """Build the history of a patient loaded with `history_prefetches()`."""
+    return history_of(
+        patient,
+        studies=[(s, s.calcifications.all(), s.enhancements.all()) for s in patient.studies.all()],
+        surgeries=patient.surgeries.all(), radiotherapy=patient.radiotherapy.all(),
+        nac_courses=patient.nac_courses.all(),
     )
 
 

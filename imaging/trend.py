@@ -62,10 +62,11 @@ def stable_since(series: list[Burden], *,
     return series[start].study_date, run
 
 
-def breast_trend(history: PatientHistory, breast: str, *,
-                 tolerance_mm: float = STABLE_TOLERANCE_MM) -> BreastTrend:
-    whole = burden_series(history, breast)
-    post = post_treatment_series(history, breast)
+def breast_trend(history: PatientHistory, breast: str, *, tolerance_mm: float = STABLE_TOLERANCE_MM,
+                 series: list[Burden] | None = None) -> BreastTrend:
+    """`series`: the breast's `burden_series`, when the caller has it already."""
+    whole = series if series is not None else burden_series(history, breast)
+    post = post_treatment_series(history, breast, whole)
     since, run = stable_since(post, tolerance_mm=tolerance_mm)
     return BreastTrend(
         breast=breast,
@@ -85,7 +86,7 @@ def trends(history: PatientHistory) -> list[BreastTrend]:
         series = burden_series(history, breast)
         operated = history.surgery_laterality in (breast, "bilateral")
         if operated or any(b.groups for b in series):
-            breasts.append(breast_trend(history, breast))
+            breasts.append(breast_trend(history, breast, series=series))
     return breasts
 
 

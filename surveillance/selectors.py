@@ -118,14 +118,22 @@ class PlanView:
 
 
 def plan_for_patient(patient: Patient, *, as_of: date | None = None) -> PlanView:
-    """The patient's plan in three queries (plan, items with their links, unmatched studies).
+    """The patient's plan in three queries (plan, items with their links, unmatched studies)."""
+    plan = PatientPlan.objects.filter(patient=patient).select_related("protocol").first()
+    items = list(patient.scheduled_items.select_related("study", "visit").order_by("due_date", "kind", "id"))
+    unmatched = list(unmatched_studies(patient, since=plan.surgery_date if plan else None))
+    return plan_view(plan, items, unmatched=unmatched, as_of=as_of)
+
+
+def plan_view(plan: PatientPlan | None, items: list[ScheduledItem], *, unmatched: list[ImagingStudy],
+              as_of: date | None = None) -> PlanView:
+    """The plan from rows already read (`items` by due date, with their study and visit).
 
     Past = done, cancelled, or missed (still pending with its matching window closed).
     """
     as_of = as_of or timezone.localdate()
-    plan = PatientPlan.objects.filter(patient=patient).select_related("protocol").first()
-    view = PlanView(plan=plan, as_of=as_of)
-    for item in patient.scheduled_items.select_related("study", "visit").order_by("due_date", "kind"):
+    view = PlanView(plan=plan, as_of=as_of, unmatched=unmatched)
+    for item in items:
         item.current_state = item.state(as_of)
         item.missed = item.status == ScheduledItem.Status.PENDING and item.window_end < as_of
         if item.status != ScheduledItem.Status.PENDING or item.missed:
@@ -134,7 +142,6 @@ def plan_for_patient(patient: Patient, *, as_of: date | None = None) -> PlanView
             view.open.append(item)
         else:
             view.upcoming.append(item)
-    view.unmatched = list(unmatched_studies(patient, since=plan.surgery_date if plan else None))
     return view
 
 
@@ -147,6 +154,20 @@ def unmatched_studies(patient: Patient, *, since: date | None) -> QuerySet[Imagi
     return (ImagingStudy.objects.filter(patient=patient, status="final", modality__in=["MG", "MR"],
                                         study_date__gt=since)
             .filter(~Exists(linked)).order_by("study_date"))
+
+
+def unmatched_among(studies: list[ImagingStudy], items: list[ScheduledItem], *,
+                    since: date | None) -> list[ImagingStudy]:
+    """`unmatched_studies` from the patient's studies (date order) and items already read.
+
+    Matching links a study only to items of its own patient (services/matching.py), so her
+    items are all the items that can link her studies.
+    """
+    if since is None:
+        return []
+    linked = {item.study_id for item in items}
+    return [s for s in studies if s.status == "final" and s.modality in ("MG", "MR")
+            and s.study_date > since and s.id not in linked]
 
 
 def digest_for_dashboard(user: AbstractBaseUser) -> Digest | None:

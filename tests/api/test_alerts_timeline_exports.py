@@ -3,8 +3,14 @@ import io
 from datetime import date
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
 from alerts.services import alert_raise
+from api.serializers.timeline import TimelineSerializer
+from api.timeline import patient_timeline
+from patients.models import Patient
+from patients.selectors import with_records
+from tests.browser.case_report import patient_with_studies
 from tests.imaging.factories import (
     CalcificationFindingFactory,
     EnhancementFindingFactory,
@@ -93,6 +99,27 @@ def test_timeline_has_burden_series_nadir_and_mri(api_client, coordinator, treat
 
 def test_timeline_is_scoped(api_client, outsider, treated):
     assert api_client(outsider).get(f"/api/patients/{treated.uuid}/timeline/").status_code == 404
+
+
+def test_timeline_body_is_exactly_what_its_serializer_renders(api_client, coordinator, treated):
+    """The view skips TimelineSerializer's pass; the bytes (so key order, 0.0 not 0, ISO dates)
+    are those the serializer would give."""
+    response = api_client(coordinator).get(f"/api/patients/{treated.uuid}/timeline/")
+    patient = with_records(Patient.objects.filter(pk=treated.pk)).get()
+    assert response.content == JSONRenderer().render(TimelineSerializer(patient_timeline(patient)).data)
+    assert b'"extent_mm":0.0' in response.content  # the right breast, never calcified
+
+
+@pytest.mark.parametrize("studies", [5, 50])
+def test_timeline_query_count_is_constant(api_client, coordinator, site, studies,
+                                          django_assert_max_num_queries):
+    patient = patient_with_studies(site, studies)
+    client = api_client(coordinator)
+    # Token and user; the patient with all her rows (JSON arrays); the audit record.
+    with django_assert_max_num_queries(3):
+        body = client.get(f"/api/patients/{patient.uuid}/timeline/").json()
+    left = next(b for b in body["breasts"] if b["breast"] == "left")
+    assert len(left["series"]) == studies
 
 
 def rows_of(response) -> list[dict]:

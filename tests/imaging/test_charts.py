@@ -1,4 +1,8 @@
+import json
 from datetime import date
+
+import plotly.graph_objects as go
+import pytest
 
 from imaging.burden import burden_of
 from imaging.charts import ChartAlert, marker_size, timeline_figure, treatment_markers
@@ -38,17 +42,18 @@ def case_history(n_years=10):
 
 
 def by_name(fig, name):
-    (trace,) = [t for t in fig.data if t.name == name]
+    (trace,) = [t for t in fig["data"] if t["name"] == name]
     return trace
 
 
 def test_extent_per_breast_over_the_whole_history():
     fig = timeline_figure(case_history(), today=date(2025, 1, 10))
     left = by_name(fig, "Left breast calcifications")
-    assert len(left.x) == 2 + 20  # baseline, post-NAC and twenty surveillance mammograms
-    assert left.x[0] == date(2014, 2, 24) and left.y[0] == 62
-    assert list(left.y[2:5]) == [22, 14, 14]
-    assert not [t for t in fig.data if t.name == "Right breast calcifications"]
+    assert len(left["x"]) == 2 + 20  # baseline, post-NAC and twenty surveillance mammograms
+    assert left["x"][0] == "2014-02-24" and left["y"][0] == 62
+    assert left["y"][2:5] == [22, 14, 14]
+    assert (left["xaxis"], left["yaxis"]) == ("x", "y")
+    assert not [t for t in fig["data"] if t["name"] == "Right breast calcifications"]
 
 
 def test_marker_size_follows_count_bin_and_colour_follows_morphology():
@@ -58,40 +63,39 @@ def test_marker_size_follows_count_bin_and_colour_follows_morphology():
         mg(3, date(2022, 1, 1)),
     ))
     left = by_name(timeline_figure(history), "Left breast calcifications")
-    assert list(left.marker.size) == [11, 23, 7]
+    assert left["marker"]["size"] == [11, 23, 7]
     assert marker_size(burden_of(history.studies[2], "left")) == 7
-    colours = list(left.marker.color)
+    colours = left["marker"]["color"]
     assert colours[0] != colours[1] and colours[2] == "#9aa5b1"  # benign, FLB, none
-    assert list(left.y) == [10, 12, 0]
+    assert left["y"] == [10, 12, 0]
 
 
 def test_hover_text_carries_birads_and_change_codes():
     history = PatientHistory(patient_id=1, studies=(
         mg(1, date(2020, 1, 1), grp(10, change="increase_size"), birads="4A"),))
-    text = by_name(timeline_figure(history), "Left breast calcifications").hovertext[0]
+    text = by_name(timeline_figure(history), "Left breast calcifications")["hovertext"][0]
     assert "BI-RADS 4A" in text and "Increase in size" in text
 
 
 def test_mri_panel_shows_lesion_size_and_zero_for_no_enhancement():
     fig = timeline_figure(case_history())
     mri = by_name(fig, "Left breast MRI enhancement")
-    assert mri.xaxis == "x2" and mri.yaxis == "y2"
-    assert list(mri.y[:3]) == [48, 0, 0]
-    assert mri.marker.symbol[0] == "x" and mri.marker.symbol[1] == "circle-open"
-    assert "Washout" in mri.hovertext[0] and "No enhancement" in mri.hovertext[1]
+    assert mri["xaxis"] == "x2" and mri["yaxis"] == "y2"
+    assert mri["y"][:3] == [48, 0, 0]
+    assert mri["marker"]["symbol"][0] == "x" and mri["marker"]["symbol"][1] == "circle-open"
+    assert "Washout" in mri["hovertext"][0] and "No enhancement" in mri["hovertext"][1]
 
 
 def test_treatment_dates_are_vertical_lines_across_both_panels():
     history = case_history()
     fig = timeline_figure(history)
     assert [label for _, label in treatment_markers(history)] == ["NAC start", "NAC end", "Surgery", "RT end"]
-    lines = [s for s in fig.layout.shapes if s.type == "line"]
-    assert [s.x0 for s in lines] == [date(2014, 3, 24), date(2014, 8, 25), date(2014, 10, 6),
-                                     date(2014, 12, 19)]
-    assert all((s.yref, s.y0, s.y1) == ("paper", 0, 1) for s in lines)
-    labels = [a for a in fig.layout.annotations if a.text in ("NAC end", "Surgery", "RT end")]
+    lines = [s for s in fig["layout"]["shapes"] if s["type"] == "line"]
+    assert [s["x0"] for s in lines] == ["2014-03-24", "2014-08-25", "2014-10-06", "2014-12-19"]
+    assert all((s["yref"], s["y0"], s["y1"]) == ("paper", 0, 1) for s in lines)
+    labels = [a for a in fig["layout"]["annotations"] if a["text"] in ("NAC end", "Surgery", "RT end")]
     # Close dates get staggered label rows so the labels do not overlap.
-    assert len({a.yshift for a in labels}) == 3
+    assert len({a["yshift"] for a in labels}) == 3
 
 
 def test_nadir_and_open_alerts_are_marked():
@@ -99,33 +103,59 @@ def test_nadir_and_open_alerts_are_marked():
                        breast="left")
     fig = timeline_figure(case_history(), alerts=[alert])
     nadir = by_name(fig, "Left breast nadir")
-    assert (list(nadir.x), list(nadir.y)) == ([date(2015, 12, 15)], [14])
+    assert (nadir["x"], nadir["y"]) == (["2015-12-15"], [14])
     marks = by_name(fig, "Open alert")
-    assert list(marks.x) == [date(2024, 12, 15)] and list(marks.y) == [14]
-    assert "New calcification group" in marks.hovertext[0]
+    assert marks["x"] == ["2024-12-15"] and marks["y"] == [14]
+    assert "New calcification group" in marks["hovertext"][0]
 
 
 def test_draft_studies_are_not_plotted_and_empty_panels_say_so():
     history = PatientHistory(patient_id=1, studies=(mg(1, date(2020, 1, 1), grp(10), status="draft"),))
     fig = timeline_figure(history, today=date(2021, 1, 1))
-    assert not fig.data
-    texts = [a.text for a in fig.layout.annotations]
+    assert not fig["data"]
+    texts = [a["text"] for a in fig["layout"]["annotations"]]
     assert "No signed mammogram yet" in texts and "No signed MRI yet" in texts
 
 
 def test_x_axis_spans_the_history_up_to_today():
     fig = timeline_figure(case_history(), today=date(2025, 3, 1))
-    start, end = fig.layout.xaxis.range
-    assert str(start) < "2014-02-24" and str(end) > "2025-03-01"
+    start, end = fig["layout"]["xaxis"]["range"]
+    assert start < "2014-02-24" and end > "2025-03-01"
 
 
 def test_a_breast_that_never_enhanced_and_was_not_operated_has_no_mri_trace():
     fig = timeline_figure(case_history())
-    assert [t.name for t in fig.data if "MRI" in t.name] == ["Left breast MRI enhancement"]
-    assert fig.layout.yaxis2.range[0] < 0  # markers at zero are drawn whole
+    assert [t["name"] for t in fig["data"] if "MRI" in t["name"]] == ["Left breast MRI enhancement"]
+    assert fig["layout"]["yaxis2"]["range"][0] < 0  # markers at zero are drawn whole
 
 
 def test_typed_labels_are_escaped_in_hover_text():
     history = PatientHistory(patient_id=1, studies=(mg(1, date(2020, 1, 1), grp(10, name="<img src=x>")),))
-    text = by_name(timeline_figure(history), "Left breast calcifications").hovertext[0]
+    text = by_name(timeline_figure(history), "Left breast calcifications")["hovertext"][0]
     assert "<img" not in text and "&lt;img src=x&gt;" in text
+
+
+ALERTS = (ChartAlert(day=date(2024, 12, 15), label="New group", severity="high", breast="left"),
+          ChartAlert(day=date(2023, 9, 12), label="MRI", severity="medium", mri=True))
+
+
+@pytest.mark.parametrize("alerts", [(), ALERTS])
+def test_the_figure_is_json_that_plotly_accepts_and_reproduces(alerts):
+    """The plain dict is what plotly.graph_objects would write: every property valid (plotly
+    raises on an unknown one), nothing added or coerced on the way through."""
+    fig = timeline_figure(case_history(), alerts=alerts, today=date(2025, 1, 10))
+    assert json.loads(json.dumps(fig)) == fig
+    assert json.loads(go.Figure(fig).to_json()) == fig
+
+
+def test_the_figure_has_the_two_panel_layout_of_make_subplots():
+    from plotly.subplots import make_subplots
+
+    fig = timeline_figure(case_history())
+    panels = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.66, 0.34],
+                           vertical_spacing=0.07).to_plotly_json()["layout"]
+    panels["xaxis"].pop("showticklabels")  # the burden panel keeps its dates (set True below)
+    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        assert {k: fig["layout"][axis][k] for k in panels[axis]} == panels[axis]
+    assert fig["layout"]["xaxis"]["showticklabels"] is True
+    assert fig["layout"]["template"] == panels["template"]

@@ -1,4 +1,7 @@
-from imaging.display import amendment_lines
+import pytest
+
+from imaging.display import LABELS, amendment_lines, label
+from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 
 
 def test_amendment_lines_name_each_changed_field_and_finding():
@@ -18,3 +21,17 @@ def test_amendment_lines_name_each_changed_field_and_finding():
         "Group L2 left added",
         "Lesion E1 right removed",
     ]
+
+
+MODEL_OF_FIELD = {"morphology": CalcificationFinding, "distribution": CalcificationFinding,
+                  "observed_change": CalcificationFinding, "lesion_type": EnhancementFinding,
+                  "kinetics_delayed": EnhancementFinding, "kinetics_initial": EnhancementFinding}
+
+
+@pytest.mark.parametrize("field", sorted(LABELS))
+def test_labels_are_what_get_display_gives(field):
+    model = MODEL_OF_FIELD.get(field, ImagingStudy)
+    choices = model._meta.get_field(field).flatchoices
+    assert [k for k, _ in choices] == list(LABELS[field])  # the field's own choices, all of them
+    for value in [*LABELS[field], "not-a-choice"]:
+        assert label(field, value) == getattr(model(**{field: value}), f"get_{field}_display")()

@@ -191,3 +191,32 @@ def test_plan_regenerate_is_idempotent(patient):
     with time_machine.travel(date(2018, 1, 1), tick=False):
         counts = plan_regenerate(patient)
     assert counts["created"] == counts["updated"] == counts["removed"] == counts["cancelled"] == 0
+
+
+def test_the_timeline_reads_the_plan_that_plan_for_patient_gives(patient, clinic_staff, on_commit,
+                                                                 django_assert_num_queries):
+    """The timeline page builds the plan from the rows it read with the patient's record."""
+    from django.template.loader import render_to_string
+
+    from patients.selectors import patient_timeline
+
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        mammogram(patient, date(2017, 5, 20))
+        mri(patient, date(2016, 10, 1))  # before the first MRI window: unmatched
+        exam(patient, date(2017, 1, 20))
+    as_of = date(2017, 6, 1)
+    expected = plan_for_patient(Patient.objects.get(id=patient.id), as_of=as_of)
+    timeline = patient_timeline(user=clinic_staff, uuid=patient.uuid)
+    with django_assert_num_queries(0):
+        view = timeline.surveillance_plan(as_of=as_of)
+        html = render_to_string("surveillance/_patient_plan.html", {"plan": view})
+
+    def shape(v):
+        items = [[(i.id, i.current_state, i.missed, i.study_id, i.visit_id) for i in part]
+                 for part in (v.past, v.open, v.upcoming)]
+        return v.plan.id, v.plan.protocol.name, items, [s.id for s in v.unmatched]
+
+    assert shape(view) == shape(expected)
+    assert html == render_to_string("surveillance/_patient_plan.html", {"plan": expected})
+    assert view.unmatched and view.upcoming and any(i.study_id for i in view.past)
+    assert any(i.visit_id for i in view.past)
