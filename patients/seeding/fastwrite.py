@@ -61,25 +61,33 @@ class _Rows:
         self.rows.append(tuple(row))
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        cols = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in self.rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.fields))
-                prepped = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(self.fields, row,
-                                                                                    strict=True))
-                           for row in self.rows]
-                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepped)
+        insert_rows(self.model, self.fields, self.rows)
         self.rows = []
 
 
-def _ids(model: type[models.Model], n: int) -> list[int]:
+def insert_rows(model: type[models.Model], fields: list[models.Field], rows: list[tuple]) -> None:
+    """Insert `rows` (tuples in the order of `fields`): COPY on PostgreSQL, executemany elsewhere.
+
+    No signals, no per-instance work: values must already be what the ORM would store
+    (defaults filled in, auto_now fields set).
+    """
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            prepped = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))
+                       for row in rows]
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepped)
+
+
+def reserve_ids(model: type[models.Model], n: int) -> list[int]:
     """Reserve `n` primary keys for `model` (inside the writing transaction)."""
     if n == 0:
         return []
@@ -121,9 +129,9 @@ def write_plans_fast(items: Iterable[tuple[PatientPlan, Target]], *, chunk_size:
 
 def _chunk(chunk: list[tuple[PatientPlan, Target]], stats: WriteStats) -> None:
     t = {m: _Rows(m) for m in ORDER}
-    patient_ids = _ids(Patient, len(chunk))
-    surgery_ids = iter(_ids(Surgery, sum(1 for p, _ in chunk if p.surgery)))
-    study_ids = iter(_ids(ImagingStudy, sum(len(p.studies) for p, _ in chunk)))
+    patient_ids = reserve_ids(Patient, len(chunk))
+    surgery_ids = iter(reserve_ids(Surgery, sum(1 for p, _ in chunk if p.surgery)))
+    study_ids = iter(reserve_ids(ImagingStudy, sum(len(p.studies) for p, _ in chunk)))
     for pid, (p, tg) in zip(patient_ids, chunk, strict=True):
         t[Patient].add(dict(rows.patient(p, tg), id=pid))
         t[TumourProfile].add(dict(rows.tumour(p), patient_id=pid))
