@@ -29,27 +29,40 @@ AUDITED_MODELS = [
 IGNORED_FIELDS = {"password", "last_login", "updated_at"}
 
 
-def _snapshot(instance) -> dict:
-    # Read __dict__ directly: getattr would load deferred fields (a query per row).
+def _snapshot(instance, values: dict | None = None) -> dict:
+    """The audited fields' values (JSON-safe) of `instance`, or of `values` (a copy of its
+    `__dict__` taken earlier). Reads the dict directly: getattr would load deferred fields
+    (a query per row), and a deferred field is left out."""
+    values = instance.__dict__ if values is None else values
     return {
-        f.attname: plain(instance.__dict__[f.attname])
+        f.attname: plain(values[f.attname])
         for f in instance._meta.concrete_fields
-        if f.attname in instance.__dict__ and f.attname not in IGNORED_FIELDS
+        if f.attname in values and f.attname not in IGNORED_FIELDS
     }
 
 
+def _values(instance) -> dict:
+    values = instance.__dict__.copy()
+    values.pop("_audit_before", None)  # not a chain of every earlier copy
+    return values
+
+
 def _remember(sender, instance, **kwargs) -> None:
-    instance._audit_before = _snapshot(instance) if instance.pk is not None else {}
+    # The values as loaded, kept as they are: turned into a snapshot only if the instance is
+    # saved (most loaded rows are only shown). Field values are not mutated in place, so a
+    # copy of the dict holds them; `plain` would not copy a JSON field's dict either.
+    instance._audit_before = _values(instance) if instance.pk is not None else None
 
 
 def _saved(sender, instance, created, raw=False, **kwargs) -> None:
     if raw:  # fixtures
         return
     after = _snapshot(instance)
-    before = {} if created else getattr(instance, "_audit_before", {})
+    loaded = None if created else getattr(instance, "_audit_before", None)
+    before = _snapshot(instance, loaded) if loaded is not None else {}
     changes = {k: {"before": before.get(k), "after": v} for k, v in after.items()
                if created or (k in before and before[k] != v)}
-    instance._audit_before = after
+    instance._audit_before = _values(instance)
     if not changes:
         return
     action = Action.CREATE if created else Action.UPDATE
@@ -65,7 +78,7 @@ def audit_created(objs: list) -> None:
     for instance in objs:
         after = _snapshot(instance)
         changes = {k: {"before": None, "after": v} for k, v in after.items()}
-        instance._audit_before = after
+        instance._audit_before = _values(instance)
         events.append(audit_event(action=Action.CREATE, obj=instance, changes=changes))
     audit_record_many(events)
 

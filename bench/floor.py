@@ -37,7 +37,8 @@ _SCOPE = "p.site_id IN (SELECT site_id FROM patients_site_members WHERE user_id 
 
 def timeline_floor(*, user_id: int, patient_uuid: str) -> str:
     """Everything the timeline page shows: patient, tumour, studies with findings,
-    treatment, visits, outcome events and open alerts (one query per table)."""
+    treatment, visits, outcome events, open alerts and the surveillance plan with its
+    scheduled items (one query per table)."""
     patients = _rows(
         "SELECT p.*, s.name AS site_name, t.diagnosis_date, t.subtype, t.laterality AS tumour_laterality,"
         " t.histology, t.grade, t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish"
@@ -56,6 +57,12 @@ def timeline_floor(*, user_id: int, patient_uuid: str) -> str:
         "SELECT a.id, a.rule, a.severity, a.breast, a.reason, a.created_at, i.study_date"
         " FROM alerts_alert a LEFT JOIN imaging_imagingstudy i ON i.id = a.study_id"
         " WHERE a.patient_id = %s AND a.state = 'open' ORDER BY a.created_at DESC", [pid])
+    data["plan"] = _rows(
+        "SELECT pl.*, pr.name AS protocol_name FROM surveillance_patientplan pl"
+        " JOIN surveillance_protocol pr ON pr.id = pl.protocol_id WHERE pl.patient_id = %s", [pid])
+    data["scheduled_items"] = _rows(
+        "SELECT * FROM surveillance_scheduleditem WHERE patient_id = %s ORDER BY due_date, kind, id",
+        [pid])
     return _dump(data)
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -10,7 +11,8 @@ from django.utils import timezone
 from imaging.models import ImagingStudy
 from patients.access import sites_for
 from patients.models import Patient
-from patients.vocabulary import FollowUpStatus
+from patients.vocabulary import FollowUpStatus, Laterality
+from tracker.formatting import day_month_year
 
 from .models import ContactLog, Digest, PatientPlan, ScheduledItem
 
@@ -115,6 +117,53 @@ class PlanView:
     @property
     def missed_count(self) -> int:
         return sum(1 for i in self.past if i.status == ScheduledItem.Status.PENDING)
+
+    # The tables' rows, formatted once (`plan_line`): ten years of items are ~40 rows.
+    @cached_property
+    def open_lines(self) -> list[dict]:
+        return [plan_line(i) for i in self.open]
+
+    @cached_property
+    def past_lines(self) -> list[dict]:
+        return [plan_line(i) for i in self.past]
+
+    @cached_property
+    def upcoming_lines(self) -> list[dict]:
+        return [plan_line(i) for i in self.upcoming]
+
+
+KIND_LABELS = dict(ScheduledItem.Kind.choices)
+LATERALITY_LABELS = dict(Laterality.choices)
+MODALITY_LABELS = dict(ImagingStudy._meta.get_field("modality").choices)
+
+
+def item_label(item: ScheduledItem) -> str:
+    """e.g. "Mammogram (left)": `get_kind_display` and the breast, as the plan shows them."""
+    text = KIND_LABELS.get(item.kind, item.kind)
+    if item.laterality:
+        text += f" ({LATERALITY_LABELS.get(item.laterality, item.laterality).lower()})"
+    return text
+
+
+def plan_line(item: ScheduledItem) -> dict:
+    """One row of the plan's tables, its values formatted (a dict: the template language
+    looks keys up first; model attributes and `get_FOO_display` cost it several times more).
+    `item` went through `plan_view` (its `current_state` is set)."""
+    if item.study_id is not None:
+        study = item.study  # read with the items (no query)
+        done_with = MODALITY_LABELS.get(study.modality, study.modality)
+    else:
+        done_with = "visit" if item.visit_id is not None else "elsewhere"
+    return {
+        "due": day_month_year(item.due_date),
+        "exam": item_label(item),
+        "status": item.status,
+        "state": item.current_state,
+        "lost": item.lost_to_follow_up,
+        "done_on": day_month_year(item.done_on),
+        "done_with": done_with,
+        "cancel_reason": item.cancel_reason,
+    }
 
 
 def plan_for_patient(patient: Patient, *, as_of: date | None = None) -> PlanView:

@@ -56,6 +56,23 @@ def test_changes_record_before_and_after_values(site):
     assert deleted.changes["family_name"]["before"] == "New"
 
 
+def test_each_save_compares_with_the_values_of_the_save_before(site):
+    """Loaded values are kept as loaded and turned into JSON-safe values only when saved."""
+    patient = PatientFactory(site=site, date_of_birth=date(1960, 1, 1))
+    patient = type(patient).objects.get(pk=patient.pk)
+    patient.date_of_birth = date(1961, 2, 3)
+    patient.save()
+    patient.save()  # nothing changed since the last save: no event
+    patient.date_of_birth = date(1962, 3, 4)
+    patient.save()
+    updates = [e.changes for e in events("update", object_type="patients.Patient").order_by("id")]
+    assert updates == [
+        {"date_of_birth": {"before": "1960-01-01", "after": "1961-02-03"}},
+        {"date_of_birth": {"before": "1961-02-03", "after": "1962-03-04"}},
+    ]
+    assert "_audit_before" not in patient._audit_before  # no chain of earlier copies
+
+
 def test_study_drafts_signatures_and_amendments_are_recorded(site, clinic_staff, radiologist):
     patient = PatientFactory(site=site)
     data = {"study_date": date(2020, 1, 1), "modality": "MG", "birads": "2"}

@@ -220,3 +220,32 @@ def test_the_timeline_reads_the_plan_that_plan_for_patient_gives(patient, clinic
     assert html == render_to_string("surveillance/_patient_plan.html", {"plan": expected})
     assert view.unmatched and view.upcoming and any(i.study_id for i in view.past)
     assert any(i.visit_id for i in view.past)
+
+
+def test_the_plan_tables_say_how_each_item_ended(patient, on_commit):
+    """Past items: done (with the study's modality, a visit, or elsewhere), cancelled with
+    its reason, or missed; open items due or overdue; upcoming ones by exam and breast."""
+    from django.template.loader import render_to_string
+
+    with time_machine.travel(date(2017, 6, 1), tick=False), on_commit():
+        mammogram(patient, date(2017, 5, 20))
+        exam(patient, date(2017, 1, 20))
+    pending = items_of(patient, status="pending").order_by("due_date")
+    elsewhere, cancelled = pending[0], pending[1]
+    ScheduledItem.objects.filter(id=elsewhere.id).update(status="done", done_on=date(2017, 7, 1),
+                                                         done_source="elsewhere")
+    ScheduledItem.objects.filter(id=cancelled.id).update(status="cancelled", cancel_reason="Moved away")
+    view = plan_for_patient(Patient.objects.get(id=patient.id), as_of=date(2019, 1, 1))
+    assert any(line["done_with"] == "Mammography" and line["status"] == "done"
+               for line in view.past_lines)
+    assert any(line["done_with"] == "visit" for line in view.past_lines)
+    assert {"done_on": "1 Jul 2017", "done_with": "elsewhere"}.items() <= next(
+        line for line in view.past_lines if line["done_on"] == "1 Jul 2017").items()
+    assert any(line["status"] == "pending" for line in view.past_lines)  # missed
+    assert all(line["due"] for line in view.past_lines)
+    assert {line["exam"] for line in view.upcoming_lines} == {"Clinical exam", "Mammogram (bilateral)",
+                                                             "MRI (bilateral)"}
+    html = render_to_string("surveillance/_patient_plan.html", {"plan": view})
+    assert "done 1 Jul 2017</span> elsewhere" in html
+    assert "cancelled</span> <span class=\"muted\">Moved away</span>" in html
+    assert "missed" in html and "done 20 May 2017</span> Mammography" in html
