@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patients.roles import RADIOLOGIST, has_role
-from tracker.db import insert_rows
+from tracker.bulk import insert_values
 
 from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
 
@@ -48,7 +48,7 @@ def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
     unique: dict[str, Alert] = {}
     for alert in alerts:
         unique.setdefault(alert.dedup_key, alert)
-    rows = insert_rows(list(unique.values()), on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
+    rows = insert_values(list(unique.values()), on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
                        returning=("dedup_key",))
     ids = {key: pk for pk, key in rows}
     created = []

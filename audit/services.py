@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models
 
-from tracker.db import insert_rows
+from tracker.bulk import insert_values
 
 from . import context
 from .models import AuditEvent
@@ -73,6 +73,6 @@ def audit_record(*, action: str, obj: models.Model | None = None, changes: dict 
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Events built with `audit_event`, written in one `INSERT` per batch (not with
-    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `tracker.db.insert_rows`)."""
-    insert_rows(events)
+    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `tracker.bulk.insert_values`)."""
+    insert_values(events)
     return events

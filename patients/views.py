@@ -21,7 +21,7 @@ from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary, label
 from imaging.trend import describe, trends
 from imaging.vocabulary import Modality, StudyStatus
-from tracker.formatting import day_month_year
+from tracker.formatting import day_month_year, month_year
 
 from .access import get_patient_for_user, sites_for
 from .forms import (
@@ -40,8 +40,11 @@ from .roles import ADMIN, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
 from .selectors import StudyRow
 from .selectors import patient_list as select_patients
 from .selectors import patient_timeline as select_timeline
+from .vocabulary import FollowUpStatus, Subtype
 
 PAGE_SIZE = 25
+SUBTYPE_LABELS = dict(Subtype.choices)
+FOLLOW_UP_LABELS = dict(FollowUpStatus.choices)
 # Clinic staff (and admins) register patients and record treatment (DESIGN, issue 7);
 # radiologists enter findings, coordinators log visits and contacts.
 RECORD_EDITORS = (CLINIC_STAFF, ADMIN)
@@ -59,17 +62,44 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     # Always bound: an empty query string is a valid "no filters".
     form = PatientFilterForm(request.GET, sites=sites)
     kwargs = form.selector_kwargs()
-    page = Paginator(select_patients(user=request.user, **kwargs), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    # Plain values, not model instances: the rows are only shown.
+    patients = select_patients(user=request.user, **kwargs).values(*LIST_COLUMNS)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
+    timeline_url = reverse("patient-timeline", kwargs={"uuid": _UUID_SLOT})
     return render(request, "patients/list.html", {
         "form": form, "page": page, "sort": kwargs["sort"],
+        "rows": [_patient_line(p, timeline_url) for p in page.object_list],
         "query": query.urlencode(), "sort_query": sort_query.urlencode(),
-        "sites": list(sites), "can_create": has_role(request.user, *RECORD_EDITORS),
+        "show_site": len(sites) > 1, "can_create": has_role(request.user, *RECORD_EDITORS),
     })
+
+
+# The patient list's columns (`patients.selectors.patient_list` annotates the last three).
+LIST_COLUMNS = ("uuid", "family_name", "given_name", "mrn", "site__name", "tumour__diagnosis_date",
+                "tumour__subtype", "follow_up_status", "pcr_value", "last_study_date", "open_alerts")
+
+
+def _patient_line(row: dict, timeline_url: str) -> dict:
+    """One row of the patient list (`LIST_COLUMNS`), its values formatted here (as
+    `_study_line`: the template language's per-cell lookups were most of the page)."""
+    diagnosed, subtype = row["tumour__diagnosis_date"], row["tumour__subtype"]
+    return {
+        "name": f"{row['family_name']}, {row['given_name']}",
+        "url": timeline_url.replace(str(_UUID_SLOT), str(row["uuid"])),
+        "mrn": row["mrn"],
+        "site": row["site__name"],
+        # No tumour profile recorded: both are None (the tumour is joined LEFT OUTER).
+        "diagnosis": (f"{month_year(diagnosed)} · {SUBTYPE_LABELS.get(subtype, subtype)}"
+                      if subtype is not None else ""),
+        "pcr": row["pcr_value"],
+        "follow_up": FOLLOW_UP_LABELS.get(row["follow_up_status"], row["follow_up_status"]),
+        "last_study": day_month_year(row["last_study_date"]) or "–",
+        "open_alerts": row["open_alerts"],
+    }
 
 
 def patient_create(request: HttpRequest) -> HttpResponse:

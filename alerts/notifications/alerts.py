@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from patients.models import Patient, Site
 from patients.roles import RADIOLOGIST
-from tracker.db import insert_rows
+from tracker.bulk import insert_values
 
 from ..models import Alert, Notification, Severity
 from .email import ChannelError, send_email
@@ -74,7 +74,7 @@ def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
                 rows.append(Notification(alert=alert, channel=Notification.Channel.EMAIL,
                                          recipient_id=user_id, address=email))
     # New alerts have no rows yet: nothing conflicts, every row gets its id back.
-    insert_rows(rows)
+    insert_values(rows)
     for n in rows:
         transaction.on_commit(lambda i=n.id: enqueue_send(i))
     return rows

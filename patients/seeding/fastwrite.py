@@ -4,7 +4,7 @@
 (~350,000 rows) Django's per-instance work dominates. Here each row is a tuple in the
 model's column order, ids are taken from the table's sequence up front (so children can
 point at parents without a RETURNING round trip), and PostgreSQL receives the rows with
-COPY. Field defaults (uuid, timestamps, lexicon version …) come from the model fields
+COPY (`tracker.bulk`). Field defaults (uuid, timestamps, lexicon version …) come from the model fields
 themselves, so a row here equals what the ORM would store; tests compare the two writers.
 No outbox rows: the cohort is evaluated by the alerts app's full re-evaluation.
 """
@@ -12,10 +12,10 @@ No outbox rows: the cohort is evaluated by the alerts app's full re-evaluation.
 from collections.abc import Callable, Iterable
 
 from django.apps import apps
-from django.db import connection, models, transaction
-from django.utils import timezone
+from django.db import models, transaction
 
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from tracker.bulk import Defaults, copy_rows, reserve_ids
 
 from ..models import (
     ClinicalEvent,
@@ -45,66 +45,15 @@ class _Rows:
         self.model = model
         # Reserved ids for the parents children point at; the database numbers the rest.
         with_id = model in WITH_IDS
-        self.fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+        self.defaults = Defaults([f for f in model._meta.concrete_fields if with_id or not f.primary_key])
         self.rows: list[tuple] = []
-        self.now = timezone.now()
 
     def add(self, values: dict) -> None:
-        row = []
-        for f in self.fields:
-            if f.attname in values:
-                row.append(values[f.attname])
-            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                row.append(self.now)
-            else:
-                row.append(f.get_default())
-        self.rows.append(tuple(row))
+        self.rows.append(self.defaults.row(values))
 
     def flush(self) -> None:
-        insert_rows(self.model, self.fields, self.rows)
+        copy_rows(self.model, self.defaults.fields, self.rows)
         self.rows = []
-
-
-def insert_rows(model: type[models.Model], fields: list[models.Field], rows: list[tuple]) -> None:
-    """Insert `rows` (tuples in the order of `fields`): COPY on PostgreSQL, executemany elsewhere.
-
-    No signals, no per-instance work: values must already be what the ORM would store
-    (defaults filled in, auto_now fields set).
-    """
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            prepped = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))
-                       for row in rows]
-            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepped)
-
-
-def reserve_ids(model: type[models.Model], n: int) -> list[int]:
-    """Reserve `n` primary keys for `model` (inside the writing transaction)."""
-    if n == 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, n])
-            return [r[0] for r in cursor.fetchall()]
-        # SQLite: the transaction holds the write lock, so nobody else takes these ids;
-        # past the AUTOINCREMENT counter too, so ids of deleted rows are never reused.
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0]
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()
-        start = max(start, row[0] if row else 0) + 1
-        return list(range(start, start + n))
 
 
 def write_plans_fast(items: Iterable[tuple[PatientPlan, Target]], *, chunk_size: int = 1000,

@@ -18,10 +18,10 @@ from django.utils import timezone
 from imaging.models import ImagingStudy
 from patients.models import ClinicVisit, Patient
 from patients.vocabulary import FollowUpStatus
+from tracker.bulk import update_rows
 
 from .. import schedule
 from ..models import ScheduledItem
-from .bulkwrite import update_rows
 
 PENDING, DONE = ScheduledItem.Status.PENDING, ScheduledItem.Status.DONE
 MATCH_FIELDS = ["status", "done_on", "done_source", "study", "visit", "updated_at"]
@@ -142,7 +142,7 @@ def done_values(f: Fulfilment) -> dict:
 
 
 def mark_done(done: Sequence[Fulfilment]) -> int:
-    """One UPDATE … FROM (VALUES …) per batch, not bulk_update's CASE per field (bulkwrite)."""
+    """One UPDATE … FROM (VALUES …) per batch, not bulk_update's CASE per field (tracker.bulk)."""
     now = timezone.now()
     return update_rows(ScheduledItem, MATCH_FIELDS, [
         (f.item_id, DONE, f.on, done_values(f)["done_source"], f.study_id, f.visit_id, now) for f in done])

@@ -16,10 +16,10 @@ from django.utils import timezone
 from imaging.models import ImagingStudy
 from patients.models import Patient, Radiotherapy, Surgery, TumourProfile
 from patients.vocabulary import FollowUpStatus
+from tracker.bulk import insert_dicts, update_rows
 
 from .. import schedule
 from ..models import ContactLog, PatientPlan, Protocol, ScheduledItem
-from .bulkwrite import insert_rows, update_rows
 from .matching import assign, bring_back, done_values, load_evidence, match_patients
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
     for rows in first_plans.values():
         to_create.extend(rows)
     now = timezone.now()
-    insert_rows(ScheduledItem, to_create)
+    insert_dicts(ScheduledItem, to_create)
     update_rows(ScheduledItem, DATE_FIELDS, [(i.id, *(getattr(i, f) for f in DATE_FIELDS[:-1]), now)
                                              for i in to_update])
     if to_delete:

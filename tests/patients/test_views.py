@@ -29,7 +29,7 @@ def staff_client(client, clinic_staff):
 
 
 def names(response):
-    return [p.family_name for p in response.context["page"].object_list]
+    return [p["family_name"] for p in response.context["page"].object_list]
 
 
 def test_pages_need_login(client, site):
@@ -91,7 +91,28 @@ def test_list_sorts_by_open_alerts(staff_client, site):
     alert(quiet, key="3", state="acknowledged")
     response = staff_client.get(reverse("patient-list"), {"sort": "-alerts"})
     assert names(response) == ["Busy", "Quiet"]
-    assert [p.open_alerts for p in response.context["page"].object_list] == [2, 0]
+    assert [p["open_alerts"] for p in response.context["page"].object_list] == [2, 0]
+
+
+def test_list_rows_show_diagnosis_pcr_follow_up_last_study_and_alerts(staff_client, site):
+    treated = PatientFactory(site=site, family_name="Aa", given_name="Ann", mrn="M-1")
+    TumourProfileFactory(patient=treated, diagnosis_date=date(2014, 3, 2), er_percent=0, pr_percent=0,
+                         her2_ihc="0")
+    PathologyFactory(surgery=SurgeryFactory(patient=treated), ypt="ypT0", ypn="ypN0")
+    alert(treated, key="1")
+    PatientFactory(site=site, family_name="Bb", given_name="Bea", mrn="M-2")  # nothing recorded yet
+    html = staff_client.get(reverse("patient-list")).content.decode()
+
+    def row(name):
+        start = html.rindex("<tr>", 0, html.index(f">{name}<"))
+        return html[start:html.index("</tr>", start)]
+
+    row_a, row_b = row("Aa, Ann"), row("Bb, Bea")
+    assert f'href="{treated.get_absolute_url()}"' in row_a and "<td>M-1</td>" in row_a
+    assert "Mar 2014 · Triple negative" in row_a and '<span class="badge ok">pCR</span>' in row_a
+    assert "<td>Active</td>" in row_a and '<span class="badge high">1</span>' in row_a
+    assert "not recorded" in row_b and '<span class="muted">–</span>' in row_b
+    assert "<td>–</td>" in row_b and '<span class="muted">0</span>' in row_b
 
 
 @pytest.mark.parametrize("studies", [5, 50])

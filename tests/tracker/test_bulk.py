@@ -1,14 +1,18 @@
-"""The set-based writes: the rows they store equal what the ORM stores."""
+"""`tracker.bulk`: the rows its writers store equal what the ORM stores; `insert_values`
+does what `bulk_create` does (ids back, auto_now_add set), in batches, and what it does
+not (ON CONFLICT with the inserted rows' keys returned)."""
 
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from surveillance.models import ContactLog, ScheduledItem
-from surveillance.services import bulkwrite
 from tests.patients.factories import PatientFactory
+from tracker import bulk
 
 FIELDS = ("kind", "laterality", "due_date", "interval_months", "due_from", "overdue_after", "lost_after_date",
           "window_start", "window_end", "status", "done_on", "done_source", "study_id", "visit_id",
@@ -31,12 +35,12 @@ def _row(patient, n: int, **extra) -> dict:
 
 
 @pytest.mark.django_db
-def test_insert_rows_stores_what_bulk_create_stores(patient):
+def test_insert_dicts_stores_what_bulk_create_stores(patient):
     odd = "tab\there, newline\nthere, back\\slash"
     rows = [_row(patient, n, cancel_reason=odd if n == 1 else "") for n in range(3)]
     rows[2].update(status=ScheduledItem.Status.DONE, done_on=date(2024, 3, 1),
                    done_source=ScheduledItem.Source.ELSEWHERE)
-    bulkwrite.insert_rows(ScheduledItem, rows)
+    bulk.insert_dicts(ScheduledItem, rows)
     ScheduledItem.objects.bulk_create([ScheduledItem(**r) for r in rows])
     stored = list(ScheduledItem.objects.order_by("due_date", "id").values(*FIELDS, "uuid", "created_at"))
     assert len(stored) == 6
@@ -48,21 +52,21 @@ def test_insert_rows_stores_what_bulk_create_stores(patient):
 
 
 def test_copy_text_refuses_values_it_cannot_write():
-    assert bulkwrite._copy_text(None) == "\\N" and bulkwrite._copy_text(True) == "t"
-    assert bulkwrite._copy_text(ScheduledItem.Status.DONE) == "done" and bulkwrite._copy_text(7) == "7"
-    assert bulkwrite._copy_text(date(2024, 2, 29)) == "2024-02-29"
+    assert bulk.copy_text(None) == "\\N" and bulk.copy_text(True) == "t"
+    assert bulk.copy_text(ScheduledItem.Status.DONE) == "done" and bulk.copy_text(7) == "7"
+    assert bulk.copy_text(date(2024, 2, 29)) == "2024-02-29"
     with pytest.raises(TypeError, match="dict"):
-        bulkwrite._copy_text({"no": 1})
+        bulk.copy_text({"no": 1})
 
 
 @pytest.mark.django_db
 def test_update_rows_sets_each_row_its_own_values_nulls_included(patient):
-    bulkwrite.insert_rows(ScheduledItem, [_row(patient, n) for n in range(5)])
+    bulk.insert_dicts(ScheduledItem, [_row(patient, n) for n in range(5)])
     items = list(ScheduledItem.objects.order_by("due_date"))
     rows = [(i.id, "done", i.due_date + timedelta(days=n), "elsewhere", None, None)
             for n, i in enumerate(items)]
     with CaptureQueriesContext(connection) as ctx:
-        assert bulkwrite.update_rows(ScheduledItem, ["status", "done_on", "done_source", "study", "visit"],
+        assert bulk.update_rows(ScheduledItem, ["status", "done_on", "done_source", "study", "visit"],
                                      rows[:4]) == 4
     assert len(ctx.captured_queries) == 1  # one statement, not one per row or per field
     stored = {i.id: i for i in ScheduledItem.objects.all()}
@@ -70,17 +74,17 @@ def test_update_rows_sets_each_row_its_own_values_nulls_included(patient):
         assert (stored[item_id].status, stored[item_id].done_on, stored[item_id].done_source) == (
             status, done_on, source)
     assert stored[items[4].id].status == "pending" and stored[items[4].id].done_on is None
-    assert bulkwrite.update_rows(ScheduledItem, ["status"], []) == 0
+    assert bulk.update_rows(ScheduledItem, ["status"], []) == 0
 
 
 @pytest.mark.django_db
 def test_update_rows_batches_past_the_parameter_limit(patient, monkeypatch):
-    monkeypatch.setattr(bulkwrite, "PG_UPDATE_BATCH", 2)
+    monkeypatch.setattr(bulk, "PG_UPDATE_BATCH", 2)
     monkeypatch.setattr(connection.features, "max_query_params", 6)
-    bulkwrite.insert_rows(ScheduledItem, [_row(patient, n) for n in range(5)])
+    bulk.insert_dicts(ScheduledItem, [_row(patient, n) for n in range(5)])
     ids = list(ScheduledItem.objects.values_list("id", flat=True))
     with CaptureQueriesContext(connection) as ctx:
-        assert bulkwrite.update_rows(ScheduledItem, ["cancel_reason", "status"],
+        assert bulk.update_rows(ScheduledItem, ["cancel_reason", "status"],
                                      [(i, f"reason {i}", "cancelled") for i in ids]) == 5
     assert len(ctx.captured_queries) == 3
     assert all(r == f"reason {i}" for i, r in ScheduledItem.objects.values_list("id", "cancel_reason"))
@@ -91,9 +95,39 @@ def test_update_rows_batches_past_the_parameter_limit(patient, monkeypatch):
 def test_update_rows_refuses_a_value_too_long_for_its_column_like_the_orm(patient):
     from django.db import DataError, IntegrityError, transaction
 
-    bulkwrite.insert_rows(ScheduledItem, [_row(patient, 0)])
+    bulk.insert_dicts(ScheduledItem, [_row(patient, 0)])
     item = ScheduledItem.objects.get()
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce varchar lengths")
     with pytest.raises((DataError, IntegrityError)), transaction.atomic():
-        bulkwrite.update_rows(ScheduledItem, ["status"], [(item.id, "x" * 11)])
+        bulk.update_rows(ScheduledItem, ["status"], [(item.id, "x" * 11)])
+
+
+@pytest.mark.django_db
+def test_insert_values_gives_rows_their_ids_and_timestamps_in_batches():
+    events = [AuditEvent(action="export", object_id=str(i), changes={"q": f'"{i}"\\'}) for i in range(7)]
+    with mock.patch.object(connection.ops, "bulk_batch_size", return_value=3):
+        rows = bulk.insert_values(events)
+    assert len(rows) == 7 and [r[0] for r in rows] == [e.pk for e in events]
+    saved = {e.pk: e for e in AuditEvent.objects.all()}
+    for e in events:
+        assert not e._state.adding and e.at is not None
+        assert (saved[e.pk].object_id, saved[e.pk].changes, saved[e.pk].at) == (e.object_id, e.changes, e.at)
+
+
+@pytest.mark.django_db
+def test_insert_values_skips_conflicting_rows_and_returns_the_others(site):
+    from alerts.models import Alert
+    from tests.patients.factories import PatientFactory
+
+    patient = PatientFactory(site=site)
+
+    def alert(key):
+        return Alert(patient=patient, rule="mri_washout", severity="high", dedup_key=key, reason=key)
+
+    bulk.insert_values([alert("a")], on_conflict="ON CONFLICT (dedup_key) DO NOTHING")
+    rows = bulk.insert_values([alert("a"), alert("b")], on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
+                       returning=("dedup_key",))
+    assert [key for _, key in rows] == ["b"]
+    assert sorted(Alert.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
+    assert bulk.insert_values([]) == []
