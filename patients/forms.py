@@ -3,6 +3,8 @@
 from django import forms
 from django.db.models import QuerySet
 
+from tracker.widgets import Select
+
 from . import vocabulary as v
 from .models import (
     ClinicalEvent,
@@ -32,16 +34,20 @@ def _date_widgets(model_form_fields: list[str]) -> dict:
 class PatientFilterForm(forms.Form):
     q = forms.CharField(label="Name or MRN", required=False,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or MRN"}))
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites",
+                                  widget=Select)
     follow_up_status = forms.ChoiceField(
-        label="Follow-up", required=False, choices=[("", "Any follow-up")] + v.FollowUpStatus.choices)
-    subtype = forms.ChoiceField(required=False, choices=[("", "Any subtype")] + v.Subtype.choices)
+        label="Follow-up", required=False, choices=[("", "Any follow-up")] + v.FollowUpStatus.choices,
+        widget=Select)
+    subtype = forms.ChoiceField(required=False, choices=[("", "Any subtype")] + v.Subtype.choices,
+                                widget=Select)
     pcr = forms.ChoiceField(label="pCR", required=False, choices=[
-        ("", "Any pCR"), ("yes", "pCR"), ("no", "Residual disease"), ("unknown", "No pathology yet")])
+        ("", "Any pCR"), ("yes", "pCR"), ("no", "Residual disease"), ("unknown", "No pathology yet")],
+        widget=Select)
     alert = forms.ChoiceField(label="Open alert", required=False, choices=[
-        ("", "Any"), ("yes", "Has open alert"), ("no", "No open alert")])
+        ("", "Any"), ("yes", "Has open alert"), ("no", "No open alert")], widget=Select)
     overdue = forms.ChoiceField(label="Surveillance", required=False, choices=[
-        ("", "Any"), ("yes", "Overdue exam"), ("no", "Nothing overdue")])
+        ("", "Any"), ("yes", "Overdue exam"), ("no", "Nothing overdue")], widget=Select)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in PATIENT_SORTS],
                              widget=forms.HiddenInput)
 

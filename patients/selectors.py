@@ -17,7 +17,7 @@ from imaging.history import PatientHistory, history_of
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from surveillance.models import PatientPlan, ScheduledItem
 from surveillance.selectors import PlanView, plan_view, unmatched_among
-from tracker.jsonrows import JsonRows, RowSet
+from tracker.jsonrows import CompiledAnnotations, JsonRows, RowSet
 
 from .access import get_patient_for_user, patients_for
 from .models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
@@ -37,6 +37,26 @@ PATIENT_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _list_columns() -> dict:
+    # Correlated subqueries, not joins: joining alerts and studies would multiply rows.
+    first_pcr = Pathology.objects.filter(surgery__patient=OuterRef("pk")).order_by(
+        "surgery__date", "surgery__id").values("pcr")[:1]
+    open_alerts = (Alert.objects.filter(patient=OuterRef("pk"), state=AlertState.OPEN)
+                   .values("patient").annotate(n=Count("id")).values("n"))
+    last_study = (ImagingStudy.objects.filter(patient=OuterRef("pk"))
+                  .order_by("-study_date").values("study_date")[:1])
+    return {
+        "open_alerts": Coalesce(Subquery(open_alerts, output_field=IntegerField()), Value(0)),
+        "last_study_date": Subquery(last_study),
+        "pcr_value": Subquery(first_pcr),
+    }
+
+
+# The list's computed columns, compiled once (tracker/jsonrows.py: Django's building and
+# compiling of the three subqueries took longer than running the page's query).
+LIST_COLUMNS = CompiledAnnotations(Patient, _list_columns)
+
+
 def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None,
                  follow_up_status: str = "", subtype: str = "", pcr: str = "",
                  has_open_alert: bool | None = None, overdue: bool | None = None,
@@ -45,22 +65,7 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
 
     `pcr` is "yes", "no" or "unknown" (no pathology recorded yet).
     """
-    # Correlated subqueries, not joins: joining alerts and studies would multiply rows.
-    first_pcr = Pathology.objects.filter(surgery__patient=OuterRef("pk")).order_by(
-        "surgery__date", "surgery__id").values("pcr")[:1]
-    open_alerts = (Alert.objects.filter(patient=OuterRef("pk"), state=AlertState.OPEN)
-                   .values("patient").annotate(n=Count("id")).values("n"))
-    last_study = (ImagingStudy.objects.filter(patient=OuterRef("pk"))
-                  .order_by("-study_date").values("study_date")[:1])
-    qs = (
-        patients_for(user)
-        .select_related("site", "tumour")
-        .annotate(
-            open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), Value(0)),
-            last_study_date=Subquery(last_study),
-            pcr_value=Subquery(first_pcr),
-        )
-    )
+    qs = LIST_COLUMNS.annotate(patients_for(user).select_related("site", "tumour"))
     for token in q.split():
         qs = qs.filter(Q(family_name__icontains=token) | Q(given_name__icontains=token)
                        | Q(mrn__istartswith=token))

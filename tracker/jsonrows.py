@@ -13,8 +13,9 @@ describes one kind of row:
   cached on them as `select_related` would, ordered by `order_by`.
 
 `RowSet(Parent, {name: (rows, Q(...OuterRef("pk")...))})` adds several kinds to a query of
-the parents, each compiled once per database: Django's compilation of these wide
-expressions cost more than running them.
+the parents, each compiled once per database (`CompiledAnnotations`, also used for other
+constant subquery columns): Django's compilation of these wide expressions cost more than
+running them.
 
 PostgreSQL orders inside the aggregate (`json_agg(... ORDER BY ...)`, the database's
 collation). SQLite before 3.44 cannot, so its rows are sorted here: SQLite's default
@@ -213,43 +214,66 @@ class JsonRows:
         return objects
 
 
+class CompiledAnnotations:
+    """Annotations of a `parent` queryset compiled to SQL once per database, added as `RawSQL`.
+
+    `CompiledAnnotations(Parent, lambda: {name: expression})`: the expressions (subqueries
+    on `OuterRef("pk")`, typically) are built and compiled on first use for a database;
+    `annotate(queryset)` then adds their SQL, each with its own output field (so values
+    convert as before, and filters and ordering on them work). Django's resolving and
+    compiling of subquery expressions cost more than the database took to run them.
+
+    The compiled SQL refers to the parent's table by its name, which is how Django names a
+    query's base table: `queryset` must be a plain queryset of `Parent` (filters,
+    select_related, annotations, values), not one whose `Parent` table is joined in.
+    """
+
+    def __init__(self, parent: type[Model], expressions: Callable[[], dict[str, Any]]):
+        self.parent = parent
+        self.expressions = expressions
+        self._columns: dict[str, dict[str, RawSQL]] = {}
+
+    def columns(self, using: str) -> dict[str, RawSQL]:
+        if using not in self._columns:
+            expressions = self.expressions()
+            query = self.parent._default_manager.using(using).values(**expressions).query
+            compiler = query.get_compiler(using)
+            columns = {}
+            for name in expressions:
+                annotation = query.annotations[name]
+                sql, params = compiler.compile(annotation)
+                columns[name] = RawSQL(sql, tuple(params), output_field=annotation.output_field)
+            self._columns[using] = columns
+        return self._columns[using]
+
+    def annotate(self, queryset: QuerySet) -> QuerySet:
+        if queryset.model is not self.parent:
+            raise TypeError(f"annotations of {self.parent.__name__} given a "
+                            f"{queryset.model.__name__} queryset")
+        return queryset.annotate(**self.columns(queryset.db))
+
+
 class RowSet:
     """Several kinds of related rows, read with the parent row in its own query.
 
     `RowSet(Parent, {name: (rows, Q(... OuterRef("pk") ...))})`. `annotate(queryset)` adds
-    one JSON column per kind to a queryset of `Parent`; `read(obj)` turns an object of that
-    queryset's columns into {name: [instances]}.
-
-    Each kind's subquery is compiled once per database and added as `RawSQL`: building
-    and compiling these wide expressions cost Django more than the database took to run
-    them. The compiled SQL refers to the parent's table by its name, which is how Django
-    names a query's base table: `queryset` must be a plain queryset of `Parent` (filters,
-    select_related, annotations), not one whose `Parent` table is joined in.
+    one JSON column per kind to a queryset of `Parent` (compiled once per database,
+    `CompiledAnnotations`); `read(obj)` turns an object of that queryset's columns into
+    {name: [instances]}.
     """
 
     def __init__(self, parent: type[Model], kinds: dict[str, tuple[JsonRows, Q]]):
         self.parent = parent
         self.kinds = kinds
-        self._columns: dict[str, dict[str, RawSQL]] = {}
-
-    def _compiled(self, using: str) -> dict[str, RawSQL]:
-        if using not in self._columns:
-            expressions = {f"{name}_json": rows.expression(rows.model._default_manager.filter(where))
-                           for name, (rows, where) in self.kinds.items()}
-            query = self.parent._default_manager.using(using).values(**expressions).query
-            compiler = query.get_compiler(using)
-            columns = {}
-            for column in expressions:
-                sql, params = compiler.compile(query.annotations[column])
-                columns[column] = RawSQL(sql, tuple(params), output_field=TextField())
-            self._columns[using] = columns
-        return self._columns[using]
+        self.annotations = CompiledAnnotations(parent, lambda: {
+            f"{name}_json": rows.expression(rows.model._default_manager.filter(where))
+            for name, (rows, where) in kinds.items()})
 
     def annotate(self, queryset: QuerySet) -> QuerySet:
         """`queryset` with every kind's rows as JSON columns (see `read`)."""
         if queryset.model is not self.parent:
             raise TypeError(f"a RowSet of {self.parent.__name__} annotates no {queryset.model.__name__}")
-        return queryset.annotate(**self._compiled(queryset.db))
+        return self.annotations.annotate(queryset)
 
     def read(self, obj: Model, *, plain: bool = False) -> dict[str, list]:
         """The rows of an object fetched through `annotate`, as model instances (`plain`:

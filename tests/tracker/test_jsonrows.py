@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db.models import Model, OuterRef, Q
+from django.db.models import Count, Model, OuterRef, Q, Subquery
 
 from alerts.models import Alert
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
@@ -26,7 +26,7 @@ from tests.patients.factories import (
     SurgeryFactory,
     UserFactory,
 )
-from tracker.jsonrows import JsonRows, RowSet
+from tracker.jsonrows import CompiledAnnotations, JsonRows, RowSet
 
 pytestmark = pytest.mark.django_db
 
@@ -143,9 +143,9 @@ def test_many_parents_each_get_their_own_rows(patient):
 
 def test_the_sql_is_compiled_once_per_database(patient):
     load(patient.pk)
-    compiled = ROWS._compiled("default")
+    compiled = ROWS.annotations.columns("default")
     load(patient.pk)
-    assert ROWS._compiled("default") is compiled
+    assert ROWS.annotations.columns("default") is compiled
 
 
 def test_only_querysets_of_the_parent():
@@ -169,3 +169,24 @@ def test_plain_rows_have_the_instances_values(patient):
     assert not any(isinstance(o, Model) for rows in plain.values() for o in rows)
     assert [s.pathology and s.pathology.rcb_index for s in plain["surgeries"]] == [None, Decimal("1.25")]
     assert [v.recorded_by and v.recorded_by.username for v in plain["visits"]] == ["signer", None, "signer"]
+
+
+def test_compiled_annotations_convert_filter_and_order_like_the_expressions(site):
+    """`CompiledAnnotations` columns behave as the expressions they were compiled from."""
+    def columns():
+        studies = ImagingStudy.objects.filter(patient=OuterRef("pk"))
+        return {"last": Subquery(studies.order_by("-study_date").values("study_date")[:1]),
+                "n": Subquery(studies.values("patient").annotate(n=Count("id")).values("n"))}
+
+    compiled = CompiledAnnotations(Patient, columns)
+    busy = PatientFactory(site=site, family_name="Busy")
+    quiet = PatientFactory(site=site, family_name="Quiet")
+    for day in (date(2020, 1, 5), date(2021, 2, 6)):
+        ImagingStudyFactory(patient=busy, study_date=day)
+    rows = list(compiled.annotate(Patient.objects.all()).order_by("family_name")
+                .values("family_name", "last", "n"))
+    assert rows == [{"family_name": "Busy", "last": date(2021, 2, 6), "n": 2},
+                    {"family_name": "Quiet", "last": None, "n": None}]
+    assert list(compiled.annotate(Patient.objects.filter(pk=quiet.pk)).filter(last__isnull=True)) == [quiet]
+    with pytest.raises(TypeError):
+        compiled.annotate(ImagingStudy.objects.all())
