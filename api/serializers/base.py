@@ -41,3 +41,18 @@ def drf_errors(exc: DjangoValidationError) -> dict[str, Any] | list[str]:
     for key, errors in exc.message_dict.items():
         out["non_field_errors" if key == "__all__" else key] = list(errors)
     return out
+
+
+def prefetched(source: str) -> str:
+    """The attribute a `Prefetch(..., to_attr=...)` of the relation `source` fills, read by
+    `PrefetchedListSerializer`."""
+    return f"_prefetched_{source}"
+
+
+class PrefetchedListSerializer(serializers.ListSerializer):
+    """Reads a nested list from the plain list `Prefetch(to_attr=prefetched(source))` left
+    on the instance, else from the related manager as usual (e.g. a just-saved object)."""
+
+    def get_attribute(self, instance):
+        rows = getattr(instance, prefetched(self.source), None)
+        return rows if rows is not None else super().get_attribute(instance)

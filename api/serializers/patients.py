@@ -13,7 +13,7 @@ from patients.models import (
     TumourProfile,
 )
 
-from .base import AllowedChoicesMixin
+from .base import AllowedChoicesMixin, PrefetchedListSerializer
 
 
 class TumourSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
@@ -29,12 +29,14 @@ class NacCourseSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = NacCourse
         exclude = ["id", "patient"]
+        list_serializer_class = PrefetchedListSerializer
 
 
 class RadiotherapySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = Radiotherapy
         exclude = ["id", "patient"]
+        list_serializer_class = PrefetchedListSerializer
 
 
 class PathologySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
@@ -51,6 +53,7 @@ class SurgerySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = Surgery
         exclude = ["id", "patient"]
+        list_serializer_class = PrefetchedListSerializer
 
 
 class SiteCodeField(serializers.SlugRelatedField):

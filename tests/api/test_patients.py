@@ -167,3 +167,25 @@ def test_token_endpoint_gives_a_token(client, clinic_staff):
     assert response.status_code == 200 and len(response.json()["token"]) == 40
     bad = client.post("/api/auth/token/", {"username": "staff", "password": "nope"})
     assert bad.status_code == 400 and "non_field_errors" in bad.json()
+
+
+@pytest.mark.parametrize("patients", [2, 12])
+def test_list_reads_nested_rows_in_a_fixed_number_of_queries(api_client, clinic_staff, site, patients,
+                                                             django_assert_max_num_queries):
+    """The nested rows come from the prefetched lists (`PrefetchedListSerializer`)."""
+    made = []
+    for n in range(patients):
+        patient = PatientFactory(site=site, family_name=f"P{n:02d}")
+        NacCourseFactory(patient=patient, regimen=f"AC-{n}")
+        PathologyFactory(surgery=SurgeryFactory(patient=patient), ypt="ypT0", ypn="ypN0")
+        made.append(patient)
+    client = api_client(clinic_staff)
+    with django_assert_max_num_queries(7):
+        body = client.get(URL, {"page_size": 50}).json()
+    rows = {row["uuid"]: row for row in body["results"]}
+    for n, patient in enumerate(made):
+        row = rows[str(patient.uuid)]
+        assert [c["regimen"] for c in row["nac_courses"]] == [f"AC-{n}"]
+        assert row["surgeries"][0]["pathology"]["pcr"] is True and row["radiotherapy"] == []
+    detail = client.get(f"{URL}{made[0].uuid}/").json()
+    assert detail["nac_courses"] == rows[str(made[0].uuid)]["nac_courses"]
