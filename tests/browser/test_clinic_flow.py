@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from imaging.models import ImagingStudy, StudyAmendment
@@ -40,6 +41,11 @@ def browser(chromium_path):
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # While Playwright's sync API runs, the ORM opened a second database connection
+        # here (Django keeps connections per context) that nothing else closes: close it,
+        # or PostgreSQL refuses to drop the test database at the end of the session
+        # ("being accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
