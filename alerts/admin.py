@@ -1,17 +1,8 @@
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from .models import Alert, AlertSettings, Notification, Outbox, Reevaluation, ThresholdChange
+from .models import Alert, AlertSettings, Notification, Reevaluation, ThresholdChange
 from .services import thresholds_update
-
-
-@admin.register(Outbox)
-class OutboxAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "patient_id", "study_id", "created_at", "processed_at",
-                    "attempts"]
-    list_filter = ["kind", ("processed_at", admin.EmptyFieldListFilter)]
-    readonly_fields = ["patient", "study", "kind", "created_at", "processed_at", "attempts",
-                       "last_error"]
 
 
 @admin.register(AlertSettings)

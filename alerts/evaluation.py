@@ -1,10 +1,11 @@
-"""Evaluation: a patient's history through the rules into alerts, driven by the outbox.
+"""Evaluation: a patient's history through the rules into alerts.
 
 `evaluate_patient` is idempotent: every decision names its triggering study, and
 `alert_raise` creates each (patient, rule, breast, study) alert once. The cohort
 re-evaluation (`reevaluate_chunk`) writes a chunk's new alerts together with
 `alerts_raise_many`, deduplicated by the same key in the database, and falls back to
-`evaluate_patient` one patient at a time when that fails.
+`evaluate_patient` one patient at a time when that fails. Signing or amending a study
+reaches `evaluate_patient` through the outbox (`alerts.handlers`).
 """
 
 import logging
@@ -12,14 +13,15 @@ import os
 import time
 from collections.abc import Iterator
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.receivers import audit_created
 from imaging.history import PatientHistory, load_histories, load_history, patients_filter
+from patients.models import Patient
 
-from .models import Alert, AlertSettings, Outbox, Reevaluation
+from .models import Alert, AlertSettings, Reevaluation
 from .notifications.alerts import notifications_create_for, notifications_create_for_many
 from .rules import Thresholds, evaluate
 from .services import alert_raise, alerts_raise_many
@@ -66,7 +68,7 @@ def _raise_decisions(history: PatientHistory, thresholds: Thresholds,
     return created
 
 
-def _test_slow_evaluation_hook() -> None:
+def test_slow_evaluation_hook() -> None:
     """Only for the fault tests: `ALERTS_TEST_SLOW_EVALUATION=<marker file>:<seconds>`
     makes evaluation announce itself in the marker file and then wait, so a test can
     SIGKILL the worker in the middle of it."""
@@ -79,73 +81,8 @@ def _test_slow_evaluation_hook() -> None:
     time.sleep(float(seconds))
 
 
-def outbox_process(outbox_id: int) -> bool:
-    """Claim one outbox row and evaluate its patient, all in one transaction.
-
-    1. Claim: ``filter(id=i, processed_at=None).update(processed_at=now)``; count ≠ 1
-       means another delivery processed (or is processing) it: do nothing. A concurrent
-       claim waits on the row lock and then finds it processed.
-    2. Evaluate the patient in the same transaction, so a worker killed mid-way leaves
-       the row unclaimed (the transaction never commits) for the redelivery or the sweep.
-    3. On error: roll back, record the error on the row, re-raise (the task retries).
-    Returns True when this call processed the row.
-    """
-    try:
-        with transaction.atomic():
-            patient_id = _claim(outbox_id)
-            if patient_id is None:
-                return False
-            _test_slow_evaluation_hook()
-            evaluate_patient(patient_id)
-    except Exception as exc:
-        Outbox.objects.filter(id=outbox_id, processed_at=None).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:200])
-        raise
-    return True
-
-
-def _claim(outbox_id: int) -> int | None:
-    """Mark the row processed if nobody has; its patient id, or None when not ours.
-
-    `UPDATE … RETURNING` claims and reads the patient in one statement (PostgreSQL, and
-    SQLite ≥ 3.35), which keeps one evaluation within its query budget.
-    """
-    table = connection.ops.quote_name(Outbox._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET processed_at = %s, attempts = attempts + 1, last_error = '' "
-            "WHERE id = %s AND processed_at IS NULL RETURNING patient_id",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), outbox_id])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def outbox_sweep(limit: int = 1000) -> tuple[int, int]:
-    """Process every unprocessed outbox row, oldest first; returns (processed, failed).
-
-    One bad row is logged and left for the next sweep; it does not stop this one.
-    """
-    ids = list(Outbox.objects.filter(processed_at=None).order_by("created_at", "id")
-               .values_list("id", flat=True)[:limit])
-    processed = failed = 0
-    for outbox_id in ids:
-        try:
-            processed += outbox_process(outbox_id)
-        except Exception:
-            failed += 1
-            logger.exception("outbox row %s failed; left for the next sweep", outbox_id)
-    if ids:
-        logger.info("outbox sweep: %d processed, %d failed, %d already done",
-                    processed, failed, len(ids) - processed - failed)
-    return processed, failed
-
-
-# --- full-cohort re-evaluation ----------------------------------------------------------
-
 def cohort_chunks(chunk_size: int) -> Iterator[list[int]]:
     """Every patient id, in chunks of `chunk_size`."""
-    from patients.models import Patient
-
     ids = list(Patient.objects.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), chunk_size):
         yield ids[start:start + chunk_size]

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from patients.roles import RADIOLOGIST, has_role
-from tracker.bulk import insert_values
+from core.bulk import insert_values
+from core.roles import RADIOLOGIST, has_role
+from core.tasks import enqueue
 
 from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
 
@@ -134,7 +135,7 @@ def thresholds_update(*, by: AbstractBaseUser, values: dict[str, Any], note: str
     change = ThresholdChange.objects.create(changed_by=by, before=before, after=after,
                                             note=note.strip())
     if reevaluate:
-        from .tasks import enqueue, reevaluate_cohort
+        from .tasks import reevaluate_cohort
 
         transaction.on_commit(lambda: enqueue(reevaluate_cohort, by.pk))
     return change

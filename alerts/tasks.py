@@ -2,13 +2,16 @@
 
 The work itself lives in `alerts.evaluation` and `alerts.notifications.alerts`, so unit
 tests call those functions directly (no eager mode) and the fault tests run a real worker.
+Evaluation after a study is signed runs through the outbox (`alerts.handlers`).
 """
 
 import logging
 
 from celery import Task, shared_task
 
-from .evaluation import outbox_process, outbox_sweep, reevaluate_chunk, reevaluation_start
+from core.tasks import backoff, enqueue
+
+from .evaluation import reevaluate_chunk, reevaluation_start
 from .notifications.alerts import notification_send, notifications_due
 from .notifications.email import ChannelError
 
@@ -17,40 +20,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 200
 
 
-def backoff(retries: int) -> int:
-    """Seconds before retry n (0-based): 10, 20, 40, … capped at 10 minutes."""
-    return min(10 * 2 ** retries, 600)
-
-
-def enqueue(task: Task, *args) -> None:
-    """`task.delay(*args)`, logging and swallowing a broker failure.
-
-    Called after commit: the clinical change is saved whatever happens here, and the
-    outbox sweep (or the notification sweep) picks up what could not be queued.
-    """
-    try:
-        task.delay(*args)
-    except Exception as exc:
-        logger.warning("could not enqueue %s%r (%s: %s); the sweep will pick it up",
-                       task.name, args, type(exc).__name__, exc)
-
-
-@shared_task(bind=True, acks_late=True, max_retries=8)
-def process_outbox(self: Task, outbox_id: int) -> bool:
-    try:
-        return outbox_process(outbox_id)
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
-
-
 @shared_task(acks_late=True)
-def sweep_outbox() -> dict:
-    """Beat task: process every unprocessed outbox row, then re-queue unsent notifications."""
-    processed, failed = outbox_sweep()
+def sweep_notifications() -> dict:
+    """Beat task: re-queue the notifications not sent yet (broker or worker was down)."""
     due = notifications_due()
     for notification_id in due:
         enqueue(send_notification, notification_id)
-    return {"processed": processed, "failed": failed, "notifications": len(due)}
+    return {"notifications": len(due)}
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8)

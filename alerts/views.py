@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.roles import RADIOLOGIST, has_role
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.history import load_history
 from patients.access import sites_for
-from patients.roles import RADIOLOGIST, has_role
 
 from .forms import AcknowledgeForm, InboxFilterForm, ResolveForm
 from .models import Alert

@@ -9,7 +9,7 @@ sites' rows, so another site's object is a 404, never a 403.
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
 from surveillance.roles import VIEWERS
 
 PATIENT_WRITERS = (CLINIC_STAFF, ADMIN)

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from imaging.burden import Burden, burden_series, nadir, post_treatment_series
 from imaging.history import PatientHistory
+from imaging.records import patient_records
 from patients.models import Patient
-from patients.selectors import patient_records
 from patients.vocabulary import Breast
 
 
@@ -34,7 +34,7 @@ def patient_timeline(patient: Patient) -> dict:
     """Burden series per breast, nadir since the post-treatment baseline, MRI lesions.
 
     In the shape and types of `TimelineSerializer` (floats, ISO dates and UUIDs once
-    rendered). `patient` comes from `patients.selectors.with_records` (no further query).
+    rendered). `patient` comes from `imaging.records.with_records` (no further query).
     """
     records = patient_records(patient, plain=True)  # values only: no model instances
     history = records.history(patient)

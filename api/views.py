@@ -19,6 +19,7 @@ from audit.context import note_patient_viewed
 from audit.models import Action
 from audit.services import audit_record
 from imaging.models import ImagingStudy, StudyAmendment
+from imaging.records import with_records
 from imaging.services import (
     StudyValidationError,
     study_amend,
@@ -28,7 +29,7 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import Patient, Surgery
-from patients.selectors import with_records
+from patients.services import PatientValidationError, patient_save
 from surveillance.models import ScheduledItem
 from surveillance.roles import can_work_worklist
 from surveillance.selectors import item_contacts
@@ -57,7 +58,6 @@ from .serializers.patients import PatientSerializer
 from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
 from .serializers.timeline import TimelineSerializer
-from .services import PatientValidationError, patient_save
 from .timeline import patient_timeline
 
 WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]

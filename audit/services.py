@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models
 
-from tracker.bulk import insert_values
+from core.bulk import insert_values
 
 from . import context
 from .models import AuditEvent
@@ -26,9 +26,7 @@ def patient_ref(obj: models.Model | None) -> tuple[int | None, str | None]:
     """(patient id, patient uuid) of a record, without extra queries where possible."""
     if obj is None:
         return None, None
-    from patients.models import Patient
-
-    if isinstance(obj, Patient):
+    if obj._meta.label == "patients.Patient":  # the audit trail sits below the patients app
         return obj.id, str(obj.uuid)
     patient_id = getattr(obj, "patient_id", None)
     if patient_id is None and getattr(obj, "study_id", None):
@@ -73,6 +71,6 @@ def audit_record(*, action: str, obj: models.Model | None = None, changes: dict 
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Events built with `audit_event`, written in one `INSERT` per batch (not with
-    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `tracker.bulk.insert_values`)."""
+    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `core.bulk.insert_values`)."""
     insert_values(events)
     return events

@@ -23,15 +23,15 @@ from django.db.models import Count, DateTimeField, Max, Min
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from core import roles
+from demo.seeding.cohort import SITE_PREFIX, cohort_signer, existing_cohort, seed_cohort
+from demo.seeding.course import YEAR, build_plan
+from demo.seeding.fastwrite import delete_cascading, write_plans_fast
+from demo.seeding.sampling import sample_course
+from demo.seeding.writer import Target
 from imaging.models import ImagingStudy
 from imaging.vocabulary import Modality, Phase
-from patients import roles
 from patients.models import ClinicVisit, Patient, Site
-from patients.seeding.cohort import SITE_PREFIX, cohort_signer, existing_cohort, seed_cohort
-from patients.seeding.course import YEAR, build_plan
-from patients.seeding.fastwrite import delete_cascading, write_plans_fast
-from patients.seeding.sampling import sample_course
-from patients.seeding.writer import Target
 from patients.vocabulary import FollowUpStatus
 
 from .models import CohortStamp
@@ -246,7 +246,7 @@ def history_plan(*, seed: int, as_of: date, studies: int = HISTORY_STUDIES):
     """A seeded course operated ten and a half years ago, followed with mammography and
     MRI (high risk), with interval mammograms added until it has `studies` studies.
 
-    The seeding code (patients.seeding) draws the course; the interval mammograms are
+    The seeding code (demo.seeding) draws the course; the interval mammograms are
     copies of the yearly ones three months later, as for a short-interval follow-up.
     """
     rng = random.Random(seed * 7919 + 40)

@@ -61,6 +61,8 @@ def main() -> None:
     env = os.environ
     env.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # The demo data (and its seed_demo command) live in a development app.
+    env.setdefault("TRACKER_DEV_APPS", "true")
     # The Procfile's gunicorn and celery are the virtualenv's.
     env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
     eager = not ensure_redis(env["REDIS_URL"])

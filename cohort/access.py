@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
 
 COHORT_ROLES = (RADIOLOGIST, CLINIC_STAFF, ADMIN)
 

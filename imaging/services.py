@@ -13,12 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import Outbox
-from alerts.outbox import outbox_write
 from audit.models import Action
 from audit.services import audit_record
+from core.roles import RADIOLOGIST, has_role
+from outbox.models import Event
+from outbox.services import event_write
 from patients.models import Patient
-from patients.roles import RADIOLOGIST, has_role
 
 from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment
 from .vocabulary import Modality, StudyStatus, count_bin_for
@@ -154,7 +154,7 @@ def _replace_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
 
 @transaction.atomic
 def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy:
-    """Sign a draft study; writes the outbox row that triggers alert evaluation."""
+    """Sign a draft study; writes the outbox event that triggers alert evaluation."""
     if not has_role(by, RADIOLOGIST):
         raise PermissionDenied("Only a radiologist can sign a study.")
     study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
@@ -165,8 +165,7 @@ def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy
     study.signed_at = timezone.now()
     study.full_clean(exclude=["created_by"])
     study.save()
-    outbox_write(patient_id=study.patient_id, study_id=study.id,
-                 kind=Outbox.Kind.STUDY_FINALIZED)
+    event_write(kind=Event.Kind.STUDY_FINALIZED, patient_id=study.patient_id, object_id=study.id)
     audit_record(action=Action.SIGN, obj=study, patient=study.patient, actor=by,
                  changes={"status": {"before": StudyStatus.DRAFT, "after": StudyStatus.FINAL}})
     return study
@@ -227,6 +226,5 @@ def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
                                               changes=changes)
     audit_record(action=Action.AMEND, obj=study, patient=study.patient, actor=by,
                  changes=changes | {"reason": reason})
-    outbox_write(patient_id=study.patient_id, study_id=study.id,
-                 kind=Outbox.Kind.STUDY_AMENDED)
+    event_write(kind=Event.Kind.STUDY_AMENDED, patient_id=study.patient_id, object_id=study.id)
     return amendment

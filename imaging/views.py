@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
 from patients.access import get_patient_for_user
 from patients.models import Patient
-from patients.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
 
 from . import vocabulary as v
 from .display import amendment_lines

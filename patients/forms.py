@@ -1,11 +1,8 @@
-"""Forms of the clinic pages: patient list filters, patient and treatment records."""
+"""Forms of the patient and treatment records."""
 
 from django import forms
 from django.db.models import QuerySet
 
-from tracker.widgets import Select
-
-from . import vocabulary as v
 from .models import (
     ClinicalEvent,
     ClinicVisit,
@@ -17,7 +14,6 @@ from .models import (
     Surgery,
     TumourProfile,
 )
-from .selectors import PATIENT_SORTS
 
 
 class DateInput(forms.DateInput):
@@ -29,46 +25,6 @@ class DateInput(forms.DateInput):
 
 def _date_widgets(model_form_fields: list[str]) -> dict:
     return {name: DateInput() for name in model_form_fields}
-
-
-class PatientFilterForm(forms.Form):
-    q = forms.CharField(label="Name or MRN", required=False,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or MRN"}))
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites",
-                                  widget=Select)
-    follow_up_status = forms.ChoiceField(
-        label="Follow-up", required=False, choices=[("", "Any follow-up")] + v.FollowUpStatus.choices,
-        widget=Select)
-    subtype = forms.ChoiceField(required=False, choices=[("", "Any subtype")] + v.Subtype.choices,
-                                widget=Select)
-    pcr = forms.ChoiceField(label="pCR", required=False, choices=[
-        ("", "Any pCR"), ("yes", "pCR"), ("no", "Residual disease"), ("unknown", "No pathology yet")],
-        widget=Select)
-    alert = forms.ChoiceField(label="Open alert", required=False, choices=[
-        ("", "Any"), ("yes", "Has open alert"), ("no", "No open alert")], widget=Select)
-    overdue = forms.ChoiceField(label="Surveillance", required=False, choices=[
-        ("", "Any"), ("yes", "Overdue exam"), ("no", "Nothing overdue")], widget=Select)
-    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in PATIENT_SORTS],
-                             widget=forms.HiddenInput)
-
-    def __init__(self, *args, sites: QuerySet[Site], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-
-    def selector_kwargs(self) -> dict:
-        """Arguments for `patients.selectors.patient_list` (invalid input is ignored)."""
-        data = self.cleaned_data if self.is_valid() else {}
-        alert = data.get("alert", "")
-        return {
-            "q": data.get("q", ""),
-            "site": data["site"].id if data.get("site") else None,
-            "follow_up_status": data.get("follow_up_status", ""),
-            "subtype": data.get("subtype", ""),
-            "pcr": data.get("pcr", ""),
-            "has_open_alert": {"yes": True, "no": False}.get(alert),
-            "overdue": {"yes": True, "no": False}.get(data.get("overdue", "")),
-            "sort": data.get("sort") or "name",
-        }
 
 
 class PatientForm(forms.ModelForm):

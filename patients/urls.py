@@ -1,20 +1,14 @@
 from django.urls import path
 
-from imaging.views import study_create
-
 from . import views
 from .views import RECORDS
 
 urlpatterns = [
-    path("", views.patient_list, name="patient-list"),
     path("new/", views.patient_create, name="patient-create"),
-    path("<uuid:uuid>/", views.patient_timeline, name="patient-timeline"),
     path("<uuid:uuid>/edit/", views.patient_edit, name="patient-edit"),
-    path("<uuid:uuid>/records/", views.patient_records, name="patient-records"),
     path("<uuid:uuid>/tumour/", views.tumour_edit, name="patient-tumour"),
     path("<uuid:uuid>/surgery/add/", views.surgery_form, name="patient-surgery-add"),
     path("<uuid:uuid>/surgery/<int:pk>/", views.surgery_form, name="patient-surgery-edit"),
-    path("<uuid:uuid>/studies/new/", study_create, name="study-create"),
 ]
 # NAC courses, radiotherapy, clinic visits and outcome events: one add and one edit page each.
 for kind in RECORDS:

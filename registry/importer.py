@@ -35,11 +35,11 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from tqdm import tqdm
 
-from alerts.models import Outbox
 from audit.models import Action
 from audit.services import audit_record
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from imaging.vocabulary import Modality, StudyStatus, count_bin_for
+from outbox.models import Event
 from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Site, Surgery, TumourProfile
 from patients.vocabulary import derive_subtype, is_pcr
 
@@ -604,7 +604,9 @@ class RegistryImport:
                         objs.append(finding_row.obj)
                 writer.insert(model, objs, now=now)
                 bar.update(len(objs))
-            self._outbox(studies, now)
+            anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
+                        for r in children[key]}
+            self._outbox(studies, anchored, now)
 
     def _linked(self, row: _Row) -> models.Model:
         # New patients got their ids after the children were built.
@@ -616,18 +618,22 @@ class RegistryImport:
                                             if k != "patient")
 
     @staticmethod
-    def _outbox(studies: list[ImagingStudy], now) -> None:
-        """One evaluation per patient, for its latest newly imported final study."""
+    def _outbox(studies: list[ImagingStudy], anchored: set[int], now) -> None:
+        """One evaluation per patient, for its latest newly imported final study; one plan
+        rebuild per patient given a tumour, surgery or radiotherapy row. The outbox sweep
+        processes them (they are not queued one by one)."""
         latest: dict[int, ImagingStudy] = {}
         for s in studies:
             if s.status == StudyStatus.FINAL:
                 best = latest.get(s.patient_id)
                 if best is None or s.study_date >= best.study_date:
                     latest[s.patient_id] = s
-        kind = Outbox.Kind.STUDY_FINALIZED
-        writer.insert(Outbox, [_instance(Outbox, {**_defaults(Outbox), "patient_id": pid,
-                                                  "study_id": s.pk, "kind": kind})
-                               for pid, s in latest.items()], now=now)
+        kind = Event.Kind.STUDY_FINALIZED
+        events = [{"patient_id": pid, "object_id": s.pk, "kind": kind} for pid, s in latest.items()]
+        events += [{"patient_id": pid, "object_id": None, "kind": Event.Kind.ANCHORS_CHANGED}
+                   for pid in sorted(anchored)]
+        writer.insert(Event, [_instance(Event, {**_defaults(Event), **values}) for values in events],
+                      now=now)
 
 
 def _import_user() -> AbstractBaseUser:

@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.roles import ADMIN, has_role
 from patients.access import sites_for
 from patients.models import Site
-from patients.roles import ADMIN, has_role
 
 from .forms import RegistryUploadForm
 from .importer import decode_upload, import_registry

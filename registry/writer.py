@@ -5,7 +5,7 @@ Django's per-object, per-field preparation and in building one large INSERT per 
 Here parents get their ids from the table's sequence before anything is written (so
 children point at them without a RETURNING round trip), each object's values are read
 straight from its `__dict__`, and the rows go to the database in one COPY per table
-(`tracker.bulk.copy_rows`). No signals, as with `bulk_create`.
+(`core.bulk.copy_rows`). No signals, as with `bulk_create`.
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from operator import itemgetter
 
 from django.db import models
 
-from tracker.bulk import copy_rows, reserve_ids
+from core.bulk import copy_rows, reserve_ids
 
 
 def assign_ids(model: type[models.Model], objs: Sequence[models.Model]) -> None:

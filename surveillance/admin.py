@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import CalendarToken, ContactLog, Digest, PatientPlan, Protocol, ScheduledItem, SweepRun
+from .services.protocols import protocol_delete, protocol_save
 
 
 @admin.register(Protocol)
@@ -21,6 +22,16 @@ class ProtocolAdmin(admin.ModelAdmin):
         ("States and matching", {"fields": ["due_lead_days", "grace_days", "lost_after_months",
                                             "window_max_days"]}),
     ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        protocol_save(obj)
+
+    def delete_model(self, request, obj) -> None:
+        protocol_delete(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for protocol in queryset:
+            protocol_delete(protocol)
 
 
 @admin.register(PatientPlan)

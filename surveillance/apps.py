@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class SurveillanceConfig(AppConfig):
@@ -7,7 +6,4 @@ class SurveillanceConfig(AppConfig):
     verbose_name = "Surveillance schedule"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
-        from .roles import grant_admin_permissions
-
-        post_migrate.connect(grant_admin_permissions, sender=self)
+        from . import handlers  # noqa: F401  (registers the outbox handlers)

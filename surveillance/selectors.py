@@ -8,11 +8,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.formatting import day_month_year
 from imaging.models import ImagingStudy
 from patients.access import sites_for
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus, Laterality
-from tracker.formatting import day_month_year
 
 from .models import ContactLog, Digest, PatientPlan, ScheduledItem
 

@@ -10,7 +10,7 @@ import shutil
 import pytest
 from django.contrib.auth.models import Group
 
-from patients import roles
+from core import roles
 from tests.patients.factories import SiteFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -45,17 +45,26 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    "tracker",
+    # The tracker's layers, bottom to top (docs/architecture.md; `.importlinter` enforces
+    # that each imports only those below it).
+    "core",
     "audit",
+    "outbox",
     "patients",
     "imaging",
     "alerts",
-    "cohort",
     "surveillance",
+    "cohort",
+    "clinic",
     "api",
     "registry",
-    "bench",
 ]
+# Development apps: the demo data and the benchmark. Off unless asked for (`make run`,
+# `make bench` and the test suite turn them on), so a clinic's database gets none of
+# their tables and commands.
+DEV_APPS = env.bool("TRACKER_DEV_APPS", default=False)
+if DEV_APPS:
+    INSTALLED_APPS += ["demo", "bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -65,7 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "tracker.middleware.IdleTimeoutMiddleware",
+    "core.middleware.IdleTimeoutMiddleware",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,7 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tracker.navigation.navigation",
+                "clinic.navigation.navigation",
             ],
         },
     },
@@ -123,7 +132,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
-    "tracker.auth.ThrottledLoginBackend",  # django-axes: lockout after repeated failures
+    "core.auth.ThrottledLoginBackend",  # django-axes: lockout after repeated failures
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -195,8 +204,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # Without Redis, `make run` sets this so the demo still works in-process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {
+    # Outbox events left unprocessed (broker or worker down), then unsent notifications.
     "sweep-outbox": {
-        "task": "alerts.tasks.sweep_outbox",
+        "task": "outbox.tasks.sweep_outbox",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
+    },
+    "sweep-notifications": {
+        "task": "alerts.tasks.sweep_notifications",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
     },
     # Surveillance: transitions, alerts, then one digest per coordinator (issue 5).
@@ -289,5 +303,5 @@ CONTENT_SECURITY_POLICY = {
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "tracker.staticfinders.PlotlyFinder",
+    "core.staticfinders.PlotlyFinder",
 ]

@@ -1,15 +1,15 @@
+"""The URL map: each app's pages under their prefix."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
-
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("clinic.urls")),
     path("patients/", include("patients.urls")),
-    path("studies/", include("imaging.urls")),
+    path("", include("imaging.urls")),
     path("admin/", admin.site.urls),
     path("", include("alerts.urls")),
     path("", include("cohort.urls")),

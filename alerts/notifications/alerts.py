@@ -17,9 +17,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk import insert_values
+from core.roles import RADIOLOGIST
+from core.tasks import enqueue
 from patients.models import Patient, Site
-from patients.roles import RADIOLOGIST
-from tracker.bulk import insert_values
 
 from ..models import Alert, Notification, Severity
 from .email import ChannelError, send_email
@@ -93,7 +94,7 @@ def _recipients_by_site(site_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
 
 
 def enqueue_send(notification_id: int) -> None:
-    from ..tasks import enqueue, send_notification
+    from ..tasks import send_notification
 
     enqueue(send_notification, notification_id)
 

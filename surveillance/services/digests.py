@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.notifications.email import send_email
+from core.roles import COORDINATOR
 from patients.models import Site
-from patients.roles import COORDINATOR
 
 from ..models import Digest, ScheduledItem
 from .sweep import CATCH_UP_DAYS, without_jit

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.bulk import update_rows
 from imaging.models import ImagingStudy
 from patients.models import ClinicVisit, Patient
 from patients.vocabulary import FollowUpStatus
-from tracker.bulk import update_rows
 
 from .. import schedule
 from ..models import ScheduledItem
@@ -142,7 +142,7 @@ def done_values(f: Fulfilment) -> dict:
 
 
 def mark_done(done: Sequence[Fulfilment]) -> int:
-    """One UPDATE … FROM (VALUES …) per batch, not bulk_update's CASE per field (tracker.bulk)."""
+    """One UPDATE … FROM (VALUES …) per batch, not bulk_update's CASE per field (core.bulk)."""
     now = timezone.now()
     return update_rows(ScheduledItem, MATCH_FIELDS, [
         (f.item_id, DONE, f.on, done_values(f)["done_source"], f.study_id, f.visit_id, now) for f in done])

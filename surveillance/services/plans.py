@@ -13,10 +13,10 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from core.bulk import insert_dicts, update_rows
 from imaging.models import ImagingStudy
 from patients.models import Patient, Radiotherapy, Surgery, TumourProfile
 from patients.vocabulary import FollowUpStatus
-from tracker.bulk import insert_dicts, update_rows
 
 from .. import schedule
 from ..models import ContactLog, PatientPlan, Protocol, ScheduledItem

@@ -14,9 +14,9 @@ from alerts.evaluation import evaluate_patient, reevaluate_chunk
 from alerts.models import Alert, AlertSettings, Notification
 from alerts.services import alert_raise, alerts_raise_many
 from audit.models import AuditEvent
-from patients import roles
+from core import roles
+from demo.seeding.cohort import seed_cohort
 from patients.models import Patient, Site
-from patients.seeding.cohort import seed_cohort
 from tests.alerts.builders import finalize_progressing, surveillance_patient
 from tests.patients.factories import UserFactory
 

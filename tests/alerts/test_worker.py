@@ -18,7 +18,9 @@ import pytest
 from django.db import connection
 
 from alerts import tasks
-from alerts.models import Alert, Notification, Outbox
+from alerts.models import Alert, Notification
+from outbox import tasks as outbox_tasks
+from outbox.models import Event
 from tests.alerts.builders import calc_row, finalize_progressing, surveillance_patient
 from tests.celery_support import RedisServer, database_url, wait_for
 from tests.conftest import need
@@ -107,7 +109,7 @@ def test_finalized_progressing_study_raises_an_alert_and_emails(site, radiologis
     study = finalize_progressing(patient, radiologist)  # publishes after commit
     wait_for(lambda: len(alerts_of(patient)) == 2, 30, "the alerts", workers.logs)
     assert alerts_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
-    assert Outbox.objects.get(study=study).processed_at is not None
+    assert Event.objects.get(object_id=study.id).processed_at is not None
     wait_for(lambda: workers.emails(), 30, "the email", workers.logs)
     alert = Alert.objects.get(rule="calc_morphology_worse")
     assert workers.emails() == [
@@ -126,15 +128,15 @@ def test_broker_down_saves_succeed_and_the_sweep_loses_nothing(site, radiologist
         assert time.monotonic() - started < 15  # the broker failure does not hang the save
         study.refresh_from_db()
         assert study.is_final
-    assert Outbox.objects.filter(processed_at=None).count() == 3
+    assert Event.objects.filter(processed_at=None).count() == 3
     assert Alert.objects.count() == 0
 
     redis_server.start()
-    tasks.sweep_outbox.delay()  # what beat sends every OUTBOX_SWEEP_SECONDS
+    outbox_tasks.sweep_outbox.delay()  # what beat sends every OUTBOX_SWEEP_SECONDS
     wait_for(lambda: Alert.objects.count() == 6, 45, "every alert after the sweep", workers.logs)
     assert [alerts_of(p) for p in patients] == [["calc_extent_increase",
                                                 "calc_morphology_worse"]] * 3
-    assert Outbox.objects.filter(processed_at=None).count() == 0
+    assert Event.objects.filter(processed_at=None).count() == 0
     wait_for(lambda: len(workers.emails()) == 3, 30, "three emails", workers.logs)
 
 
@@ -158,7 +160,7 @@ def test_worker_killed_during_evaluation_redelivers_and_raises_once(site, radiol
     delivered = time.monotonic()  # the task was delivered before it started evaluating
     workers.kill(slow)  # SIGKILL mid-evaluation: its transaction never commits
     assert Alert.objects.count() == 0
-    assert Outbox.objects.get().processed_at is None
+    assert Event.objects.get().processed_at is None
 
     time.sleep(max(0.0, delivered + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
     workers.start(**fast_restore)  # no sweep runs: only redelivery can raise the alerts
@@ -166,7 +168,7 @@ def test_worker_killed_during_evaluation_redelivers_and_raises_once(site, radiol
              "the redelivered task", workers.logs)
     time.sleep(1)
     assert alerts_of(patient) == ["calc_extent_increase", "calc_morphology_worse"]
-    assert Outbox.objects.get().attempts == 1
+    assert Event.objects.get().attempts == 1
     wait_for(lambda: len(workers.emails()) == 1, 30, "the email", workers.logs)
 
 
@@ -174,9 +176,9 @@ def test_same_task_delivered_ten_times_one_alert_one_email(site, radiologist, wo
     patient = surveillance_patient(site)
     # Morphology only (same extent): one high-severity alert.
     finalize_progressing(patient, radiologist, rows=[calc_row(extent=18)])
-    row = Outbox.objects.get()
+    row = Event.objects.get()
     for _ in range(9):
-        tasks.process_outbox.delay(row.id)
+        outbox_tasks.process_event.delay(row.id)
     assert workers.redis.client().llen("celery") == 10
     workers.start(pool="threads", concurrency=4)  # deliveries race each other
     wait_for(lambda: workers.queue_drained() and Notification.objects.filter(status="sent").exists(),

@@ -8,8 +8,8 @@ from rest_framework.renderers import JSONRenderer
 from alerts.services import alert_raise
 from api.serializers.timeline import TimelineSerializer
 from api.timeline import patient_timeline
+from imaging.records import with_records
 from patients.models import Patient
-from patients.selectors import with_records
 from tests.browser.case_report import patient_with_studies
 from tests.imaging.factories import (
     CalcificationFindingFactory,

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
-from patients import roles
+from core import roles
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
 from tests.patients.factories import PatientFactory, TumourProfileFactory, UserFactory
 

@@ -37,7 +37,7 @@ def test_swagger_ui_is_behind_login_and_served_locally(client, coordinator):
 def test_navigation_shows_the_api_entry(client, coordinator):
     from django.test import RequestFactory
 
-    from tracker.navigation import navigation
+    from clinic.navigation import navigation
 
     request = RequestFactory().get("/")
     request.user = coordinator

@@ -1,7 +1,7 @@
 import pytest
 
-from alerts.models import Outbox
 from imaging.models import ImagingStudy
+from outbox.models import Event
 from tests.imaging.factories import (
     CalcificationFindingFactory,
     EnhancementFindingFactory,
@@ -114,7 +114,8 @@ def test_radiologist_drafts_updates_and_signs(api_client, radiologist, patient):
     assert response.status_code == 200
     assert response.json()["status"] == "final"
     assert response.json()["signed_by"] == "radiologist"
-    assert Outbox.objects.filter(study__uuid=uuid, kind="study_finalized").count() == 1
+    study_id = ImagingStudy.objects.get(uuid=uuid).id
+    assert Event.objects.filter(object_id=study_id, kind="study_finalized").count() == 1
     response = client.patch(f"{URL}{uuid}/", {"birads": "4"}, format="json")
     assert response.status_code == 409
 

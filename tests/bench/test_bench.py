@@ -211,10 +211,11 @@ def test_no_broker_queues_neither_evaluations_nor_emails(site, radiologist,
     from alerts import tasks
     from alerts.evaluation import evaluate_patient
     from alerts.models import Notification
+    from outbox import tasks as outbox_tasks
     from tests.alerts.builders import finalize_progressing, surveillance_patient
 
     patient = surveillance_patient(site)
-    with mock.patch.object(tasks.process_outbox, "delay") as evaluations, \
+    with mock.patch.object(outbox_tasks.process_event, "delay") as evaluations, \
             mock.patch.object(tasks.send_notification, "delay") as emails:
         with measure.no_broker(), django_capture_on_commit_callbacks(execute=True) as callbacks:
             finalize_progressing(patient, radiologist)

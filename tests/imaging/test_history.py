@@ -3,9 +3,9 @@ from prefetched model instances (`history_from_patient`, for the timeline page).
 
 from datetime import date
 
+from demo.seeding.cohort import seed_cohort
 from imaging.history import history_from_patient, history_prefetches, load_histories, load_history
 from patients.models import Patient
-from patients.seeding.cohort import seed_cohort
 
 
 def test_row_loader_equals_the_instance_loader(db, django_assert_max_num_queries):

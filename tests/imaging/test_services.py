@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from alerts.models import Outbox
 from imaging.models import CalcificationFinding, ImagingStudy, StudyAmendment
 from imaging.services import (
     StudyValidationError,
@@ -11,6 +10,7 @@ from imaging.services import (
     study_finalize,
     study_save_draft,
 )
+from outbox.models import Event
 from tests.patients.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_draft_with_findings_is_saved_whole(patient, clinic_staff):
                              calcifications=[calc("L1"), calc("L2", extent_mm=4)])
     assert study.status == "draft"
     assert sorted(study.calcifications.values_list("group", flat=True)) == ["L1", "L2"]
-    assert not Outbox.objects.exists()  # drafts are never evaluated
+    assert not Event.objects.exists()  # drafts are never evaluated
 
 
 def test_one_invalid_finding_row_saves_nothing_and_names_the_row(patient, clinic_staff):
@@ -82,8 +82,8 @@ def test_only_a_radiologist_signs_and_signing_writes_one_outbox_row(
     study = study_finalize(study=study, by=radiologist)
     study = study_finalize(study=study, by=radiologist)  # twice: still one row
     assert study.status == "final" and study.signed_by == radiologist
-    row = Outbox.objects.get()
-    assert (row.patient_id, row.study_id, row.kind) == (patient.id, study.id, "study_finalized")
+    row = Event.objects.get()
+    assert (row.patient_id, row.object_id, row.kind) == (patient.id, study.id, "study_finalized")
     assert row.processed_at is None
 
 
@@ -105,7 +105,7 @@ def test_final_study_changes_only_by_amendment_with_before_and_after(
     assert amendment.changes["birads"] == {"before": "2", "after": "3"}
     assert amendment.changes["calcifications"]["before"][0]["extent_mm"] == 18.0
     assert amendment.changes["calcifications"]["after"][0]["extent_mm"] == 21.0
-    assert Outbox.objects.filter(kind="study_amended").count() == 1
+    assert Event.objects.filter(kind="study_amended").count() == 1
     # An amendment that changes nothing records nothing.
     assert study_amend(study=study, by=radiologist, reason="checked", data={"birads": "3"},
                        calcifications=[calc(extent_mm=21)], enhancements=[]) is None

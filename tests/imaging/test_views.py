@@ -3,10 +3,10 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from alerts.models import Outbox
 from imaging.forms import CalcificationFormSet, StudyForm, apply_service_errors
 from imaging.models import CalcificationFinding, ImagingStudy, StudyAmendment
 from imaging.services import StudyValidationError
+from outbox.models import Event
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
 from tests.patients.factories import PatientFactory
 
@@ -147,7 +147,7 @@ def test_radiologist_signs_a_draft(client, radiologist, patient):
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.status == "final" and study.signed_by == radiologist
-    assert Outbox.objects.filter(study=study).count() == 1
+    assert Event.objects.filter(object_id=study.id).count() == 1
 
 
 def test_non_radiologists_cannot_see_or_post_sign_and_amend(client, clinic_staff, patient):

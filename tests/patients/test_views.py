@@ -261,7 +261,7 @@ def test_timeline_query_count_is_fixed(staff_client, site, studies, django_asser
     patient = patient_with_studies(site, studies)
     plan_regenerate(patient)
     # Session, user, roles; the patient with all her rows, surveillance plan included (JSON
-    # arrays: patients.selectors.TIMELINE_ROWS); the audit record.
+    # arrays: clinic.selectors.TIMELINE_ROWS); the audit record.
     with django_assert_max_num_queries(5):
         response = staff_client.get(patient.get_absolute_url())
     assert len(response.context["study_rows"]) == studies

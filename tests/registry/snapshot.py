@@ -12,14 +12,14 @@ from typing import Any
 
 from django.db import models
 
-from alerts.models import Outbox
 from audit.models import Action, AuditEvent
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from outbox.models import Event
 from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
 from registry.importer import ImportReport
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SKIPPED = {"id", "uuid", "created_at", "updated_at", "signed_at"}
+SKIPPED = {"id", "uuid", "created_at", "updated_at", "signed_at", "patient_id", "object_id"}
 
 
 def _plain(value: Any) -> Any:
@@ -67,7 +67,9 @@ def database_contents() -> dict:
         "studies": _rows(ImagingStudy, lambda s: [*_study_key(s), *signer(s)]),
         "calcifications": _rows(CalcificationFinding, lambda c: _study_key(c.study)),
         "enhancements": _rows(EnhancementFinding, lambda e: _study_key(e.study)),
-        "outbox": _rows(Outbox, lambda o: [*patient(o.patient), *_study_key(o.study)]),
+        "outbox": _rows(Event, lambda e: [*patient(Patient.objects.get(id=e.patient_id)),
+                                          *(_study_key(ImagingStudy.objects.get(id=e.object_id))
+                                            if e.object_id else [])]),
         "audit": sorted(
             ([e.action, e.object_type, e.actor_username,
               e.changes if e.action == Action.IMPORT else sorted(e.changes)]

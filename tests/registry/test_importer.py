@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from alerts.models import Outbox
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from outbox.models import Event
 from patients.models import NacCourse, Pathology, Patient, Surgery, TumourProfile
 from registry.importer import import_registry
 from registry.layout import all_columns
@@ -46,9 +46,12 @@ def test_example_file_imports_full_histories(sites):
     assert draft.status == "draft" and draft.signed_by is None
     signed = ImagingStudy.objects.get(accession="ACC-1001-05")
     assert signed.signed_by.username == "registry-import" and not signed.signed_by.is_active
-    # One alert evaluation per patient with new final studies, for its latest study.
-    assert Outbox.objects.count() == 3
-    assert Outbox.objects.get(patient=case).study.accession == "ACC-1001-07"
+    # One alert evaluation per patient with new final studies, for its latest study; one
+    # plan rebuild per patient with treatment rows.
+    assert Event.objects.filter(kind=Event.Kind.STUDY_FINALIZED).count() == 3
+    assert Event.objects.filter(kind=Event.Kind.ANCHORS_CHANGED, patient_id=case.id).count() == 1
+    evaluation = Event.objects.get(patient_id=case.id, kind=Event.Kind.STUDY_FINALIZED)
+    assert ImagingStudy.objects.get(id=evaluation.object_id).accession == "ACC-1001-07"
 
 
 def test_second_run_changes_nothing(sites):
@@ -66,7 +69,7 @@ def test_second_run_changes_nothing(sites):
 def test_dry_run_writes_nothing_but_reports_what_it_would_create(sites):
     report = import_registry(EXAMPLE.read_text(), dry_run=True)
     assert report.ok and report.created["study"] == 13
-    assert counts()["Patient"] == 0 and Outbox.objects.count() == 0
+    assert counts()["Patient"] == 0 and Event.objects.count() == 0
     assert "Dry run: nothing was written." in report.lines()
 
 

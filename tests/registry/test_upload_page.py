@@ -97,7 +97,7 @@ def test_stale_checked_files_are_deleted(client, site_admin, settings, tmp_path)
 def test_navigation_has_the_import_entry_for_admins_only(site_admin, coordinator):
     from django.test import RequestFactory
 
-    from tracker.navigation import navigation
+    from clinic.navigation import navigation
 
     def urls(user):
         request = RequestFactory().get("/")

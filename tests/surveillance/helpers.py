@@ -2,8 +2,14 @@
 
 from datetime import date, timedelta
 
+from django.db import transaction
+
 from imaging.models import ImagingStudy
+from outbox.models import Event
+from outbox.services import event_write
 from patients import vocabulary as pv
+from patients.models import Surgery
+from patients.services import record_save, surgery_save
 from tests.imaging.factories import ImagingStudyFactory
 from tests.patients.factories import (
     ClinicVisitFactory,
@@ -12,6 +18,27 @@ from tests.patients.factories import (
     SurgeryFactory,
     TumourProfileFactory,
 )
+
+
+def recorded(record):
+    """Save a patient record (or a change to one) the way the clinic pages and the API do,
+    with its outbox events (`patients.services`)."""
+    if isinstance(record, Surgery):
+        return surgery_save(surgery=record)
+    return record_save(record)
+
+
+def finalized(study: ImagingStudy, kind: str = Event.Kind.STUDY_FINALIZED) -> ImagingStudy:
+    """The outbox event `imaging.services.study_finalize` writes, for a study a factory made final."""
+    with transaction.atomic():
+        event_write(kind=kind, patient_id=study.patient_id, object_id=study.id)
+    return study
+
+
+def amended(study: ImagingStudy) -> ImagingStudy:
+    """The outbox event `imaging.services.study_amend` writes, for a study changed in a test."""
+    return finalized(study, kind=Event.Kind.STUDY_AMENDED)
+
 
 # Surgery ten years and two months before "today" (22 Nov 2026 on the build machine): the
 # database refuses studies dated in the future, so walks start here and travel forward.
@@ -25,25 +52,27 @@ def case_report_patient(site, *, surgery=SURGERY, residual=True, date_of_birth=d
     10 Jan 2016 (mammogram 8 Jan), RT end 18 Nov 2016."""
     patient = PatientFactory(site=site, date_of_birth=date_of_birth, **patient_fields)
     diagnosis = surgery - timedelta(days=249)
-    TumourProfileFactory(patient=patient, laterality="left", diagnosis_date=diagnosis,
-                         diagnosis_mammogram_date=diagnosis - timedelta(days=2),
-                         diagnosis_calcifications=True)
-    SurgeryFactory(patient=patient, date=surgery, laterality="left", procedure=pv.SurgeryProcedure.BCS,
-                   residual_calcifications_in_place=residual)
-    RadiotherapyFactory(patient=patient, start_date=surgery + timedelta(days=25),
-                        end_date=surgery + timedelta(days=64))
+    recorded(TumourProfileFactory.build(patient=patient, laterality="left", diagnosis_date=diagnosis,
+                                        diagnosis_mammogram_date=diagnosis - timedelta(days=2),
+                                        diagnosis_calcifications=True))
+    recorded(SurgeryFactory.build(patient=patient, date=surgery, laterality="left",
+                                  procedure=pv.SurgeryProcedure.BCS,
+                                  residual_calcifications_in_place=residual))
+    recorded(RadiotherapyFactory.build(patient=patient, start_date=surgery + timedelta(days=25),
+                                       end_date=surgery + timedelta(days=64)))
     return patient
 
 
 def mammogram(patient, on, laterality="bilateral", composition="b") -> ImagingStudy:
-    return ImagingStudyFactory(patient=patient, study_date=on, modality="MG", laterality=laterality,
-                               breast_composition=composition, final=True)
+    return finalized(ImagingStudyFactory(patient=patient, study_date=on, modality="MG",
+                                         laterality=laterality, breast_composition=composition,
+                                         final=True))
 
 
 def mri(patient, on) -> ImagingStudy:
-    return ImagingStudyFactory(patient=patient, study_date=on, modality="MR", birads="1", no_enhancement=True,
-                               final=True)
+    return finalized(ImagingStudyFactory(patient=patient, study_date=on, modality="MR", birads="1",
+                                         no_enhancement=True, final=True))
 
 
 def exam(patient, on):
-    return ClinicVisitFactory(patient=patient, date=on, kind=pv.VisitKind.CLINICAL_EXAM)
+    return recorded(ClinicVisitFactory.build(patient=patient, date=on, kind=pv.VisitKind.CLINICAL_EXAM))

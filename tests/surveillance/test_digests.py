@@ -10,7 +10,7 @@ from django.core import mail
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from patients import roles
+from core import roles
 from surveillance.models import Digest
 from surveillance.selectors import digest_for_dashboard, plan_for_patient, worklist_counts
 from surveillance.services.digests import digests_send, patient_ref

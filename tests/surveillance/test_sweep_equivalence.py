@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from bench.prepare import backdate_cohort
+from demo.seeding.cohort import SITE_PREFIX, seed_cohort
 from imaging.models import ImagingStudy
 from patients.models import ClinicVisit, Patient, Radiotherapy, Site
-from patients.seeding.cohort import SITE_PREFIX, seed_cohort
 from surveillance.models import PatientPlan, Protocol, ScheduledItem
 from surveillance.services.digests import digests_send
 from surveillance.services.sweep import surveillance_sweep

@@ -1,4 +1,4 @@
-"""`tracker.bulk`: the rows its writers store equal what the ORM stores; `insert_values`
+"""`core.bulk`: the rows its writers store equal what the ORM stores; `insert_values`
 does what `bulk_create` does (ids back, auto_now_add set), in batches, and what it does
 not (ON CONFLICT with the inserted rows' keys returned)."""
 
@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from core import bulk
 from surveillance.models import ContactLog, ScheduledItem
 from tests.patients.factories import PatientFactory
-from tracker import bulk
 
 FIELDS = ("kind", "laterality", "due_date", "interval_months", "due_from", "overdue_after", "lost_after_date",
           "window_start", "window_end", "status", "done_on", "done_source", "study_id", "visit_id",

@@ -10,8 +10,8 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import translation
 from django.utils.html import json_script
 
-from tracker.formatting import day_month_year, month_year
-from tracker.templatetags.tracker_format import json_data
+from core.formatting import day_month_year, month_year
+from core.templatetags.core_format import json_data
 
 VALUE = {
     "text": "</script><script>alert('x')</script> & \"quoted\" ‘curly’ Ä <br>",
@@ -45,7 +45,7 @@ def test_dmy_filter_renders_like_date_j_m_y_datetimes_in_local_time_too(settings
     settings.TIME_ZONE = "Pacific/Auckland"
     value = {"day": date(2014, 3, 3), "at": datetime(2024, 1, 31, 20, 0, tzinfo=UTC), "none": None}
     render = engines["django"].from_string
-    mine = render("{% load tracker_format %}"
+    mine = render("{% load core_format %}"
                   "{{ v.day|dmy }}/{{ v.at|dmy }}/{{ v.none|dmy|default:'ongoing' }}")
     django = render('{{ v.day|date:"j M Y" }}/{{ v.at|date:"j M Y" }}/'
                     '{{ v.none|date:"j M Y"|default:"ongoing" }}')

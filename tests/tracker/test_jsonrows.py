@@ -1,4 +1,4 @@
-"""`tracker.jsonrows`: related rows read as JSON give the same instances as the ORM.
+"""`core.jsonrows`: related rows read as JSON give the same instances as the ORM.
 
 Runs on the test database's backend (SQLite by default, PostgreSQL with DATABASE_URL),
 so each backend's SQL and its ordering (in SQL on PostgreSQL, in Python on SQLite) is
@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Count, Model, OuterRef, Q, Subquery
 
 from alerts.models import Alert
+from core.jsonrows import CompiledAnnotations, JsonRows, RowSet
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from patients.models import ClinicalEvent, ClinicVisit, Pathology, Patient, Surgery
 from tests.imaging.factories import (
@@ -26,7 +27,6 @@ from tests.patients.factories import (
     SurgeryFactory,
     UserFactory,
 )
-from tracker.jsonrows import CompiledAnnotations, JsonRows, RowSet
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import pytest
 from celery.app.task import Task
 from django.urls import reverse
 
-from alerts.evaluation import evaluate_patient, outbox_process, outbox_sweep
-from alerts.models import Outbox
+from alerts.evaluation import evaluate_patient
+from outbox.models import Event
+from outbox.services import event_process, events_sweep
 from surveillance.tasks import daily_sweep_and_digest
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
 from tests.patients.factories import PatientFactory, SurgeryFactory
@@ -63,9 +64,9 @@ def test_request_cycle_sign_off_and_sweep_log_no_patient_details(
         assert response.status_code == 302
         assert client.get(reverse("study-detail", kwargs={"uuid": study.uuid})).status_code == 200
         assert client.get(reverse("alert-inbox")).status_code == 200
-    for row in Outbox.objects.all():
-        outbox_process(row.id)
-    outbox_sweep()
+    for row in Event.objects.all():
+        event_process(row.id)
+    events_sweep()
     evaluate_patient(patient.id)
     daily_sweep_and_digest(date(2024, 9, 1).isoformat())
     assert client.get(reverse("worklist")).status_code == 200

@@ -1,12 +1,12 @@
-"""`tracker.widgets.Select` writes the HTML `forms.Select` writes, without its templates."""
+"""`core.widgets.Select` writes the HTML `forms.Select` writes, without its templates."""
 
 import pytest
 from django import forms
 from django.test.html import parse_html
 
-from patients.forms import PatientFilterForm
+from clinic.forms import PatientFilterForm
+from core.widgets import Select
 from patients.models import Site
-from tracker.widgets import Select
 
 CHOICES = [("", "Any"), ("a", "Ann & <Bea>"), ("b", 'Quote "b"'), (3, "Three")]
 

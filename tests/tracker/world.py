@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 
 from alerts.models import Alert
 from alerts.services import alert_raise
-from patients import roles
+from core import roles
 from patients.models import ClinicalEvent, Patient, Site
 from patients.vocabulary import EventKind
 from surveillance.models import ContactLog, ScheduledItem

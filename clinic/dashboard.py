@@ -1,0 +1,44 @@
+"""The dashboard: what needs attention at the user's sites today."""
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from alerts.models import Alert, AlertState, Severity
+from core.roles import RADIOLOGIST, has_role
+from imaging.selectors import drafts_awaiting_signature, recent_studies
+from patients.access import patients_for
+from surveillance.selectors import digest_for_dashboard, worklist_counts
+
+
+def open_alerts_by_severity(user) -> dict[str, int]:
+    counts = dict(
+        Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        .values_list("severity").annotate(n=Count("id")).values_list("severity", "n")
+    )
+    return {s.value: counts.get(s.value, 0) for s in (Severity.HIGH, Severity.MEDIUM)}
+
+
+def latest_open_alerts(user, *, limit: int = 8) -> list[Alert]:
+    return list(
+        Alert.objects.filter(patient__in=patients_for(user), state=AlertState.OPEN)
+        # "high" sorts before "medium": the most urgent first, then the newest.
+        .select_related("patient", "study").order_by("severity", "-created_at")[:limit]
+    )
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    counts = open_alerts_by_severity(user)
+    return render(request, "clinic/dashboard.html", {
+        "alert_counts": counts,
+        "open_alert_total": sum(counts.values()),
+        "alerts": latest_open_alerts(user),
+        "recent_studies": recent_studies(user),
+        "drafts": drafts_awaiting_signature(user),
+        "is_radiologist": has_role(user, RADIOLOGIST),
+        "patient_count": patients_for(user).count(),
+        "surveillance_digest": digest_for_dashboard(user),
+        "surveillance_counts": worklist_counts(user=user, as_of=timezone.localdate()),
+    })

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import dashboard, views
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("patients/", views.patient_list, name="patient-list"),
+    path("patients/<uuid:uuid>/", views.patient_timeline, name="patient-timeline"),
+    path("patients/<uuid:uuid>/records/", views.patient_records, name="patient-records"),
+]

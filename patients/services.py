@@ -1,0 +1,149 @@
+"""Every write of a patient's record: registration, tumour profile, treatment, visits.
+
+The clinic pages (`patients.views`), the API and the imports call these functions; each
+validates with the models' own rules (`full_clean`) and writes, in the same transaction,
+the outbox events other apps react to (`outbox.models.Event`): a changed surgery,
+radiotherapy, tumour profile or risk flag rebuilds the surveillance plan, a recorded visit
+is matched to it.
+
+`patient_save` (the API's nested write) is all or nothing: every object is validated
+(`full_clean`) before anything is written, and errors come back per field and per row,
+keyed by the row's index as DRF does, e.g. ``{"nac_courses": {"1": {"end_date": [...]}}}``.
+Nested lists given in `data` replace the patient's rows; lists left out are kept as they are.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from outbox.models import Event
+from outbox.services import event_write
+
+from .models import ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
+
+PATIENT_FIELDS = (
+    "site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
+    "pathogenic_variant", "chest_radiation_before_30", "lifetime_risk_percent", "notes",
+)
+CHILD_LISTS = {"nac_courses": NacCourse, "radiotherapy": Radiotherapy, "surgeries": Surgery}
+
+
+class PatientValidationError(Exception):
+    """Nested per-field errors of a patient and its rows (DRF's error layout)."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__("invalid patient data")
+        self.errors = errors
+
+
+def _clean(obj, exclude: list[str]) -> dict[str, list[str]]:
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        return {("non_field_errors" if k == "__all__" else k): v
+                for k, v in exc.message_dict.items()}
+    return {}
+
+
+def _build(model, patient: Patient, row: dict) -> tuple[Any, Any]:
+    row = dict(row)
+    pathology_data = row.pop("pathology", None)
+    obj = model(patient=patient, **row)
+    pathology = Pathology(surgery=obj, **pathology_data) if pathology_data else None
+    return obj, pathology
+
+
+@transaction.atomic
+def patient_save(*, data: dict[str, Any], by: AbstractBaseUser,
+                 patient: Patient | None = None) -> Patient:
+    """Create or update a patient with tumour and treatment rows; all or nothing."""
+    if patient is not None:
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    else:
+        patient = Patient()
+    for name in PATIENT_FIELDS:
+        if name in data:
+            setattr(patient, name, data[name])
+    errors: dict[str, Any] = _clean(patient, exclude=["uuid"])
+
+    tumour = None
+    if data.get("tumour") is not None:
+        tumour = getattr(patient, "tumour", None) if patient.pk else None
+        tumour = tumour or TumourProfile(patient=patient)
+        for name, value in data["tumour"].items():
+            setattr(tumour, name, value)
+        if tumour_errors := _clean(tumour, exclude=["patient"]):
+            errors["tumour"] = tumour_errors
+
+    rows: dict[str, list[tuple[Any, Any]]] = {}
+    for key, model in CHILD_LISTS.items():
+        if key not in data:
+            continue
+        rows[key] = [_build(model, patient, row) for row in data[key]]
+        row_errors = {}
+        for i, (obj, pathology) in enumerate(rows[key]):
+            err = _clean(obj, exclude=["patient"])
+            if pathology is not None and (p_err := _clean(pathology, exclude=["surgery"])):
+                err["pathology"] = p_err
+            if err:
+                row_errors[str(i)] = err
+        if row_errors:
+            errors[key] = row_errors
+    if errors:
+        raise PatientValidationError(errors)
+
+    patient.save()
+    if tumour is not None:
+        tumour.patient = patient
+        tumour.save()
+    elif "tumour" in data and patient.pk:
+        TumourProfile.objects.filter(patient=patient).delete()
+    for key, built in rows.items():
+        getattr(patient, key).all().delete()
+        for obj, pathology in built:
+            obj.patient = patient
+            obj.save()
+            if pathology is not None:
+                pathology.surgery = obj
+                pathology.save()
+    event_write(kind=Event.Kind.ANCHORS_CHANGED, patient_id=patient.id)
+    return patient
+
+
+# Saving one of these can move the surveillance plan's anchors (surgery date, RT end,
+# diagnosis mammogram, breast composition and risk flags).
+ANCHORS = (Patient, TumourProfile, Surgery, Radiotherapy)
+
+
+def _record_events(record: models.Model) -> None:
+    if isinstance(record, ANCHORS):
+        patient_id = record.pk if isinstance(record, Patient) else record.patient_id
+        event_write(kind=Event.Kind.ANCHORS_CHANGED, patient_id=patient_id)
+    elif isinstance(record, ClinicVisit):
+        event_write(kind=Event.Kind.VISIT_RECORDED, patient_id=record.patient_id, object_id=record.pk)
+
+
+@transaction.atomic
+def record_save(record: models.Model) -> models.Model:
+    """Validate and save one record of a patient (the patient herself, her tumour profile, a
+    NAC course, radiotherapy, a visit or an outcome event), with its outbox events."""
+    record.full_clean()
+    record.save()
+    _record_events(record)
+    return record
+
+
+@transaction.atomic
+def surgery_save(*, surgery: Surgery, pathology: Pathology | None = None) -> Surgery:
+    """A surgery and, when given, its pathology: both saved or neither."""
+    surgery.full_clean()
+    if pathology is not None:
+        pathology.full_clean(exclude=["surgery"])
+    surgery.save()
+    if pathology is not None:
+        pathology.surgery = surgery
+        pathology.save()
+    _record_events(surgery)
+    return surgery

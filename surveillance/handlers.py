@@ -1,0 +1,37 @@
+"""What the surveillance app does with outbox events: keep each plan and its matches current.
+
+Whoever changes the clinical data (clinic pages, API, imports) writes the event in the same
+transaction (`patients.services`, `imaging.services`); these handlers run after commit in
+a worker, or in the outbox sweep when the broker was down.
+"""
+
+from core.tasks import enqueue
+from outbox.handlers import handles
+from outbox.models import Event
+
+from .services.matching import study_sync, visit_sync
+from .services.plans import plan_regenerate
+
+
+@handles(Event.Kind.ANCHORS_CHANGED)
+def rebuild_plan(event: Event) -> None:
+    plan_regenerate(event.patient_id)
+
+
+@handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED)
+def match_study(event: Event) -> None:
+    study_sync(event.object_id)
+
+
+@handles(Event.Kind.VISIT_RECORDED)
+def match_visit(event: Event) -> None:
+    visit_sync(event.object_id)
+
+
+@handles(Event.Kind.PROTOCOL_CHANGED)
+def refresh_plans(event: Event) -> None:
+    # Every plan on the protocol, in chunks on the workers rather than in this event's
+    # transaction; the daily sweep refreshes stale plans too, so a lost task only delays.
+    from .tasks import refresh_stale_plans
+
+    enqueue(refresh_stale_plans)
