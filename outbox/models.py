@@ -18,14 +18,13 @@ class Event(models.Model):
         # is matched to the surveillance plan.
         STUDY_FINALIZED = "study_finalized", "Study finalized"
         STUDY_AMENDED = "study_amended", "Study amended"
-        # A draft study was saved or changed (it may already count for the plan).
-        STUDY_SAVED = "study_saved", "Study saved"
-        STUDY_DELETED = "study_deleted", "Study deleted"
+        # A study was voided with a reason: it leaves every rule, the plan and the cohort.
+        STUDY_VOIDED = "study_voided", "Study voided"
         # Surgery, radiotherapy, tumour profile or the patient's risk flags changed:
         # the surveillance plan is rebuilt from the new anchors.
         ANCHORS_CHANGED = "anchors_changed", "Treatment anchors changed"
         VISIT_RECORDED = "visit_recorded", "Clinic visit recorded"
-        VISIT_DELETED = "visit_deleted", "Clinic visit deleted"
+        VISIT_VOIDED = "visit_voided", "Clinic visit voided"
         # A surveillance protocol changed: every plan built on it is refreshed.
         PROTOCOL_CHANGED = "protocol_changed", "Protocol changed"
 

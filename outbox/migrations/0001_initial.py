@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name='Event',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('study_finalized', 'Study finalized'), ('study_amended', 'Study amended'), ('study_saved', 'Study saved'), ('study_deleted', 'Study deleted'), ('anchors_changed', 'Treatment anchors changed'), ('visit_recorded', 'Clinic visit recorded'), ('visit_deleted', 'Clinic visit deleted'), ('protocol_changed', 'Protocol changed')], max_length=20)),
+                ('kind', models.CharField(choices=[('study_finalized', 'Study finalized'), ('study_amended', 'Study amended'), ('study_voided', 'Study voided'), ('anchors_changed', 'Treatment anchors changed'), ('visit_recorded', 'Clinic visit recorded'), ('visit_voided', 'Clinic visit voided'), ('protocol_changed', 'Protocol changed')], max_length=20)),
                 ('patient_id', models.BigIntegerField(blank=True, null=True)),
                 ('object_id', models.BigIntegerField(blank=True, help_text='The study, visit or protocol the event is about.', null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
