@@ -24,7 +24,8 @@ from .text import Unit
 _BIRADS_WORD = r"(?:\bACR\s+)?\bBI[\s\-]?R(?:AD|DA)S?\b(?:\s*(?:\u00ae|\(R\)))?"
 _CATEGORY = r"(?P<v>[0-6](?:\s?[ABCabc](?![A-Za-z]))?|IV[ABC]?|VI|V|III|II|I)(?!\w)"
 _BIRADS = re.compile(
-    rf"{_BIRADS_WORD}\s*(?:(?:category|cat\.?|assessment|score)\s*)*[:\-=]?\s*{_CATEGORY}", re.IGNORECASE)
+    rf"{_BIRADS_WORD}\s*(?:(?:category|cat\.?|assessment|score)\s*)*[:\-=]?\s*"
+    rf"(?:(?:right|left|R|L)\b\s*[:\-]?\s*)?{_CATEGORY}", re.IGNORECASE)
 _CATEGORY_ONLY = re.compile(rf"\b(?:assessment\s+)?category\s*[:\-]?\s*{_CATEGORY}", re.IGNORECASE)
 _ACR = re.compile(r"\bACR\s*(?:category\s*)?[:\-]?\s*(?P<v>[0-6][ABC]?)(?![\w\-])", re.IGNORECASE)
 _ASSESSMENT = re.compile(
@@ -105,7 +106,7 @@ _LETTER = re.compile(
     r"\b(?:(?:ACR|BI-?RADS)\s+)?(?:breast\s+)?(?:density|composition)(?:\s+(?:category|type))?\s*(?:is\s+)?"
     r"[:\-]?\s*\(?(?P<l>[a-d])\)?(?![\w'])"
     r"|\bACR\s*(?:density\s*)?[:\-]?\s*(?P<acr>[a-d])(?![\w'])"
-    r"|(?:dense|fatty|fibroglandular(?:\s+(?:densit(?:y|ies)|tissue))?)\s*\((?:ACR\s*)?(?P<paren>[a-d])\)",
+    r"|(?:dense|fatty|fibroglandular)(?:\s+(?:breasts?|densit(?:y|ies)|tissue))*\s*\((?:ACR\s*)?(?P<paren>[a-d])\)",
     re.IGNORECASE)
 _ACR_NUMBER = re.compile(r"\bACR\s*(?:density\s*)?[:\-]?\s*(?P<n>[1-4])(?![\w\-])", re.IGNORECASE)
 _PHRASES: tuple[tuple[re.Pattern[str], str, int], ...] = (

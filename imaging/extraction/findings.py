@@ -87,9 +87,10 @@ _ANAPHORA = frozenset({"the", "these", "those", "this", "such", "all"})
 def calc_anchors(view: View) -> list[Anchor]:
     """Morphology runs, plus calcification nouns in a clause of their own ("residual calcifications")."""
     nouns = view.of(t.CALC)
-    if not nouns:
+    runs = _morphology_runs(view)
+    if not nouns and not any(m.value in t.CALCIFICATION_ONLY for run in runs for m in run):
         return []
-    anchors = [_run_anchor(run) for run in _morphology_runs(view)]
+    anchors = [_run_anchor(run) for run in runs]
     umbrella_ends = [m.last for m in view.any(t.UMBRELLA)]
     for noun in nouns:
         if any(0 <= noun.first - end <= 2 for end in umbrella_ends):

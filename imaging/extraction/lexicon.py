@@ -87,7 +87,9 @@ def _words(phrase: str) -> tuple[str, ...]:
 
 def _table(kind: str, table: dict[str, str | None] | tuple[str, ...], strength: int = 0) -> list[_Entry]:
     items = table.items() if isinstance(table, dict) else ((phrase, None) for phrase in table)
-    return [_Entry(_words(phrase), ((kind, value, strength),)) for phrase, value in items]
+    # Plain strings, not TextChoices members: proposals travel to forms and HL7 as text.
+    return [_Entry(_words(phrase), ((kind, None if value is None else str(value), strength),))
+            for phrase, value in items]
 
 
 def _common() -> list[_Entry]:
@@ -95,14 +97,14 @@ def _common() -> list[_Entry]:
                + _table(t.NEG_PRE, t.NEGATION_PRE) + _table(t.NEG_POST, t.NEGATION_POST)
                + _table(t.TERM, t.TERMINATORS) + _table(t.PSEUDO, t.PSEUDO_NEGATIONS)
                + _table(t.PREVIOUS, tuple(t.PREVIOUS_WORDS)))
-    entries += [_Entry((word,), ((t.SIDE, side, 0), (t.QUADRANT, quadrant, 0)))
+    entries += [_Entry((word,), ((t.SIDE, str(side), 0), (t.QUADRANT, str(quadrant), 0)))
                 for word, (side, quadrant) in t.SIDE_QUADRANTS.items()]
     return entries
 
 
 def _mammography() -> list[_Entry]:
     entries = _table(t.MORPH, t.MORPHOLOGY) + _table(t.CALC, t.CALC_NOUNS) + _table(t.OTHER, t.MG_OTHER)
-    entries += [_Entry(_words(phrase), ((t.DIST, value, strength),))
+    entries += [_Entry(_words(phrase), ((t.DIST, str(value), strength),))
                 for phrase, (value, strength) in t.DISTRIBUTION.items()]
     entries += _table(t.UMBRELLA, ("groups", "clusters"))
     return entries
@@ -116,10 +118,10 @@ def _mri() -> list[_Entry]:
                + _table(t.BPE_LEVEL, t.BPE_LEVELS) + _table(t.OTHER, t.MR_OTHER)
                + _table(t.UMBRELLA, ("foci",)))
     for word in t.NME_BY_DISTRIBUTION:
-        entries.append(_Entry((word, "enhancement"), ((t.LESION, t.LT.NME, 0),
-                                                      (t.NME_DIST, t.NME_DISTRIBUTIONS[word], 0))))
+        entries.append(_Entry((word, "enhancement"), ((t.LESION, str(t.LT.NME), 0),
+                                                      (t.NME_DIST, str(t.NME_DISTRIBUTIONS[word]), 0))))
     entries.append(_Entry(("clumped", "enhancement"),
-                          ((t.LESION, t.LT.NME, 0), (t.NME_PATTERN, t.NP.CLUMPED, 0))))
+                          ((t.LESION, str(t.LT.NME), 0), (t.NME_PATTERN, str(t.NP.CLUMPED), 0))))
     return entries
 
 

@@ -17,6 +17,7 @@ _EXAM = re.compile(r"mammo|\bMRI?\b|tomosynth|magnetic resonance|breast imaging"
 _TITLE_SIDE = re.compile(
     r"(?i:\b(?P<both>bilateral|bilat|both breasts|both sides)\b|\b(?P<side>left|right)\b)"
     r"|\b(?P<short>Lt|Rt|L|R)\b(?=\s+(?i:dx|diagnostic|screening|breast|mammo\w*|mri)\b)")
+# "No new enhancement" leaves room for known enhancement; "no residual or new" does not.
 _NOT_NEW = frozenset({"new", "other", "additional", "further"})
 
 
@@ -87,7 +88,10 @@ def no_enhancement_statement(views: list[View], source: str) -> Span | None:
             hits = [i for i in range(scope.first, scope.last)
                     if (view.tokens[i].word.startswith("enhanc") or view.tokens[i].word in ("nme", "nonmass"))
                     and i not in background]
-            if hits and not _NOT_NEW & set(words[:hits[0] - scope.first]):
+            if not hits:
+                continue
+            qualifiers = set(words[:hits[0] - scope.first])
+            if "residual" in qualifiers or not _NOT_NEW & qualifiers:
                 start, end = scope.trigger.start, view.tokens[hits[0]].end
                 return Span(start, end, source[start:end])
     return None

@@ -38,6 +38,10 @@ LEFT, RIGHT = Breast.LEFT.value, Breast.RIGHT.value
 EXPLICIT, ADJECTIVE, NOUN = 3, 2, 1
 
 M = v.Morphology
+# Morphologies that name calcifications by themselves ("layering milk of calcium", "amorphous"),
+# so a unit needs no "calcifications" noun to describe a group with them.
+CALCIFICATION_ONLY = frozenset({"milk_of_calcium", "amorphous", "fine_pleomorphic", "fine_linear_branching",
+                                "coarse_heterogeneous", "dystrophic"})
 MORPHOLOGY: dict[str, str] = {
     "skin": M.SKIN, "dermal": M.SKIN,
     "vascular": M.VASCULAR, "arterial": M.VASCULAR, "vessel": M.VASCULAR,
@@ -92,7 +96,8 @@ _CHANGE_GROUPS: dict[str, tuple[str, ...]] = {
     C.NOT_SIGNIFICANTLY_CHANGED: (
         "not significantly changed", "no significant change", "without significant change",
         "no significant interval change", "without significant interval change",
-        "not substantially changed", "no substantial change"),
+        "not substantially changed", "no substantial change", "not changed significantly",
+        "not significantly different"),
     C.INCREASE_SIZE: (
         "increased in size", "increase in size", "increased in extent", "increase in extent",
         "increasing in extent", "increasing in size", "increased extent", "increased size", "larger",
@@ -100,12 +105,13 @@ _CHANGE_GROUPS: dict[str, tuple[str, ...]] = {
         "increase in the extent", "increase in the size", "increased in size and extent"),
     C.INCREASE_NUMBER: ("increased in number", "increase in number", "increasing in number", "more numerous",
                         "increased number", "increase in the number", "greater in number"),
-    C.INCREASE_CALCIFICATIONS: ("increased", "increasing", "increase", "increase in", "have increased"),
+    C.INCREASE_CALCIFICATIONS: ("increased", "increasing", "increase", "increase in"),
     C.DECREASE_SIZE: (
         "decreased in size", "decrease in size", "decreased in extent", "decrease in extent",
         "decreasing in size", "decreasing in extent", "decreased extent", "smaller", "smaller in extent",
         "reduced in size", "reduced in extent", "reduction in size", "reduction in extent",
-        "decrease in the extent", "decrease in the size", "less extensive", "shrunk", "regressed"),
+        "decrease in the extent", "decrease in the size", "less extensive", "shrunk", "regressed",
+        "largely resolved", "nearly resolved", "almost resolved", "partially resolved", "partly resolved"),
     C.DECREASE_NUMBER: ("decreased in number", "decrease in number", "fewer", "fewer in number",
                         "less numerous", "reduced in number", "decrease in the number"),
     C.DECREASE_CALCIFICATIONS: ("decreased", "decreasing", "decrease", "decrease in", "reduced",
@@ -113,8 +119,8 @@ _CHANGE_GROUPS: dict[str, tuple[str, ...]] = {
     C.NO_LONGER_SEEN: ("no longer", "no longer seen", "no longer visible", "no longer visualized",
                        "no longer visualised", "no longer identified", "no longer demonstrated",
                        "no longer evident", "no longer apparent", "no longer discernible",
-                       "no longer present", "resolved", "has resolved", "have resolved",
-                       "completely resolved", "resolution", "complete resolution", "disappeared"),
+                       "no longer present", "resolved", "completely resolved", "resolution",
+                       "complete resolution", "disappeared"),
     C.PARTIALLY_REMOVED: ("partially removed", "partially excised", "partial removal", "partial excision",
                           "partly removed", "partly excised"),
 }

@@ -50,7 +50,7 @@ _ATTRIBUTE_KEYS = ("morphology", "distribution", "extent", "size", "location", "
                    "delayed phase", "curve", "quadrant", "clock", "depth", "count", "number",
                    "internal enhancement", "pattern", "enhancement pattern", "group", "label")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\d])")
-_HISTORY_SENTENCE = re.compile(r"\s*(?:hx|history|clinical|indication|known)\b", re.IGNORECASE)
+_HISTORY_SENTENCE = re.compile(r"\s*(?:hx|history|clinical|indication)\b", re.IGNORECASE)
 _NO_SPLIT_BEFORE = re.compile(r"(?:\b(?:e\.g|i\.e|approx|vs|dr|no|cf|fig)\.|\b\d\.)$", re.IGNORECASE)
 
 
