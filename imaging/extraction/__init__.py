@@ -11,6 +11,7 @@ well (measured by `manage.py extraction_scores`) is in docs/report-extraction.md
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from . import assessment, findings, study
@@ -49,9 +50,11 @@ def extract(text: str, modality: str | None = None) -> Proposal:
         drafts = findings.Reader(findings.LESIONS, source, study_breast).read(views[MRI])
         enhancements = tuple(_enhancement(d) for d in drafts)
         no_enhancement = _no_enhancement(views[MRI], source, enhancements, evidence)
-    return Proposal(modality=modality, birads=birads, breast_composition=composition, laterality=laterality,
-                    bpe=bpe, no_enhancement=no_enhancement, calcifications=calcifications,
-                    enhancements=enhancements, study_evidence=MappingProxyType(evidence))
+    proposal = Proposal(modality=modality, birads=birads, breast_composition=composition,
+                        laterality=laterality, bpe=bpe, no_enhancement=no_enhancement,
+                        calcifications=calcifications, enhancements=enhancements,
+                        study_evidence=_frozen(evidence))
+    return _with_original_text(proposal, text) if source != text else proposal
 
 
 def _note(evidence: dict[str, Span], name: str, span: Span | None) -> None:
@@ -78,6 +81,17 @@ def _no_enhancement(views: list[View], source: str, lesions: tuple[EnhProposal, 
 
 def _frozen(evidence: Mapping[str, Span]) -> Mapping[str, Span]:
     return MappingProxyType(dict(evidence))
+
+
+def _with_original_text(proposal: Proposal, text: str) -> Proposal:
+    """Evidence quotes what the radiologist wrote (curly quotes and all), not the normalised copy."""
+    def quoted(evidence: Mapping[str, Span]) -> Mapping[str, Span]:
+        return _frozen({key: Span(s.start, s.end, text[s.start:s.end]) for key, s in evidence.items()})
+
+    return replace(
+        proposal, study_evidence=quoted(proposal.study_evidence),
+        calcifications=tuple(replace(c, evidence=quoted(c.evidence)) for c in proposal.calcifications),
+        enhancements=tuple(replace(e, evidence=quoted(e.evidence)) for e in proposal.enhancements))
 
 
 def _calcification(draft: findings.Draft) -> CalcProposal:

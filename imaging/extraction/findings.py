@@ -354,7 +354,8 @@ class Reader:
             self.last_unit = view.index
 
     def _update_carry(self, view: View) -> None:
-        sides = {m.value for m in view.any(t.SIDE)} - {t.BOTH}
+        # A wholly negated sentence ("no calcifications in the right breast") leaves the topic where it was.
+        sides = {m.value for m in view.of(t.SIDE)} - {t.BOTH}
         if len(sides) == 1:
             self.carry = sides.pop()
         elif sides:

@@ -32,11 +32,14 @@ _CLOCK = re.compile(
     re.IGNORECASE)
 _LABEL = re.compile(
     r"\b(?i:group|cluster|lesion)\s*(?:#|no\.?)?\s*(?P<a>[A-Z]{1,3}-?[A-Z]*\d{1,2}|\d{1,2}|[A-Z])\b(?!\s*(?:mm|cm|x)\b)"
-    r"|\((?i:group\s+)?(?P<b>[LR]-?[A-Z]{0,3}-?\d{1,2})\)")
+    r"|\((?i:group\s+)?(?P<b>[LR]-?[A-Z]{0,3}-?\d{1,2})\)"
+    r"|\b(?i:left|right)\s+(?P<c>[LR]-?[A-Z]{0,3}-?\d{1,2})\s*:")  # "Left L1:", as the tracker writes it
 _COUNT = re.compile(
     r"\b(?P<n>\d{1,3})\s+(?:(?!(?:groups?|clusters?|of|mm|cm|x)\b)[a-z-]+\s+){0,3}?(?:micro)?calc",
     re.IGNORECASE)
 _MORE_THAN_20 = re.compile(r"(?:more than|over|greater than|>)\s*(?:20|twenty)\b", re.IGNORECASE)
+# A count bin written as such ("6-10,"): only where no unit follows it.
+_BIN = re.compile(r"(?<![\w.-])(?P<bin>1-5|6-10|11-20)(?=\s*(?:[,;.)]|$|(?:micro)?calc))", re.IGNORECASE)
 _DEPTH = re.compile(r"\b(?P<a>anterior|middle|mid|posterior)\s+(?:depth|third)\b"
                     r"|\bdepth\s*[:\-]?\s*(?P<b>anterior|middle|mid|posterior)\b", re.IGNORECASE)
 
@@ -46,8 +49,10 @@ _SPATIAL = frozenset({"posterior", "anterior", "superior", "inferior", "medial",
 
 
 def mm(number: str, unit: str) -> Decimal:
+    """Millimetres to 0.1 mm, written without a needless ".0" (and never as 1E+2)."""
     value = Decimal(number.replace(",", "."))
-    return (value * 10 if unit.lower().startswith("c") else value).quantize(Decimal("0.1")).normalize()
+    value = (value * 10 if unit.lower().startswith("c") else value).quantize(Decimal("0.1"))
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 def _size_mm(match: re.Match[str]) -> Decimal:
@@ -61,11 +66,13 @@ def regex_mentions(text: str, offset: int, tokens: list[Token]) -> list[Mention]
     for m in _CLOCK.finditer(text):
         if m.group("m") in (None, "00"):  # a half hour has no place on the 12-position field
             found.append(_mention(CLOCK, str(int(m.group("h"))), m, offset, tokens))
-    found += [_mention(LABEL, (m.group("a") or m.group("b")).upper(), m, offset, tokens)
+    found += [_mention(LABEL, (m.group("a") or m.group("b") or m.group("c")).upper(), m, offset, tokens,
+                       span="a" if m.group("a") else "b" if m.group("b") else "c")
               for m in _LABEL.finditer(text)]
     found += [_mention(COUNT, m.group("n"), m, offset, tokens, span="n") for m in _COUNT.finditer(text)]
     found += [_mention(COUNT_BIN, CountBin.C_GT_20.value, m, offset, tokens)
               for m in _MORE_THAN_20.finditer(text)]
+    found += [_mention(COUNT_BIN, m.group("bin"), m, offset, tokens) for m in _BIN.finditer(text)]
     found += [_mention(DEPTH, "middle" if (m.group("a") or m.group("b")).lower().startswith("mid")
                        else (m.group("a") or m.group("b")).lower(), m, offset, tokens)
               for m in _DEPTH.finditer(text)]
