@@ -230,7 +230,7 @@ def _values(view: View, spec: Spec, mentions: list[Mention], anchor: Anchor | No
             values[name] = _value(kind, mention, spec.change_map)
             evidence[name] = _span(source, mention.start, mention.end)
     if values.get("count") is not None:
-        values["count_bin"] = count_bin_for(values["count"])
+        values["count_bin"] = str(count_bin_for(values["count"]))
     change = _pick(mentions, t.CHANGE, reference)
     if change and values.get("observed_change") in _BY_SIZE and _size_follows(mentions, change):
         values["observed_change"] = _BY_SIZE[values["observed_change"]]  # "decreased from 6 cm"

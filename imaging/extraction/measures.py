@@ -62,21 +62,27 @@ def _size_mm(match: re.Match[str]) -> Decimal:
 
 def regex_mentions(text: str, offset: int, tokens: list[Token]) -> list[Mention]:
     """Sizes (still unclassified), clocks, labels, counts and depth in one unit's text."""
-    found = [_mention(SIZE, str(_size_mm(m)), m, offset, tokens) for m in _SIZE.finditer(text)]
-    for m in _CLOCK.finditer(text):
-        if m.group("m") in (None, "00"):  # a half hour has no place on the 12-position field
-            found.append(_mention(CLOCK, str(int(m.group("h"))), m, offset, tokens))
-    found += [_mention(LABEL, (m.group("a") or m.group("b") or m.group("c")).upper(), m, offset, tokens,
-                       span="a" if m.group("a") else "b" if m.group("b") else "c")
+    def at(kind: str, value: str, m: re.Match[str], span: str | int = 0) -> Mention:
+        return _mention(kind, value, m, offset, tokens, span)
+
+    more_than = list(_MORE_THAN_20.finditer(text))
+    found = [at(SIZE, str(_size_mm(m)), m) for m in _SIZE.finditer(text)]
+    # A half hour ("1:30") has no place on the 12-position clock field.
+    found += [at(CLOCK, str(int(m.group("h"))), m) for m in _CLOCK.finditer(text)
+              if m.group("m") in (None, "00")]
+    # The whole "group 1" is the label's (its "group" is no distribution); of "Left L1:" only "L1" is.
+    found += [at(LABEL, (m.group("a") or m.group("b") or m.group("c")).upper(), m, "c" if m.group("c") else 0)
               for m in _LABEL.finditer(text)]
-    found += [_mention(COUNT, m.group("n"), m, offset, tokens, span="n") for m in _COUNT.finditer(text)]
-    found += [_mention(COUNT_BIN, CountBin.C_GT_20.value, m, offset, tokens)
-              for m in _MORE_THAN_20.finditer(text)]
-    found += [_mention(COUNT_BIN, m.group("bin"), m, offset, tokens) for m in _BIN.finditer(text)]
-    found += [_mention(DEPTH, "middle" if (m.group("a") or m.group("b")).lower().startswith("mid")
-                       else (m.group("a") or m.group("b")).lower(), m, offset, tokens)
-              for m in _DEPTH.finditer(text)]
+    found += [at(COUNT_BIN, CountBin.C_GT_20.value, m) for m in more_than]
+    found += [at(COUNT_BIN, m.group("bin"), m) for m in _BIN.finditer(text)]
+    found += [at(COUNT, m.group("n"), m, "n") for m in _COUNT.finditer(text)
+              if not any(b.start() <= m.start("n") < b.end() for b in more_than)]  # "more than 20"
+    found += [at(DEPTH, _depth(m.group("a") or m.group("b")), m) for m in _DEPTH.finditer(text)]
     return [m for m in found if m.first < m.last]
+
+
+def _depth(word: str) -> str:
+    return "middle" if word.lower().startswith("mid") else word.lower()
 
 
 def _mention(kind: str, value: str, m: re.Match[str], offset: int, tokens: list[Token],

@@ -40,8 +40,9 @@ _SECTION_WORDS: dict[str, tuple[str, ...]] = {
 _ONE_LINE_SECTIONS = frozenset({"history", "comparison", "technique", "title"})
 _SECTION_OF = {word: kind for kind, words in _SECTION_WORDS.items() for word in words}
 
+# Used with match(text, pos): no "^", which would only anchor at the start of the whole text.
 _BREAST_HEAD = re.compile(
-    r"^\s*(?P<side>left|right|lt|rt|l|r)(?:\s+(?:breast|side))?(?:\s+findings)?\s*(?::|\s-\s)\s*",
+    r"\s*(?P<side>left|right|lt|rt|l|r)(?:\s+(?:breast|side))?(?:\s+findings)?\s*(?::|\s-\s)\s*",
     re.IGNORECASE)
 _KEY_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*)?(?P<key>[A-Za-z][A-Za-z /()&-]{0,40}?)\s*:\s*(?P<rest>.*)$")
 # Keys of one finding's structured block ("Morphology: fine pleomorphic").
