@@ -19,9 +19,9 @@ How it counts (imaging/extraction/scoring.py, docs/report-extraction.md):
   slot by slot on paired groups and count against the unpaired ones, so a group placed in
   the wrong breast costs each of its fields.
 
-Without --corpus it scores the two committed corpora: the 360 generated reports
-(tests/imaging/extraction/corpus/generated.jsonl, from generate.py) and the 48 hand-written
-ones (handwritten.jsonl).
+Without --corpus it scores the committed corpora in tests/imaging/extraction/corpus/: the
+360 generated reports (generated.jsonl, from generate.py), the 48 hand-written ones
+(handwritten.jsonl) and 20 more hand-written after tuning (handwritten_holdout.jsonl).
 """
 
 from pathlib import Path
@@ -33,7 +33,8 @@ from imaging.extraction import extract
 from imaging.extraction.scoring import load_corpus, score, table
 
 CORPUS_DIR = Path(settings.BASE_DIR) / "tests" / "imaging" / "extraction" / "corpus"
-DEFAULT_CORPORA = (CORPUS_DIR / "generated.jsonl", CORPUS_DIR / "handwritten.jsonl")
+DEFAULT_CORPORA = tuple(CORPUS_DIR / name for name in
+                        ("generated.jsonl", "handwritten.jsonl", "handwritten_holdout.jsonl"))
 
 
 class Command(BaseCommand):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--corpus", type=Path, action="append",
                             help="A corpus file (repeatable). "
-                                 "Default: the generated and the hand-written corpora.")
+                                 "Default: the generated and the two hand-written corpora.")
         parser.add_argument("--misses", action="store_true",
                             help="Also list every slot the extractor got wrong, per report.")
 
