@@ -82,6 +82,7 @@ def _span(source: str, start: int, end: int) -> Span:
 
 _JOINERS = frozenset({"and", "or", "to", "with"})
 _ANAPHORA = frozenset({"the", "these", "those", "this", "such", "all"})
+_CLAUSE_WORDS = frozenset({"and", "whereas", "while"})
 
 
 def calc_anchors(view: View) -> list[Anchor]:
@@ -124,11 +125,7 @@ def _separated(view: View, noun: Mention, anchor: Anchor) -> bool:
 
 def _clause_break(view: View, j: int) -> bool:
     """";" before token j, or j is "and" / "whereas" / "while"."""
-    if j <= 0 or j >= len(view.tokens):
-        return False
-    tokens = view.tokens
-    gap = view.unit.text[tokens[j - 1].end - view.unit.start:tokens[j].start - view.unit.start]
-    return ";" in gap or tokens[j].word in ("and", "whereas", "while")
+    return ";" in _gap(view, j) or (0 < j < len(view.tokens) and view.tokens[j].word in _CLAUSE_WORDS)
 
 
 def _run_anchor(run: list[Mention]) -> Anchor:
@@ -182,18 +179,20 @@ def _boundary(view: View, after: int, before: int) -> int:
 
 
 def _separator(view: View, j: int) -> int:
-    tokens, text = view.tokens, view.unit.text
-    if j == 0 or j >= len(tokens):
-        return 0
-    gap = text[tokens[j - 1].end - view.unit.start:tokens[j].start - view.unit.start]
-    word = tokens[j].word
+    """How strongly the text just before token j separates two findings (0: not at all)."""
+    gap = _gap(view, j)
     if ";" in gap or ": " in gap:  # not the colon of "8:00"
         return 5
-    if word in ("and", "whereas", "while") and "," in gap:
-        return 4
-    if word in ("and", "whereas", "while"):
-        return 3
+    if 0 < j < len(view.tokens) and view.tokens[j].word in _CLAUSE_WORDS:
+        return 4 if "," in gap else 3
     return 2 if "," in gap else 0
+
+
+def _gap(view: View, j: int) -> str:
+    """The characters between tokens j-1 and j ("" at either end of the unit)."""
+    if j <= 0 or j >= len(view.tokens):
+        return ""
+    return view.unit.text[view.tokens[j - 1].end - view.unit.start:view.tokens[j].start - view.unit.start]
 
 
 # ---------------------------------------------------------------- values
@@ -217,7 +216,7 @@ def _pick(mentions: list[Mention], kind: str, anchor: Anchor) -> Mention | None:
     return of_kind[0]
 
 
-def _values(view: View, spec: Spec, mentions: list[Mention], anchor: Anchor | None,
+def _values(spec: Spec, mentions: list[Mention], anchor: Anchor | None,
             source: str) -> tuple[dict[str, Any], dict[str, Span]]:
     values: dict[str, Any] = {}
     evidence: dict[str, Span] = {}
@@ -237,7 +236,8 @@ def _values(view: View, spec: Spec, mentions: list[Mention], anchor: Anchor | No
     return values, evidence
 
 
-_BY_SIZE = {t.C.INCREASE_CALCIFICATIONS: t.C.INCREASE_SIZE, t.C.DECREASE_CALCIFICATIONS: t.C.DECREASE_SIZE}
+_BY_SIZE = {t.C.INCREASE_CALCIFICATIONS.value: t.C.INCREASE_SIZE.value,
+            t.C.DECREASE_CALCIFICATIONS.value: t.C.DECREASE_SIZE.value}
 
 
 def _size_follows(mentions: list[Mention], change: Mention) -> bool:
@@ -287,7 +287,7 @@ class Reader:
 
     def _anchor(self, view: View, anchor: Anchor, segment: Segment) -> Draft | None:
         mentions = [m for m in view.mentions if segment[0] <= m.first < segment[1] and not m.negated]
-        values, evidence = _values(view, self.spec, mentions, anchor, self.source)
+        values, evidence = _values(self.spec, mentions, anchor, self.source)
         values[self.spec.type_field] = anchor.value
         evidence[self.spec.type_field] = _span(self.source, anchor.mention.start, anchor.mention.end)
         placed = None
@@ -343,7 +343,7 @@ class Reader:
         mentions = [m for m in view.mentions if not m.negated]
         if not mentions:
             return
-        values, evidence = _values(view, self.spec, mentions, None, self.source)
+        values, evidence = _values(self.spec, mentions, None, self.source)
         if self.spec.type_field == "morphology":
             morphs = view.of(t.MORPH)
             if morphs:

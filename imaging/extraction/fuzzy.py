@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-# Real words one edit away from a lexicon word; "progression" is not the kinetic "progressive".
-PROTECTED = frozenset({
-    "course", "courses", "progression", "progressing", "persisting", "sutured", "grouper", "larger",
-    "smaller", "stale", "found", "fine", "line", "lines", "masse", "mast", "fatty", "linen", "rounds",
-    "regions", "region", "parenchyma", "focally", "nodes", "notes", "marked", "marker", "markers",
-})
+# Real words within reach of a lexicon word: "course" is not "coarse", "progression" is not
+# the kinetic "progressive", a "sutured" incision is no suture calcification.
+PROTECTED = frozenset({"course", "progression", "progressing", "persisting", "sutured", "region", "grouper"})
 
 
 def max_edits(length: int) -> int:

@@ -95,8 +95,7 @@ def _table(kind: str, table: dict[str, str | None] | tuple[str, ...], strength: 
 def _common() -> list[_Entry]:
     entries = (_table(t.CHANGE, t.CHANGES) + _table(t.QUADRANT, t.QUADRANTS) + _table(t.SIDE, t.SIDES)
                + _table(t.NEG_PRE, t.NEGATION_PRE) + _table(t.NEG_POST, t.NEGATION_POST)
-               + _table(t.TERM, t.TERMINATORS) + _table(t.PSEUDO, t.PSEUDO_NEGATIONS)
-               + _table(t.PREVIOUS, tuple(t.PREVIOUS_WORDS)))
+               + _table(t.TERM, t.TERMINATORS) + _table(t.PSEUDO, t.PSEUDO_NEGATIONS))
     entries += [_Entry((word,), ((t.SIDE, str(side), 0), (t.QUADRANT, str(quadrant), 0)))
                 for word, (side, quadrant) in t.SIDE_QUADRANTS.items()]
     return entries

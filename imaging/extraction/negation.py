@@ -23,6 +23,7 @@ from .lexicon import Mention, Token
 _HARD_STOP = re.compile(r"[.;()!?]")
 _FORWARD_STOP = re.compile(r"[.;()!?:]")
 _PREVIOUS_CUES = frozenset({"previously", "previous", "prior", "known"})
+_TRIGGERS = frozenset({t.NEG_PRE, t.NEG_POST, t.TERM, t.PSEUDO})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def apply(tokens: list[Token], mentions: list[Mention], source: str) -> tuple[li
     kept, changes = [], []
     for scope in find_scopes(tokens, mentions, source):
         if _means_no_longer_seen(scope, tokens):
-            changes.append(replace(scope.trigger, kind=t.CHANGE, value=t.C.NO_LONGER_SEEN))
+            changes.append(replace(scope.trigger, kind=t.CHANGE, value=t.C.NO_LONGER_SEEN.value))
         else:
             kept.append(scope)
     converted = {change.start for change in changes}
@@ -78,8 +79,6 @@ def apply(tokens: list[Token], mentions: list[Mention], source: str) -> tuple[li
         marked.append(mention)
     return sorted(marked + changes, key=lambda m: m.start), kept
 
-
-_TRIGGERS = frozenset({t.NEG_PRE, t.NEG_POST, t.TERM, t.PSEUDO})
 
 
 def _means_no_longer_seen(scope: Scope, tokens: list[Token]) -> bool:

@@ -27,7 +27,7 @@ MORPH, DIST, CALC, CHANGE, QUADRANT, SIDE = "morph", "dist", "calc", "change", "
 LESION, SHAPE, MARGIN, NME_DIST, NME_PATTERN = "lesion", "shape", "margin", "nme_dist", "nme_pattern"
 KIN_INITIAL, KIN_DELAYED, CURVE = "kin_initial", "kin_delayed", "curve"
 ENH, BPE, BPE_LEVEL = "enh", "bpe", "bpe_level"
-OTHER, UMBRELLA, PREVIOUS = "other", "umbrella", "previous"
+OTHER, UMBRELLA = "other", "umbrella"
 NEG_PRE, NEG_POST, TERM, PSEUDO = "neg_pre", "neg_post", "term", "pseudo"
 
 BOTH = "both"  # a side mention meaning both breasts
@@ -126,8 +126,10 @@ _CHANGE_GROUPS: dict[str, tuple[str, ...]] = {
 }
 CHANGES: dict[str, str] = {phrase: value for value, phrases in _CHANGE_GROUPS.items() for phrase in phrases}
 # Calcification-only codes read as the nearest lesion code on MRI ("decreased" = smaller).
-LESION_CHANGE = {C.INCREASE_CALCIFICATIONS: C.INCREASE_SIZE, C.INCREASE_NUMBER: C.INCREASE_SIZE,
-                 C.DECREASE_CALCIFICATIONS: C.DECREASE_SIZE, C.DECREASE_NUMBER: C.DECREASE_SIZE}
+LESION_CHANGE = {C.INCREASE_CALCIFICATIONS.value: C.INCREASE_SIZE.value,
+                 C.INCREASE_NUMBER.value: C.INCREASE_SIZE.value,
+                 C.DECREASE_CALCIFICATIONS.value: C.DECREASE_SIZE.value,
+                 C.DECREASE_NUMBER.value: C.DECREASE_SIZE.value}
 
 Q = v.Quadrant
 QUADRANTS: dict[str, str] = {
@@ -162,6 +164,7 @@ TERMINATORS = ("but", "however", "although", "though", "except", "apart from", "
 PSEUDO_NEGATIONS = ("not only", "no increase", "no decrease", "without increase", "no significant increase",
                     "no further", "not clearly", "left in place", "left in situ", "no other change")
 
+# Words before a size that make it an earlier study's ("previously 15 mm", "from 2 cm").
 PREVIOUS_WORDS = frozenset({"previously", "previous", "prior", "baseline", "formerly", "initially",
                             "originally", "was", "were", "from", "pretreatment"})
 
@@ -216,8 +219,8 @@ KINETICS_DELAYED: dict[str, str] = {"persistent": KD.PERSISTENT, "progressive": 
 CURVES: dict[str, str] = {f"type {n}": value for value, numbers in (
     (KD.PERSISTENT, ("1", "i")), (KD.PLATEAU, ("2", "ii")), (KD.WASHOUT, ("3", "iii"))) for n in numbers}
 # Words that make a nearby speed or shape word a kinetic descriptor.
-KINETIC_CONTEXT = frozenset({"initial", "early", "uptake", "rise", "wash", "in", "phase", "kinetics",
-                             "kinetic", "curve", "delayed", "enhancement", "pattern", "type"})
+KINETIC_CONTEXT = frozenset({"initial", "early", "uptake", "rise", "wash", "phase", "kinetics", "kinetic",
+                             "curve", "delayed", "enhancement", "pattern", "type"})
 ENHANCEMENT_WORDS = ("enhancement", "enhancing", "enhance", "enhances", "enhanced")
 BACKGROUND = ("background parenchymal enhancement", "background enhancement", "bpe",
               "parenchymal enhancement", "background parenchymal")
