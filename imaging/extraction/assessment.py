@@ -16,6 +16,7 @@ edition's composition scale, a-d.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .proposal import Span
@@ -65,27 +66,28 @@ def _sentence_around(units: list[Unit], text: str, offset: int) -> str:
 
 
 def birads(text: str, units: list[Unit]) -> Found | None:
-    candidates: list[tuple[int, int, Found]] = []
-    for pattern, reader in ((_BIRADS, _category), (_CATEGORY_ONLY, _category), (_ACR, _category),
-                            (_ASSESSMENT, _category), (_ASSESSMENT_WORDS, _assessment_words)):
-        for m in pattern.finditer(text):
-            value = reader(m)
-            unit = _unit_at(units, m.start())
-            if value is None or (unit and unit.section in ("history", "comparison")):
-                continue
-            before = text[max(0, m.start() - 40):m.start()]
-            if _PAST.search(before) or (pattern is not _BIRADS and _DENSITY_CONTEXT.search(
-                    _sentence_around(units, text, m.start()))):
-                continue
-            priority = 3 if _OVERALL.search(before) else 2 if unit and unit.section in (
-                "impression", "assessment") else 1
-            if pattern is _ASSESSMENT_WORDS:
-                priority -= 1  # words are read only when no number is given
-            found = Found(value, Span(m.start(), m.end(), m.group()))
-            candidates.append((priority, ACR_ORDER.index(value), found))
-    if not candidates:
+    candidates = [found for pattern, reader in _PATTERNS for m in pattern.finditer(text)
+                  if (found := _candidate(pattern, reader, m, text, units))]
+    return max(candidates, key=lambda c: c[:2])[2] if candidates else None
+
+
+def _candidate(pattern: re.Pattern[str], reader: Callable[[re.Match[str]], str | None], m: re.Match[str],
+               text: str, units: list[Unit]) -> tuple[int, int, Found] | None:
+    """(priority, how worrisome, the category) of one match, or None if it is not this study's."""
+    value = reader(m)
+    unit = _unit_at(units, m.start())
+    if value is None or (unit and unit.section in ("history", "comparison")):
         return None
-    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+    before = text[max(0, m.start() - 40):m.start()]
+    if _PAST.search(before):
+        return None  # "previously BI-RADS 5"
+    if pattern is not _BIRADS and _DENSITY_CONTEXT.search(_sentence_around(units, text, m.start())):
+        return None  # "ACR 2" beside density words is the 4th edition's composition
+    in_conclusion = bool(unit and unit.section in ("impression", "assessment"))
+    priority = 3 if _OVERALL.search(before) else 2 if in_conclusion else 1
+    if pattern is _ASSESSMENT_WORDS:
+        priority -= 1  # words are read only when no number is given
+    return priority, ACR_ORDER.index(value), Found(value, Span(m.start(), m.end(), m.group()))
 
 
 def _category(m: re.Match[str]) -> str | None:
@@ -98,6 +100,10 @@ def _category(m: re.Match[str]) -> str | None:
 
 def _assessment_words(m: re.Match[str]) -> str | None:
     return _WORDS_VALUE.get(m.group("w").lower())
+
+
+_PATTERNS = ((_BIRADS, _category), (_CATEGORY_ONLY, _category), (_ACR, _category), (_ASSESSMENT, _category),
+             (_ASSESSMENT_WORDS, _assessment_words))
 
 
 # ---------------------------------------------------------------- composition

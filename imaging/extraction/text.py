@@ -42,7 +42,7 @@ _SECTION_OF = {word: kind for kind, words in _SECTION_WORDS.items() for word in 
 
 # Used with match(text, pos): no "^", which would only anchor at the start of the whole text.
 _BREAST_HEAD = re.compile(
-    r"\s*(?P<side>left|right|lt|rt|l|r)(?:\s+(?:breast|side))?(?:\s+findings)?\s*(?::|\s-\s)\s*",
+    r"\s*(?P<label>(?P<side>left|right|lt|rt|l|r)(?:\s+(?:breast|side))?(?:\s+findings)?)\s*(?::|\s-\s)\s*",
     re.IGNORECASE)
 _KEY_LINE = re.compile(r"^\s*(?:[-*\u2022]\s*)?(?P<key>[A-Za-z][A-Za-z /()&-]{0,40}?)\s*:\s*(?P<rest>.*)$")
 # Keys of one finding's structured block ("Morphology: fine pleomorphic").
@@ -155,7 +155,7 @@ def _sentences(text: str, begin: int, end: int, state: _State, first_line: bool)
         heading = _BREAST_HEAD.match(text, s_start, s_end)
         if heading:
             state.breast = _side(heading.group("side"))
-            state.heading = (heading.start("side"), heading.end() - 1)
+            state.heading = heading.span("label")
             s_start = heading.end()
             if s_start >= s_end:
                 continue
