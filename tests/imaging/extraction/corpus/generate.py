@@ -176,13 +176,17 @@ def render(study: Study, rng: random.Random) -> tuple[str, bool, str | None]:
     return text, ctx.said_no_enhancement, stated
 
 
+def study_lines(ctx: Ctx) -> list[str]:
+    """Composition on a mammogram; fibroglandular tissue and BPE on an MRI."""
+    s = ctx.study
+    if s.modality == "MG":
+        return [composition_line(ctx)] if s.composition else []
+    return mr_study_lines(ctx)
+
+
 def body_sentences(ctx: Ctx) -> list[str]:
     rng, s = ctx.rng, ctx.study
-    out = []
-    if s.modality == "MG" and s.composition:
-        out.append(composition_line(ctx))
-    if s.modality == "MR":
-        out += mr_study_lines(ctx)
+    out = study_lines(ctx)
     benign = add_bilateral_benign(ctx)
     breasts = list(s.imaged)
     rng.shuffle(breasts)
@@ -227,11 +231,7 @@ def render_sectioned(ctx: Ctx) -> tuple[str, str]:
 
 def per_breast_block(ctx: Ctx) -> str:
     rng, s = ctx.rng, ctx.study
-    lines = []
-    if s.modality == "MG" and s.composition:
-        lines.append(composition_line(ctx))
-    if s.modality == "MR":
-        lines += mr_study_lines(ctx)
+    lines = study_lines(ctx)
     benign = add_bilateral_benign(ctx)
     if benign:
         lines.append(benign)

@@ -138,12 +138,18 @@ def structured_calc_block(ctx: Ctx, c: Calc) -> str:
     if c.extent_mm is not None:
         lines.append(f"  {rng.choice(['Extent', 'Size', 'Extent (largest dimension)'])}: "
                      f"{size_phrase(rng, c.extent_mm, verb=False)}")
-    where = location_phrase(rng, c.quadrant, c.clock)
+    return "\n".join(lines + _location_and_change_lines(rng, c.quadrant, c.clock, c.change))
+
+
+def _location_and_change_lines(rng: random.Random, quadrant: str | None, clock: int | None,
+                               change: str | None) -> list[str]:
+    lines = []
+    where = location_phrase(rng, quadrant, clock)
     if where:
         lines.append(f"  Location: {where.removeprefix('in the ').removeprefix('at ')}")
-    if c.change:
-        lines.append(f"  Change: {change_phrase(rng, c.change, field_value=True)}")
-    return "\n".join(lines)
+    if change:
+        lines.append(f"  Change: {change_phrase(rng, change, field_value=True)}")
+    return lines
 
 
 def lesion_sentence(ctx: Ctx, le: Lesion) -> str:
@@ -212,12 +218,7 @@ def structured_lesion_block(ctx: Ctx, le: Lesion, number: int) -> str:
         parts = ([f"initial {le.kinetics_initial}"] if le.kinetics_initial else []) + (
             [f"delayed {le.kinetics_delayed}"] if le.kinetics_delayed else [])
         lines.append(f"  Kinetics: {', '.join(parts)}")
-    where = location_phrase(rng, le.quadrant, le.clock)
-    if where:
-        lines.append(f"  Location: {where.removeprefix('in the ').removeprefix('at ')}")
-    if le.change:
-        lines.append(f"  Change: {change_phrase(rng, le.change, field_value=True)}")
-    return "\n".join(lines)
+    return "\n".join(lines + _location_and_change_lines(rng, le.quadrant, le.clock, le.change))
 
 
 def study_title(ctx: Ctx) -> str:
