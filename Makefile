@@ -21,10 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: the gates CI runs before the tests (style, layers, migrations)
+## lint: the gates CI runs before the tests (style, layers, types, migrations)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	TRACKER_DEV_APPS=true $(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -170,7 +170,7 @@ def _calcification_decisions(history: PatientHistory, breast: str, thresholds: T
                     out += _new_groups(study, breast, groups, seen, earlier, since)
                 out += _reported_increase(study, breast, groups)
             current = _vector(groups)
-            if prior is not None:
+            if prior is not None and low is not None:  # both set from the first exam on
                 out += _compare_with_prior(study, breast, current, prior, low, thresholds)
                 if (current[0], study.study_date) < (low[0][0], low[1].study_date):
                     low = (current, study)

@@ -207,6 +207,12 @@ class ScheduledItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not stored: set on the items a page shows (surveillance.selectors, surveillance.views).
+    current_state: str  # due, overdue, lost, … on the day shown
+    missed: bool  # still pending with its matching window closed
+    days_late: int
+    last_contact_label: str
+
     class Meta:
         ordering = ["due_date", "kind"]
         indexes = [
