@@ -1,4 +1,4 @@
-"""Progression and new-enhancement rules (DESIGN.md, "Calcification burden and progression").
+"""Progression and new-enhancement rules (docs/clinical-rules.md, "Alert rules").
 
 Pure functions: a `PatientHistory` and a `Thresholds` in, `Decision`s out; no ORM. The
 surveillance rules (`surveillance_overdue`, `lost_to_follow_up`) live with the schedule.

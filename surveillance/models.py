@@ -1,6 +1,6 @@
 """Surveillance protocol, each patient's plan of scheduled items, contacts and digests.
 
-DESIGN.md, "Surveillance schedule". The cadences live in `Protocol` rows (admins edit
+docs/clinical-rules.md, "Surveillance schedule". The cadences live in `Protocol` rows (admins edit
 them); the date arithmetic is pure (`surveillance/schedule.py`).
 """
 

@@ -1,6 +1,6 @@
 """The surveillance schedule as pure functions: dates in, planned items out. No ORM.
 
-DESIGN.md, "Surveillance schedule". Cadences come in as `ProtocolRules` (from a
+docs/clinical-rules.md, "Surveillance schedule". Cadences come in as `ProtocolRules` (from a
 `Protocol` row, or `DEFAULT_RULES` in tests); the patient's anchors and risk flags as
 `PlanInputs`.
 """
