@@ -29,6 +29,7 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import Patient, Surgery
+from patients.roles import can_see_contact
 from patients.services import PatientValidationError, patient_save
 from surveillance.models import ScheduledItem
 from surveillance.roles import can_work_worklist
@@ -83,7 +84,7 @@ def patient_queryset(user) -> QuerySet[Patient]:
     """
     return (
         patients_for(user)
-        .select_related("site", "tumour")
+        .select_related("site", "tumour", "contact")
         .prefetch_related(
             Prefetch("nac_courses", to_attr=prefetched("nac_courses")),
             Prefetch("radiotherapy", to_attr=prefetched("radiotherapy")),
@@ -162,7 +163,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         patient = self.get_object()
         items = ScheduledItem.objects.filter(patient=patient).order_by("due_date", "kind")
         planned = planned_exams(items, timezone.localdate())
-        bundle = patient_bundle(patient, planned=planned)
+        bundle = patient_bundle(patient, planned=planned, with_contact=can_see_contact(request.user))
         audit_record(action=Action.FHIR_DOWNLOAD, obj=patient, patient=patient)
         return Response(bundle)
 

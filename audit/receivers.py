@@ -21,6 +21,7 @@ AUDITED_MODELS = [
     "patients.Pathology",
     "patients.ClinicVisit",
     "patients.ClinicalEvent",
+    "patients.ContactDetails",
     "alerts.Alert",
     "auth.User",
     "auth.Group",

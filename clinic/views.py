@@ -24,6 +24,7 @@ from imaging.records import StudyRow
 from imaging.trend import describe, trends
 from imaging.vocabulary import Modality, StudyStatus
 from patients.access import sites_for
+from patients.roles import can_edit_contact, can_see_contact
 from patients.views import RECORD_EDITORS, STUDY_DRAFTERS, VISIT_LOGGERS
 from patients.vocabulary import FollowUpStatus, Subtype
 
@@ -143,6 +144,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "can_add_study": has_role(request.user, *STUDY_DRAFTERS),
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "plan": timeline.surveillance_plan(as_of=today),
+        "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
     })
 
 

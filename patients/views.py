@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.roles import ADMIN, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
 
@@ -18,6 +19,7 @@ from .access import get_patient_for_user, sites_for
 from .forms import (
     ClinicalEventForm,
     ClinicVisitForm,
+    ContactDetailsForm,
     NacCourseForm,
     PathologyForm,
     PatientForm,
@@ -25,7 +27,16 @@ from .forms import (
     SurgeryForm,
     TumourProfileForm,
 )
-from .models import ClinicalEvent, ClinicVisit, NacCourse, Radiotherapy, Surgery, TumourProfile
+from .models import (
+    ClinicalEvent,
+    ClinicVisit,
+    ContactDetails,
+    NacCourse,
+    Radiotherapy,
+    Surgery,
+    TumourProfile,
+)
+from .roles import CONTACT_ROLES
 
 # Clinic staff (and admins) register patients and record treatment (DESIGN, issue 7);
 # radiologists enter findings, coordinators log visits and contacts.
@@ -72,6 +83,29 @@ def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
         return redirect(patient)
     return render(request, "patients/form.html",
                   {"form": form, "patient": patient, "title": "Tumour profile at diagnosis"})
+
+
+def contact_edit(request: HttpRequest, uuid) -> HttpResponse:
+    """Phones, e-mail, address, language, preferences, consent and GP of one patient."""
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
+    _require(request, *CONTACT_ROLES)
+    instance = ContactDetails.objects.filter(patient=patient).first() or ContactDetails(patient=patient)
+    form = ContactDetailsForm(request.POST or None, instance=instance)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    if request.method == "POST" and form.is_valid():
+        services.contact_details_save(patient=patient, data=form.cleaned_data)
+        messages.success(request, "Contact details saved.")
+        return redirect(next_url or patient.get_absolute_url())
+    return render(request, "patients/contact_form.html",
+                  {"form": form, "patient": patient, "title": "Contact details", "next": next_url})
+
+
+def _safe_next(request: HttpRequest, target: str) -> str:
+    """`target` if it is a page of this site (the worklist sends people here and back), else ""."""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return ""
 
 
 # Records that belong to one patient and have a simple form: (model, form, title, roles).
