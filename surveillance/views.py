@@ -1,5 +1,6 @@
 """Thin views: the coordinator's worklist, an item's contact log, the calendar feed."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -94,7 +95,9 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Calendar link revoked: calendars using it stop updating.")
             return redirect("worklist-calendar")
         raw = cal.calendar_token_create(user=request.user)
-        new_url = request.build_absolute_uri(reverse("worklist-calendar-feed", kwargs={"token": raw}))
+        # The configured address, as in the feed's own links and the e-mails (not the Host
+        # header this request happened to use).
+        new_url = settings.SITE_URL + reverse("worklist-calendar-feed", kwargs={"token": raw})
     return render(request, "surveillance/calendar.html", {"token": cal.active_token(user=request.user),
                                                           "new_url": new_url})
 

@@ -177,7 +177,20 @@ if EMAIL_CONFIG.get("EMAIL_BACKEND") == "django.core.mail.backends.filebased.Ema
     EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where `make run` serves (bin/run.py, Procfile), and the address links in e-mails and the
+# calendar feed start with: the served address unless SITE_URL says otherwise (behind a
+# proxy, or when serving on all interfaces, set SITE_URL to the address people use).
+TRACKER_BIND = env.str("TRACKER_BIND", default="127.0.0.1:8000")
+
+
+def _site_url_for(bind: str) -> str:
+    host, _, port = bind.rpartition(":")
+    if host in ("0.0.0.0", "[::]", ""):
+        host = "localhost"
+    return f"http://{host}:{port}" if port else f"http://{bind}"
+
+
+SITE_URL = env.str("SITE_URL", default=_site_url_for(TRACKER_BIND)).rstrip("/")
 
 # --- Celery (cookiecutter-django's settings) -------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -134,7 +135,8 @@ def test_calendar_feed_token_lifecycle_and_content(site, coordinator, client_for
     response = c.post(reverse("worklist-calendar"), {"action": "create"})
     feed_url = response.context["new_url"]
     c.logout()
-    path = feed_url.replace("http://testserver", "")
+    assert feed_url.startswith(settings.SITE_URL + "/worklist/calendar/")
+    path = feed_url.removeprefix(settings.SITE_URL)
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()
