@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-db bench-scale venv
+.PHONY: run test lint bench bench-db bench-scale venv messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,12 +13,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+## messages: compile the letters' translations (.po → .mo; needs gettext's msgfmt)
+messages: $(STAMP)
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
+
 ## run: migrate, load demo data, print the demo logins, start web + Celery worker + beat
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/python bin/run.py
 
 ## test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lint: the gates CI runs before the tests (style, layers, migrations)

@@ -22,6 +22,7 @@ AUDITED_MODELS = [
     "patients.ClinicVisit",
     "patients.ClinicalEvent",
     "patients.ContactDetails",
+    "outreach.LetterTemplate",
     "alerts.Alert",
     "auth.User",
     "auth.Group",

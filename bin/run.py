@@ -73,6 +73,11 @@ def main() -> None:
     eager = not ensure_redis(env["REDIS_URL"])
     if eager:
         env["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    if shutil.which("msgfmt"):
+        manage("compilemessages", "--ignore=.venv", "--ignore=staticfiles", "--verbosity", "0")
+    else:
+        print("!! gettext's msgfmt is missing (`sudo apt-get install gettext`): letters cannot be "
+              "printed in French or Spanish until the catalogues are compiled.")
     manage("migrate", "--no-input")
     manage("collectstatic", "--no-input", "--verbosity", "0")
     manage("seed_demo")

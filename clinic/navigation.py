@@ -17,6 +17,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Cohort", "cohort", (RADIOLOGIST, ADMIN, CLINIC_STAFF)),
     ("API", "api-docs", EVERYONE),
     ("Import", "registry-import", (ADMIN,)),
+    ("Letters", "letter-templates", (ADMIN,)),
     ("Admin", "admin:index", (ADMIN,)),
 ]
 

@@ -27,6 +27,7 @@ from patients.access import sites_for
 from patients.roles import can_edit_contact, can_see_contact
 from patients.views import RECORD_EDITORS, STUDY_DRAFTERS, VISIT_LOGGERS
 from patients.vocabulary import FollowUpStatus, Subtype
+from surveillance.roles import can_work_worklist
 
 from .forms import PatientFilterForm
 from .selectors import patient_list as select_patients
@@ -145,6 +146,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "plan": timeline.surveillance_plan(as_of=today),
         "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
+        "can_write_letters": can_work_worklist(request.user),
     })
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "imaging",
     "alerts",
     "surveillance",
+    "outreach",
     "cohort",
     "clinic",
     "api",
@@ -153,6 +154,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The pages are in English; letters to patients are written in their preferred language
+# (patients.vocabulary.PreferredLanguage), from the catalogues in outreach/locale
+# (`manage.py compilemessages` builds them; `make run` and `make test` do it).
+LANGUAGES = [("en-gb", "English"), ("fr", "French"), ("es", "Spanish")]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -279,7 +284,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # WeasyPrint reports each rendering step at INFO.
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # --- Production hardening (driven by the environment) --------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("cohort.urls")),
     path("api/analytics/", include("cohort.api_urls")),
     path("", include("surveillance.urls")),
+    path("", include("outreach.urls")),
     path("api/", include("api.urls")),
     path("registry/", include("registry.urls")),
 ]
