@@ -15,8 +15,13 @@ def compiled_catalogues(app_configs=None, **kwargs) -> list[checks.CheckMessage]
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             language = po.parent.parent.name
-            problems.append(checks.Warning(
-                f"The {language} letter catalogue is not compiled: letters in that language would "
-                "print in English.", hint="Run `make messages` (manage.py compilemessages; needs gettext).",
-                obj=str(mo.relative_to(LOCALE.parent.parent)), id="outreach.W001"))
+            problems.append(
+                checks.Warning(
+                    f"The {language} letter catalogue is not compiled: letters in that language would "
+                    "print in English.",
+                    hint="Run `make messages` (manage.py compilemessages; needs gettext).",
+                    obj=str(mo.relative_to(LOCALE.parent.parent)),
+                    id="outreach.W001",
+                )
+            )
     return problems

@@ -35,7 +35,13 @@ DENSE = frozenset({BreastComposition.C, BreastComposition.D})
 
 # BI-RADS assessment → the plain-language result a patient is told.
 NORMAL, BENIGN, PROBABLY_BENIGN, INCOMPLETE, SUSPICIOUS, KNOWN_CANCER = (
-    "normal", "benign", "probably_benign", "incomplete", "suspicious", "known_cancer")
+    "normal",
+    "benign",
+    "probably_benign",
+    "incomplete",
+    "suspicious",
+    "known_cancer",
+)
 
 
 def result_category(birads: str) -> str:
@@ -145,14 +151,29 @@ def render_letter(letter: LetterInput) -> str:
 def sample_letter(kind: str, language: str, letterhead: Letterhead, today: date) -> str:
     """The letter of `kind` for an invented patient: the template page's preview."""
     patient = Person(name="Jane Sample", address_lines=("1 Example Street", "Sampletown AB1 2CD"))
-    gp = Person(name="Dr A. Example", address_lines=("Example Surgery", "2 High Street", "Sampletown AB1 3EF"))
-    return render_letter(LetterInput(
-        kind=kind, language=language, letterhead=letterhead, patient=patient,
-        recipient=gp if kind == LetterKind.GP else patient, mrn="SAMPLE-0001",
-        date_of_birth=date(1968, 4, 2), reference="SAMPLE", today=today,
-        exams=() if kind == LetterKind.RESULT else (
-            Exam("mammogram", "bilateral", today, overdue=kind != LetterKind.DUE_REMINDER),),
-        study=StudyResult("MG", today, "2", "c") if kind in (LetterKind.RESULT, LetterKind.GP) else None,
-        next_exam=Exam("clinical_exam", "", today + timedelta(days=365)) if kind == LetterKind.RESULT
-        else None,
-        surgery_date=date(2022, 5, 10), attempts=2, gp_greeting=gp.name))
+    gp = Person(
+        name="Dr A. Example", address_lines=("Example Surgery", "2 High Street", "Sampletown AB1 3EF")
+    )
+    return render_letter(
+        LetterInput(
+            kind=kind,
+            language=language,
+            letterhead=letterhead,
+            patient=patient,
+            recipient=gp if kind == LetterKind.GP else patient,
+            mrn="SAMPLE-0001",
+            date_of_birth=date(1968, 4, 2),
+            reference="SAMPLE",
+            today=today,
+            exams=()
+            if kind == LetterKind.RESULT
+            else (Exam("mammogram", "bilateral", today, overdue=kind != LetterKind.DUE_REMINDER),),
+            study=StudyResult("MG", today, "2", "c") if kind in (LetterKind.RESULT, LetterKind.GP) else None,
+            next_exam=Exam("clinical_exam", "", today + timedelta(days=365))
+            if kind == LetterKind.RESULT
+            else None,
+            surgery_date=date(2022, 5, 10),
+            attempts=2,
+            gp_greeting=gp.name,
+        )
+    )

@@ -33,24 +33,35 @@ class LetterTemplate(models.Model):
     """
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="letter_template")
-    letterhead_name = models.CharField("Service name", max_length=200,
-                                       help_text="e.g. North Clinic — Breast Imaging Service")
+    letterhead_name = models.CharField(
+        "Service name", max_length=200, help_text="e.g. North Clinic — Breast Imaging Service"
+    )
     letterhead_address = models.TextField("Address", blank=True, help_text="One line per line.")
-    phone = models.CharField("Phone for patients", max_length=40, blank=True,
-                             help_text="The number patients call to book or ask.")
+    phone = models.CharField(
+        "Phone for patients", max_length=40, blank=True, help_text="The number patients call to book or ask."
+    )
     email = models.EmailField("E-mail for patients", blank=True)
-    opening_hours = models.CharField(max_length=120, blank=True, help_text="e.g. Monday to Friday, 9:00–17:00")
+    opening_hours = models.CharField(
+        max_length=120, blank=True, help_text="e.g. Monday to Friday, 9:00–17:00"
+    )
     signatory_name = models.CharField("Signed by", max_length=200)
-    signatory_title = models.CharField("Title", max_length=200, blank=True,
-                                       help_text="e.g. Breast Surveillance Coordinator")
-    footer = models.TextField(blank=True, help_text="Printed at the foot of every letter (in every language).")
+    signatory_title = models.CharField(
+        "Title", max_length=200, blank=True, help_text="e.g. Breast Surveillance Coordinator"
+    )
+    footer = models.TextField(
+        blank=True, help_text="Printed at the foot of every letter (in every language)."
+    )
     gp_letter_language = models.CharField(
-        "Language of letters to GPs", max_length=8, choices=PreferredLanguage.choices,
-        default=PreferredLanguage.ENGLISH)
+        "Language of letters to GPs",
+        max_length=8,
+        choices=PreferredLanguage.choices,
+        default=PreferredLanguage.ENGLISH,
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["site__name"]
@@ -69,8 +80,9 @@ class LetterBatch(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    skipped = models.JSONField(default=list, blank=True,
-                               help_text="[{patient uuid, reason}] of the patients who got no letter.")
+    skipped = models.JSONField(
+        default=list, blank=True, help_text="[{patient uuid, reason}] of the patients who got no letter."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -92,14 +104,22 @@ class Letter(models.Model):
     summary = models.CharField(max_length=300, help_text="What was sent, in one line (English).")
     html = models.TextField(help_text="The document as printed (self-contained).")
     sha256 = models.CharField(max_length=64)
-    template_version = models.PositiveIntegerField(help_text="Version of the site's letter template (0: default).")
-    inputs = models.JSONField(default=dict, blank=True,
-                              help_text="What the letter was made from (items, study, language).")
+    template_version = models.PositiveIntegerField(
+        help_text="Version of the site's letter template (0: default)."
+    )
+    inputs = models.JSONField(
+        default=dict, blank=True, help_text="What the letter was made from (items, study, language)."
+    )
     items = models.ManyToManyField(ScheduledItem, blank=True, related_name="letters")
-    study = models.ForeignKey(ImagingStudy, null=True, blank=True, on_delete=models.SET_NULL, related_name="letters")
-    contacts = models.ManyToManyField(ContactLog, blank=True, related_name="letters",
-                                      help_text="The contact log entries that record it.")
-    batch = models.ForeignKey(LetterBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="letters")
+    study = models.ForeignKey(
+        ImagingStudy, null=True, blank=True, on_delete=models.SET_NULL, related_name="letters"
+    )
+    contacts = models.ManyToManyField(
+        ContactLog, blank=True, related_name="letters", help_text="The contact log entries that record it."
+    )
+    batch = models.ForeignKey(
+        LetterBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="letters"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

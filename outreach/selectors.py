@@ -16,15 +16,23 @@ def patient_letters(patient: Patient) -> QuerySet[Letter]:
 
 def letter_options(patient: Patient) -> tuple[list[ScheduledItem], list[ImagingStudy]]:
     """Her pending exams up to a year ahead, and her signed studies with an assessment."""
-    items = list(patient.scheduled_items.filter(status=ScheduledItem.Status.PENDING).order_by("due_date", "id")[:12])
-    studies = list(ImagingStudy.objects.filter(patient=patient, status=StudyStatus.FINAL).exclude(birads="")
-                   .order_by("-study_date", "-id")[:20])
+    items = list(
+        patient.scheduled_items.filter(status=ScheduledItem.Status.PENDING).order_by("due_date", "id")[:12]
+    )
+    studies = list(
+        ImagingStudy.objects.filter(patient=patient, status=StudyStatus.FINAL)
+        .exclude(birads="")
+        .order_by("-study_date", "-id")[:20]
+    )
     return items, studies
 
 
 def patient_letter_contacts(patient: Patient) -> QuerySet[ContactLog]:
-    return (ContactLog.objects.filter(patient=patient, outcome=ContactLog.Outcome.LETTER_SENT)
-            .select_related("by", "item").order_by("-at", "-id")[:50])
+    return (
+        ContactLog.objects.filter(patient=patient, outcome=ContactLog.Outcome.LETTER_SENT)
+        .select_related("by", "item")
+        .order_by("-at", "-id")[:50]
+    )
 
 
 def batch_letters(batch: LetterBatch) -> list[Letter]:

@@ -43,9 +43,16 @@ def letterhead_for(site: Site, template: LetterTemplate | None) -> L.Letterhead:
     if template is None:
         return L.Letterhead(name=site.name, signatory_name=f"{site.name} surveillance team")
     return L.Letterhead(
-        name=template.letterhead_name, address_lines=tuple(template.address_lines), phone=template.phone,
-        email=template.email, opening_hours=template.opening_hours, signatory_name=template.signatory_name,
-        signatory_title=template.signatory_title, footer=template.footer, version=template.version)
+        name=template.letterhead_name,
+        address_lines=tuple(template.address_lines),
+        phone=template.phone,
+        email=template.email,
+        opening_hours=template.opening_hours,
+        signatory_name=template.signatory_name,
+        signatory_title=template.signatory_title,
+        footer=template.footer,
+        version=template.version,
+    )
 
 
 def _template(site: Site) -> LetterTemplate | None:
@@ -96,14 +103,23 @@ def _latest_surgery_date(patient: Patient) -> date | None:
 
 
 def _next_exam(patient: Patient, today: date) -> L.Exam | None:
-    item = (ScheduledItem.objects.filter(patient=patient, status=ScheduledItem.Status.PENDING,
-                                         due_date__gte=today).order_by("due_date", "id").first())
+    item = (
+        ScheduledItem.objects.filter(
+            patient=patient, status=ScheduledItem.Status.PENDING, due_date__gte=today
+        )
+        .order_by("due_date", "id")
+        .first()
+    )
     return _exam(item, today) if item else None
 
 
 def _study_result(study: ImagingStudy) -> L.StudyResult:
-    return L.StudyResult(modality=study.modality, study_date=study.study_date, birads=study.birads,
-                         breast_composition=study.breast_composition)
+    return L.StudyResult(
+        modality=study.modality,
+        study_date=study.study_date,
+        birads=study.birads,
+        breast_composition=study.breast_composition,
+    )
 
 
 def _summary(kind: str, language: str, exams: list[ScheduledItem], study: ImagingStudy | None) -> str:
@@ -116,9 +132,16 @@ def _summary(kind: str, language: str, exams: list[ScheduledItem], study: Imagin
 
 
 @transaction.atomic
-def letter_create(*, kind: str, patient: Patient, by: AbstractBaseUser, items: Sequence[ScheduledItem] = (),
-                  study: ImagingStudy | None = None, batch: LetterBatch | None = None,
-                  today: date | None = None) -> Letter:
+def letter_create(
+    *,
+    kind: str,
+    patient: Patient,
+    by: AbstractBaseUser,
+    items: Sequence[ScheduledItem] = (),
+    study: ImagingStudy | None = None,
+    batch: LetterBatch | None = None,
+    today: date | None = None,
+) -> Letter:
     """Write one letter, store it as printed and log it against the items it is about.
 
     kinds: due reminder / overdue recall (`items`: her pending exams), result (`study`: a
@@ -137,8 +160,12 @@ def letter_create(*, kind: str, patient: Patient, by: AbstractBaseUser, items: S
         _check_gp_letter(contact)
         language = template.gp_letter_language if template else "en-gb"
         exams = sorted(items, key=lambda i: (i.due_date, i.id))
-        study = (ImagingStudy.objects.filter(patient=patient, status=StudyStatus.FINAL)
-                 .exclude(birads="").order_by("-study_date", "-id").first())
+        study = (
+            ImagingStudy.objects.filter(patient=patient, status=StudyStatus.FINAL)
+            .exclude(birads="")
+            .order_by("-study_date", "-id")
+            .first()
+        )
     else:
         _check_patient_letter(contact)
         language = contact.preferred_language
@@ -155,46 +182,85 @@ def letter_create(*, kind: str, patient: Patient, by: AbstractBaseUser, items: S
     elif kind != LetterKind.GP:
         raise LetterRefused("Unknown kind of letter.")
 
-    letter = Letter(patient=patient, kind=kind, language=language, created_by=by, batch=batch,
-                    recipient=Recipient.GP if kind == LetterKind.GP else Recipient.PATIENT,
-                    study=study if kind in (LetterKind.RESULT, LetterKind.GP) else None,
-                    template_version=head.version)
+    letter = Letter(
+        patient=patient,
+        kind=kind,
+        language=language,
+        created_by=by,
+        batch=batch,
+        recipient=Recipient.GP if kind == LetterKind.GP else Recipient.PATIENT,
+        study=study if kind in (LetterKind.RESULT, LetterKind.GP) else None,
+        template_version=head.version,
+    )
     patient_person = _patient_person(patient, contact)
-    recipient = (L.Person(name=contact.gp_name, address_lines=tuple(
-        ([contact.gp_practice] if contact.gp_practice else []) + contact.gp_address_lines))
-        if kind == LetterKind.GP else patient_person)
-    attempts = (ContactLog.objects.filter(item__in=exams).count() if kind == LetterKind.GP and exams else 0)
+    recipient = (
+        L.Person(
+            name=contact.gp_name,
+            address_lines=tuple(
+                ([contact.gp_practice] if contact.gp_practice else []) + contact.gp_address_lines
+            ),
+        )
+        if kind == LetterKind.GP
+        else patient_person
+    )
+    attempts = ContactLog.objects.filter(item__in=exams).count() if kind == LetterKind.GP and exams else 0
     document = L.LetterInput(
-        kind=kind, language=language, letterhead=head, recipient=recipient, patient=patient_person,
-        mrn=patient.mrn, date_of_birth=patient.date_of_birth, reference=letter.reference, today=today,
+        kind=kind,
+        language=language,
+        letterhead=head,
+        recipient=recipient,
+        patient=patient_person,
+        mrn=patient.mrn,
+        date_of_birth=patient.date_of_birth,
+        reference=letter.reference,
+        today=today,
         exams=[_exam(i, today) for i in exams] if kind != LetterKind.RESULT else (),
         study=_study_result(study) if letter.study is not None else None,
         next_exam=_next_exam(patient, today) if kind == LetterKind.RESULT else None,
         surgery_date=_latest_surgery_date(patient) if kind == LetterKind.GP else None,
-        attempts=attempts, gp_greeting=contact.gp_name)
+        attempts=attempts,
+        gp_greeting=contact.gp_name,
+    )
     letter.html = L.render_letter(document)
     letter.sha256 = hashlib.sha256(letter.html.encode()).hexdigest()
     letter.summary = _summary(kind, language, exams if kind != LetterKind.RESULT else [], letter.study)
-    letter.inputs = {**inputs, "language": language, "template_version": head.version,
-                     "items": [str(i.uuid) for i in exams], "study": str(study.uuid) if study else None,
-                     "today": today.isoformat()}
+    letter.inputs = {
+        **inputs,
+        "language": language,
+        "template_version": head.version,
+        "items": [str(i.uuid) for i in exams],
+        "study": str(study.uuid) if study else None,
+        "today": today.isoformat(),
+    }
     letter.full_clean(exclude=["patient", "created_by", "batch", "study"])
     letter.save()
     letter.items.set(exams)
     note = f"{letter.summary}. Letter {letter.reference}" + (" to her GP" if kind == LetterKind.GP else "")
     logs = ContactLog.objects.bulk_create(
-        [ContactLog(item=i, patient=patient, outcome=ContactLog.Outcome.LETTER_SENT, note=note, by=by)
-         for i in exams] or
-        [ContactLog(item=None, patient=patient, outcome=ContactLog.Outcome.LETTER_SENT, note=note, by=by)])
+        [
+            ContactLog(item=i, patient=patient, outcome=ContactLog.Outcome.LETTER_SENT, note=note, by=by)
+            for i in exams
+        ]
+        or [ContactLog(item=None, patient=patient, outcome=ContactLog.Outcome.LETTER_SENT, note=note, by=by)]
+    )
     letter.contacts.set(logs)
-    audit_record(action=Action.EXPORT, obj=letter, patient=patient,
-                 changes={"letter": kind, "language": language, "reference": letter.reference})
+    audit_record(
+        action=Action.EXPORT,
+        obj=letter,
+        patient=patient,
+        changes={"letter": kind, "language": language, "reference": letter.reference},
+    )
     return letter
 
 
 @transaction.atomic
-def letters_for_worklist(*, items: Sequence[ScheduledItem], by: AbstractBaseUser, gp_letters: bool = False,
-                         today: date | None = None) -> LetterBatch:
+def letters_for_worklist(
+    *,
+    items: Sequence[ScheduledItem],
+    by: AbstractBaseUser,
+    gp_letters: bool = False,
+    today: date | None = None,
+) -> LetterBatch:
     """One letter per patient for the ticked items, printed together (`LetterBatch`).
 
     A patient with an overdue (or lost) item gets a recall listing her ticked items, one with
@@ -215,14 +281,24 @@ def letters_for_worklist(*, items: Sequence[ScheduledItem], by: AbstractBaseUser
         patient = patient_items[0].patient
         overdue = any(_exam(i, today).overdue for i in patient_items)
         kind = LetterKind.OVERDUE_RECALL if overdue else LetterKind.DUE_REMINDER
-        wanted = [(kind, Recipient.PATIENT)] + ([(LetterKind.GP, Recipient.GP)] if gp_letters and overdue else [])
+        wanted = [(kind, Recipient.PATIENT)] + (
+            [(LetterKind.GP, Recipient.GP)] if gp_letters and overdue else []
+        )
         for letter_kind, recipient in wanted:
             try:
                 with transaction.atomic():
-                    letter_create(kind=letter_kind, patient=patient, by=by, items=patient_items, batch=batch,
-                                  today=today)
+                    letter_create(
+                        kind=letter_kind,
+                        patient=patient,
+                        by=by,
+                        items=patient_items,
+                        batch=batch,
+                        today=today,
+                    )
             except LetterRefused as exc:
-                skipped.append({"patient": str(patient.uuid), "recipient": recipient, "reason": exc.messages[0]})
+                skipped.append(
+                    {"patient": str(patient.uuid), "recipient": recipient, "reason": exc.messages[0]}
+                )
     batch.skipped = skipped
     batch.save(update_fields=["skipped"])
     return batch
@@ -234,8 +310,9 @@ def letter_template_save(*, template: LetterTemplate, by: AbstractBaseUser) -> L
     keep the one they were printed with."""
     template.full_clean()
     if template.pk:
-        template.version = (LetterTemplate.objects.filter(pk=template.pk).values_list("version", flat=True)
-                            .first() or 0) + 1
+        template.version = (
+            LetterTemplate.objects.filter(pk=template.pk).values_list("version", flat=True).first() or 0
+        ) + 1
     template.updated_by = by
     template.save()
     return template

@@ -10,5 +10,9 @@ urlpatterns = [
     path("letters/<uuid:uuid>/letter.pdf", views.letter_pdf, name="letter-pdf"),
     path("letters/templates/", views.letter_templates, name="letter-templates"),
     path("letters/templates/<int:pk>/", views.letter_template_edit, name="letter-template-edit"),
-    path("letters/templates/<int:pk>/preview.pdf", views.letter_template_preview, name="letter-template-preview"),
+    path(
+        "letters/templates/<int:pk>/preview.pdf",
+        views.letter_template_preview,
+        name="letter-template-preview",
+    ),
 ]

@@ -54,8 +54,9 @@ def letters_batch(request: HttpRequest) -> HttpResponse:
     if len(chosen) != len(set(form.cleaned_data["item"])):
         messages.error(request, "Some of the ticked items are not on your worklist any more; reload it.")
         return redirect(back)
-    batch = services.letters_for_worklist(items=chosen, by=request.user,
-                                          gp_letters=form.cleaned_data["gp_letters"])
+    batch = services.letters_for_worklist(
+        items=chosen, by=request.user, gp_letters=form.cleaned_data["gp_letters"]
+    )
     return redirect("letter-batch", uuid=batch.uuid)
 
 
@@ -72,8 +73,12 @@ def letter_batch(request: HttpRequest, uuid) -> HttpResponse:
     _require_writer(request)
     batch = _batch_for(request, uuid)
     letters = selectors.batch_letters(batch)
-    patients = {str(p.uuid): p for p in patients_for(request.user).filter(
-        uuid__in=[s["patient"] for s in batch.skipped]).select_related("site")}
+    patients = {
+        str(p.uuid): p
+        for p in patients_for(request.user)
+        .filter(uuid__in=[s["patient"] for s in batch.skipped])
+        .select_related("site")
+    }
     skipped = [{**s, "patient": patients.get(s["patient"])} for s in batch.skipped]
     return render(request, "outreach/batch.html", {"batch": batch, "letters": letters, "skipped": skipped})
 
@@ -100,25 +105,43 @@ def patient_letters(request: HttpRequest, uuid) -> HttpResponse:
         state = "lost" if item.lost_to_follow_up else item.state(today)
         item.letter_label = f"{item_label(item)} due {day_month_year(item.due_date)} ({state})"
     for study in studies:
-        study.letter_label = (f"{study.get_modality_display()} of {day_month_year(study.study_date)}, "
-                              f"BI-RADS {study.birads}")
+        study.letter_label = (
+            f"{study.get_modality_display()} of {day_month_year(study.study_date)}, BI-RADS {study.birads}"
+        )
     form = PatientLetterForm(request.POST or None, items=items, studies=studies)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             letter = services.letter_create(
-                kind=data["kind"], patient=patient, by=request.user,
-                items=[form.item_rows[i] for i in data["items"]], study=form.study_rows.get(data["study"]))
+                kind=data["kind"],
+                patient=patient,
+                by=request.user,
+                items=[form.item_rows[i] for i in data["items"]],
+                study=form.study_rows.get(data["study"]),
+            )
         except services.LetterRefused as exc:
             form.add_error(None, exc.messages[0])
         else:
-            messages.success(request, f"{letter.get_kind_display()} written (reference {letter.reference}) "
-                                      "and recorded in the contact log.")
-            return redirect(reverse("patient-letters", kwargs={"uuid": patient.uuid}) + f"#letter-{letter.uuid}")
-    return render(request, "outreach/patient_letters.html", {
-        "patient": patient, "form": form, "letters": selectors.patient_letters(patient),
-        "contacts": selectors.patient_letter_contacts(patient), "contact": getattr(patient, "contact", None),
-    }, status=400 if request.method == "POST" else 200)
+            messages.success(
+                request,
+                f"{letter.get_kind_display()} written (reference {letter.reference}) "
+                "and recorded in the contact log.",
+            )
+            return redirect(
+                reverse("patient-letters", kwargs={"uuid": patient.uuid}) + f"#letter-{letter.uuid}"
+            )
+    return render(
+        request,
+        "outreach/patient_letters.html",
+        {
+            "patient": patient,
+            "form": form,
+            "letters": selectors.patient_letters(patient),
+            "contacts": selectors.patient_letter_contacts(patient),
+            "contact": getattr(patient, "contact", None),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -129,8 +152,12 @@ def letter_pdf(request: HttpRequest, uuid) -> HttpResponse:
         raise Http404("No such letter.")
     get_patient_for_user(request.user, letter.patient.uuid)  # 404 for other sites
     _require_writer(request)
-    audit_record(action=Action.EXPORT, obj=letter, patient=letter.patient,
-                 changes={"letter": letter.kind, "reprint": letter.reference})
+    audit_record(
+        action=Action.EXPORT,
+        obj=letter,
+        patient=letter.patient,
+        changes={"letter": letter.kind, "reprint": letter.reference},
+    )
     return _pdf([letter.html], f"letter-{letter.reference}.pdf")
 
 
@@ -162,26 +189,42 @@ def letter_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_for_admin(request, pk)  # 404 for other sites, before the 403
     _require_admin(request)
     template = LetterTemplate.objects.filter(site=site).first() or LetterTemplate(
-        site=site, letterhead_name=site.name, signatory_name=f"{site.name} surveillance team")
+        site=site, letterhead_name=site.name, signatory_name=f"{site.name} surveillance team"
+    )
     form = LetterTemplateForm(request.POST or None, instance=template)
     kind, language = _preview_choice(request.POST if request.method == "POST" else request.GET)
     status = 200
     if request.method == "POST":
         if form.is_valid() and request.POST.get("action") == "save":
             services.letter_template_save(template=form.instance, by=request.user)
-            messages.success(request, f"Letter template of {site.name} saved (version {form.instance.version}).")
-            return redirect(reverse("letter-template-edit", kwargs={"pk": site.pk})
-                            + f"?preview_kind={kind}&preview_language={language}")
+            messages.success(
+                request, f"Letter template of {site.name} saved (version {form.instance.version})."
+            )
+            return redirect(
+                reverse("letter-template-edit", kwargs={"pk": site.pk})
+                + f"?preview_kind={kind}&preview_language={language}"
+            )
         status = 200 if form.is_valid() else 400
     shown = form.instance if (request.method == "GET" or form.is_valid()) else template
     head = services.letterhead_for(site, shown if shown.letterhead_name else None)
     document = L.sample_letter(kind, language, head, timezone.localdate())
-    return render(request, "outreach/template_edit.html", {
-        "site": site, "form": form, "template": template, "saved": template.pk is not None,
-        "preview_form": PreviewForm(initial={"preview_kind": kind, "preview_language": language}),
-        "preview": _letter_body(document), "preview_css": _letter_css(),
-        "preview_unsaved": request.method == "POST", "kind": kind, "language": language,
-    }, status=status)
+    return render(
+        request,
+        "outreach/template_edit.html",
+        {
+            "site": site,
+            "form": form,
+            "template": template,
+            "saved": template.pk is not None,
+            "preview_form": PreviewForm(initial={"preview_kind": kind, "preview_language": language}),
+            "preview": _letter_body(document),
+            "preview_css": _letter_css(),
+            "preview_unsaved": request.method == "POST",
+            "kind": kind,
+            "language": language,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -191,12 +234,14 @@ def letter_template_preview(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(request)
     kind, language = _preview_choice(request.GET)
     head = services.letterhead_for(site, LetterTemplate.objects.filter(site=site).first())
-    return _pdf([L.sample_letter(kind, language, head, timezone.localdate())], f"preview-{kind}-{language}.pdf")
+    return _pdf(
+        [L.sample_letter(kind, language, head, timezone.localdate())], f"preview-{kind}-{language}.pdf"
+    )
 
 
 def _letter_body(document: str) -> str:
     """The letter itself (its <article>), to show inside a page."""
-    return document[document.index("<article"):document.rindex("</article>") + len("</article>")]
+    return document[document.index("<article") : document.rindex("</article>") + len("</article>")]
 
 
 def _letter_css() -> str:

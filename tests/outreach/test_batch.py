@@ -19,37 +19,55 @@ pytestmark = pytest.mark.django_db
 def with_contact(site, name, language, **fields):
     given, family = name.split()
     patient = PatientFactory(site=site, given_name=given, family_name=family)
-    ContactDetails.objects.create(patient=patient, address_line1="1 Road", postal_code="LS1 1AA",
-                                  preferred_language=language, may_write=True,
-                                  consent_recorded_on=date(2024, 1, 1), **fields)
+    ContactDetails.objects.create(
+        patient=patient,
+        address_line1="1 Road",
+        postal_code="LS1 1AA",
+        preferred_language=language,
+        may_write=True,
+        consent_recorded_on=date(2024, 1, 1),
+        **fields,
+    )
     return patient
 
 
 def test_worklist_prints_every_patients_letter_in_her_language_in_one_pdf(site, coordinator, client):
     today = date.today()
     french = with_contact(site, "Rosa Almeida", "fr")
-    spanish = with_contact(site, "Lucia Garcia", "es", may_write_to_gp=True, gp_name="Dr Ruiz",
-                           gp_address="Calle Mayor 1")
+    spanish = with_contact(
+        site, "Lucia Garcia", "es", may_write_to_gp=True, gp_name="Dr Ruiz", gp_address="Calle Mayor 1"
+    )
     english = with_contact(site, "Ann Brown", "en-gb")
     no_consent = PatientFactory(site=site, given_name="Mia", family_name="Stone")
-    items = [scheduled(french, today - timedelta(days=100)),           # overdue: recall
-             scheduled(spanish, today - timedelta(days=90)),           # overdue: recall (+ GP)
-             scheduled(spanish, today - timedelta(days=80), kind="clinical_exam"),
-             scheduled(english, today + timedelta(days=10)),           # due: reminder
-             scheduled(no_consent, today)]
+    items = [
+        scheduled(french, today - timedelta(days=100)),  # overdue: recall
+        scheduled(spanish, today - timedelta(days=90)),  # overdue: recall (+ GP)
+        scheduled(spanish, today - timedelta(days=80), kind="clinical_exam"),
+        scheduled(english, today + timedelta(days=10)),  # due: reminder
+        scheduled(no_consent, today),
+    ]
     client.force_login(coordinator)
-    response = client.post(reverse("letters-batch"), {"item": [str(i.uuid) for i in items], "gp_letters": "on",
-                                                      "filters": "state=overdue"})
+    response = client.post(
+        reverse("letters-batch"),
+        {"item": [str(i.uuid) for i in items], "gp_letters": "on", "filters": "state=overdue"},
+    )
     batch = LetterBatch.objects.get()
-    assert response.status_code == 302 and response.url == reverse("letter-batch", kwargs={"uuid": batch.uuid})
+    assert response.status_code == 302 and response.url == reverse(
+        "letter-batch", kwargs={"uuid": batch.uuid}
+    )
     page = client.get(response.url).content.decode()
     assert "Mia Stone" in page and "No contact details are recorded" in page
 
     letters = list(batch.letters.order_by("id"))
     assert [(x.patient_id, x.kind, x.language) for x in letters] == [
-        (french.id, "overdue_recall", "fr"), (spanish.id, "overdue_recall", "es"), (spanish.id, "gp", "en-gb"),
-        (english.id, "due_reminder", "en-gb")]
-    assert ContactLog.objects.filter(outcome="letter_sent").count() == 1 + 2 + 2 + 1  # per item, GP letter too
+        (french.id, "overdue_recall", "fr"),
+        (spanish.id, "overdue_recall", "es"),
+        (spanish.id, "gp", "en-gb"),
+        (english.id, "due_reminder", "en-gb"),
+    ]
+    assert (
+        ContactLog.objects.filter(outcome="letter_sent").count() == 1 + 2 + 2 + 1
+    )  # per item, GP letter too
 
     pdf = client.get(reverse("letter-batch-pdf", kwargs={"uuid": batch.uuid})).content
     assert pdf_pages(pdf) == 4  # one page each: every letter starts on its own page

@@ -77,7 +77,8 @@ def build_world() -> World:
     contact_log(item=item, by=w.users["coordinator"], outcome=ContactLog.Outcome.CALLED, note="")
     ContactDetails.objects.create(patient=patient, address_line1="1 Mill Lane", postal_code="LS1 1AA",
                                   may_write=True, consent_recorded_on=date(2023, 1, 10))
-    letter = letter_create(kind=LetterKind.DUE_REMINDER, patient=patient, by=w.users["coordinator"], items=[item])
+    letter = letter_create(kind=LetterKind.DUE_REMINDER, patient=patient, by=w.users["coordinator"],
+                           items=[item])
     batch = letters_for_worklist(items=[item], by=w.users["coordinator"])
     w.objects = {
         "surgery": surgery,
