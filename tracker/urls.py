@@ -19,3 +19,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("registry/", include("registry.urls")),
 ]
+
+# The error pages keep the navigation (templates/403.html, 404.html, 500.html; the 500
+# page needs the request to know the user).
+handler500 = "core.errors.server_error"
