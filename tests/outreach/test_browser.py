@@ -21,8 +21,15 @@ from tests.outreach.pdf import pdf_text
 from tests.patients.factories import PASSWORD, PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TODAY = date.today()
 
 
@@ -56,9 +63,16 @@ def login(browser, live_server, user, width=1280):
 def reachable(site, given, family, language, overdue_days):
     patient = PatientFactory(site=site, given_name=given, family_name=family)
     ContactDetails.objects.create(
-        patient=patient, mobile_phone=f"07700 90{len(family):04d}", address_line1="1 Mill Lane",
-        postal_code="LS1 1AA", preferred_language=language, may_phone=True, may_write=True,
-        preferred_channel="phone", consent_recorded_on=date(2024, 1, 1))
+        patient=patient,
+        mobile_phone=f"07700 90{len(family):04d}",
+        address_line1="1 Mill Lane",
+        postal_code="LS1 1AA",
+        preferred_language=language,
+        may_phone=True,
+        may_write=True,
+        preferred_channel="phone",
+        consent_recorded_on=date(2024, 1, 1),
+    )
     scheduled(patient, TODAY - timedelta(days=overdue_days))
     return patient
 
@@ -67,8 +81,8 @@ def test_coordinator_works_the_days_patients_in_the_browser(browser, live_server
     colleague = UserFactory(username="cora", first_name="Cora", last_name="Hale")
     colleague.groups.add(Group.objects.get_or_create(name=roles.COORDINATOR)[0])
     site.members.add(colleague)
-    rosa = reachable(site, "Rosa", "Almeida", "fr", 90)    # overdue: recall
-    lucia = reachable(site, "Lucia", "Garcia", "es", 10)   # due: reminder
+    rosa = reachable(site, "Rosa", "Almeida", "fr", 90)  # overdue: recall
+    lucia = reachable(site, "Lucia", "Garcia", "es", 10)  # due: reminder
     page = login(browser, live_server, coordinator)
     page.goto(f"{live_server.url}/worklist/")
 
@@ -83,7 +97,9 @@ def test_coordinator_works_the_days_patients_in_the_browser(browser, live_server
     page.click("text=Print letters (one PDF)")
     page.wait_for_url("**/letters/batches/**")
     batch = LetterBatch.objects.get()
-    pdf = page.request.get(f"{live_server.url}{reverse('letter-batch-pdf', kwargs={'uuid': batch.uuid})}").body()
+    pdf = page.request.get(
+        f"{live_server.url}{reverse('letter-batch-pdf', kwargs={'uuid': batch.uuid})}"
+    ).body()
     first, second = pdf_text(pdf, first=1, last=1), pdf_text(pdf, first=2, last=2)
     assert "Rosa Almeida" in first and "Nous souhaitons vous revoir pour votre suivi" in first
     assert "Lucia Garcia" in second and "Le corresponde su revisión de seguimiento" in second
@@ -111,31 +127,64 @@ def test_coordinator_works_the_days_patients_in_the_browser(browser, live_server
 
 def _world(site):
     patient = case_report_patient(site, given_name="Helen", family_name="Marsh", mrn="NC-100001")
-    ContactDetails.objects.create(patient=patient, mobile_phone="07700 900123", email="helen.marsh@example.org",
-                                  address_line1="12 Mill Lane", city="Leeds", postal_code="LS1 4AB",
-                                  preferred_language="fr", gp_name="Dr Anna Price")
+    ContactDetails.objects.create(
+        patient=patient,
+        mobile_phone="07700 900123",
+        email="helen.marsh@example.org",
+        address_line1="12 Mill Lane",
+        city="Leeds",
+        postal_code="LS1 4AB",
+        preferred_language="fr",
+        gp_name="Dr Anna Price",
+    )
     surveillance_sweep()
     study = patient.studies.order_by("-study_date").first()
-    alert_raise(patient_id=patient.id, rule="calc_reported_increase", severity="high", breast="left",
-                trigger=f"study:{study.id}", reason="Radiologist reported an increase", study_id=study.id)
+    alert_raise(
+        patient_id=patient.id,
+        rule="calc_reported_increase",
+        severity="high",
+        breast="left",
+        trigger=f"study:{study.id}",
+        reason="Radiologist reported an increase",
+        study_id=study.id,
+    )
     reachable(site, "Rosa", "Almeida", "fr", 90)
     return patient, study
 
 
-def test_main_pages_fit_a_phone_without_sideways_scrolling(browser, live_server, site, coordinator,
-                                                           site_admin, radiologist):
+def test_main_pages_fit_a_phone_without_sideways_scrolling(
+    browser, live_server, site, coordinator, site_admin, radiologist
+):
     patient, study = _world(site)
     item = ScheduledItem.objects.filter(status="pending").first()
     pages = {
-        coordinator: ["/", "/patients/", f"/patients/{patient.uuid}/", f"/patients/{patient.uuid}/records/",
-                      f"/patients/{patient.uuid}/summary/", f"/patients/{patient.uuid}/contact/",
-                      f"/patients/{patient.uuid}/letters/", "/worklist/", f"/worklist/items/{item.uuid}/",
-                      "/worklist/calendar/", "/alerts/", f"/studies/{study.uuid}/", "/no-such-page/",
-                      reverse("patient-create")],
-        site_admin: [reverse("letter-templates"), reverse("letter-template-edit", kwargs={"pk": site.pk}),
-                     f"/patients/{patient.uuid}/edit/", f"/patients/{patient.uuid}/surgery/add/"],
-        radiologist: ["/cohort/", f"/studies/{study.uuid}/", reverse("study-create", kwargs={"uuid": patient.uuid})
-                      + "?modality=MG"],
+        coordinator: [
+            "/",
+            "/patients/",
+            f"/patients/{patient.uuid}/",
+            f"/patients/{patient.uuid}/records/",
+            f"/patients/{patient.uuid}/summary/",
+            f"/patients/{patient.uuid}/contact/",
+            f"/patients/{patient.uuid}/letters/",
+            "/worklist/",
+            f"/worklist/items/{item.uuid}/",
+            "/worklist/calendar/",
+            "/alerts/",
+            f"/studies/{study.uuid}/",
+            "/no-such-page/",
+            reverse("patient-create"),
+        ],
+        site_admin: [
+            reverse("letter-templates"),
+            reverse("letter-template-edit", kwargs={"pk": site.pk}),
+            f"/patients/{patient.uuid}/edit/",
+            f"/patients/{patient.uuid}/surgery/add/",
+        ],
+        radiologist: [
+            "/cohort/",
+            f"/studies/{study.uuid}/",
+            reverse("study-create", kwargs={"uuid": patient.uuid}) + "?modality=MG",
+        ],
     }
     too_wide = []
     for user, paths in pages.items():
