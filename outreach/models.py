@@ -49,7 +49,7 @@ class LetterTemplate(models.Model):
         "Title", max_length=200, blank=True, help_text="e.g. Breast Surveillance Coordinator"
     )
     footer = models.TextField(
-        blank=True, help_text="Printed at the foot of every letter (in every language)."
+        blank=True, help_text="Printed at the foot of every letter to a patient (in every language)."
     )
     gp_letter_language = models.CharField(
         "Language of letters to GPs",

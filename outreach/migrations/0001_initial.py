@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('opening_hours', models.CharField(blank=True, help_text='e.g. Monday to Friday, 9:00–17:00', max_length=120)),
                 ('signatory_name', models.CharField(max_length=200, verbose_name='Signed by')),
                 ('signatory_title', models.CharField(blank=True, help_text='e.g. Breast Surveillance Coordinator', max_length=200, verbose_name='Title')),
-                ('footer', models.TextField(blank=True, help_text='Printed at the foot of every letter (in every language).')),
+                ('footer', models.TextField(blank=True, help_text='Printed at the foot of every letter to a patient (in every language).')),
                 ('gp_letter_language', models.CharField(choices=[('en-gb', 'English'), ('fr', 'French (français)'), ('es', 'Spanish (español)')], default='en-gb', max_length=8, verbose_name='Language of letters to GPs')),
                 ('version', models.PositiveIntegerField(default=1, editable=False)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
