@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint lock bench bench-db bench-scale venv
+.PHONY: run test lint lock bench bench-db bench-scale venv messages
 
 # The locks pin every package with its hashes: pip refuses anything else.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -20,13 +20,16 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --no-header --generate-hashes --unive
 lock: $(STAMP)
 	$(UV_COMPILE) requirements.in -o requirements.txt
 	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
+## messages: compile the letters' translations (.po → .mo; needs gettext's msgfmt)
+messages: $(STAMP)
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
 
 ## run: migrate, load demo data, print the demo logins, start web + Celery worker + beat
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/python bin/run.py
 
 ## test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lint: the gates CI runs before the tests (style, layers, types, migrations)

@@ -23,6 +23,7 @@ from core.permissions import (
     can_draft_studies,
     can_edit_records,
     can_register_patients,
+    can_see_contact,
     can_sign_studies,
     can_view_worklist,
     can_work_worklist,
@@ -84,7 +85,7 @@ def patient_queryset(user) -> QuerySet[Patient]:
     """
     return (
         patients_for(user)
-        .select_related("site", "tumour")
+        .select_related("site", "tumour", "contact")
         .prefetch_related(
             Prefetch("nac_courses", to_attr=prefetched("nac_courses")),
             Prefetch("radiotherapy", to_attr=prefetched("radiotherapy")),
@@ -163,7 +164,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         patient = self.get_object()
         items = ScheduledItem.objects.filter(patient=patient).order_by("due_date", "kind")
         planned = planned_exams(items, timezone.localdate())
-        bundle = patient_bundle(patient, planned=planned)
+        bundle = patient_bundle(patient, planned=planned, with_contact=can_see_contact(request.user))
         audit_record(action=Action.FHIR_DOWNLOAD, obj=patient, patient=patient)
         return Response(bundle)
 

@@ -21,6 +21,8 @@ AUDITED_MODELS = [
     "patients.Pathology",
     "patients.ClinicVisit",
     "patients.ClinicalEvent",
+    "patients.ContactDetails",
+    "outreach.LetterTemplate",
     "alerts.Alert",
     "auth.User",
     "auth.Group",

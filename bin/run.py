@@ -65,16 +65,27 @@ def main() -> None:
     env.setdefault("TRACKER_DEV_APPS", "true")
     # The Procfile's gunicorn and celery are the virtualenv's.
     env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
+    # Before anything runs: settings derive SITE_URL (links in e-mails) from it.
+    bind = env.setdefault("TRACKER_BIND", "127.0.0.1:8000")
+    if bind.rpartition(":")[0] in ("0.0.0.0", "[::]", "") and not env.get("SITE_URL"):
+        print(f"!! Serving on all interfaces ({bind}): set SITE_URL to the address people open, "
+              "or links in e-mails will say localhost.")
     eager = not ensure_redis(env["REDIS_URL"])
     if eager:
         env["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    if shutil.which("msgfmt"):
+        manage("compilemessages", "--ignore=.venv", "--ignore=staticfiles", "--verbosity", "0")
+    else:
+        print("!! gettext's msgfmt is missing (`sudo apt-get install gettext`): letters cannot be "
+              "printed in French or Spanish until the catalogues are compiled.")
     manage("migrate", "--no-input")
     manage("collectstatic", "--no-input", "--verbosity", "0")
     manage("seed_demo")
     # Plans, worklist and today's digest for the demo: the worker does it as soon as it
     # starts (in-process when there is no Redis), as beat does every morning.
     manage("surveillance_daily", "--enqueue")
-    bind = env.setdefault("TRACKER_BIND", "127.0.0.1:8000")
+    manage("shell", "-c", "from django.conf import settings; "
+           "print('Links in e-mails and the calendar feed start with', settings.SITE_URL)")
     print(f"\nStarting the tracker on http://{bind}/  (Ctrl-C stops every process)\n")
     procfile = "Procfile.eager" if eager else "Procfile"
     honcho = str(Path(PY).with_name("honcho"))

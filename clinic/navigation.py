@@ -24,6 +24,7 @@ NAV: list[tuple[str, str, Callable[[AnyUser], bool]]] = [
     ("Cohort", "cohort", can_view_cohort),
     ("API", "api-docs", has_tracker_role),
     ("Import", "registry-import", can_import_registry),
+    ("Letters", "letter-templates", is_site_admin),
     ("Admin", "admin:index", is_site_admin),
 ]
 

@@ -155,7 +155,7 @@ def _link(objects: list, field: str, targets: dict[int, object]) -> None:
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
     surveillance plan, in one query (every related row as JSON: `TIMELINE_ROWS`)."""
-    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour"))
+    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour", "contact"))
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     rows = TIMELINE_ROWS.read(patient)
     records = records_from_rows(rows)

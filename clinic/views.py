@@ -11,11 +11,19 @@ from uuid import UUID
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
+from alerts.models import Rule
+from audit.models import Action
+from audit.services import audit_record
 from core.formatting import day_month_year, month_year
+from core.pdf import pdf_from_html
+from core.permissions import can_edit_contact, can_see_contact, can_write_letters
+from imaging.chart_svg import figure_svg
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary, label
 from imaging.records import StudyRow
@@ -136,6 +144,8 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "trend_sentences": [describe(t) for t in breast_trends],
         "study_rows": rows, "age": patient.age_on(today),
         "plan": timeline.surveillance_plan(as_of=today),
+        "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
+        "can_write_letters": can_write_letters(request.user),
     })
 
 
@@ -146,3 +156,43 @@ def patient_records(request: HttpRequest, uuid) -> HttpResponse:
         "t": timeline, "patient": timeline.patient,
         "timeline_url": reverse("patient-timeline", kwargs={"uuid": timeline.patient.uuid}),
     })
+
+
+def _summary_context(request: HttpRequest, uuid) -> dict:
+    """What the printable summary shows: identity, treatment, the burden chart as a static
+    SVG (imaging.chart_svg, drawn from the timeline's own figure), trends, studies, the
+    plan and open alerts."""
+    timeline = select_timeline(user=request.user, uuid=uuid)
+    today = date.today()
+    marks = chart_alerts(a for a in timeline.open_alerts
+                         if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
+    breast_trends = trends(timeline.history)
+    figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
+    study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
+    patient = timeline.patient
+    return {
+        "t": timeline, "patient": patient, "age": patient.age_on(today), "today": today,
+        "chart_svg": figure_svg(figure, width=960, height=540,
+                                title="Calcification extent per breast over time, and MRI enhancement"),
+        "trend_sentences": [describe(t) for t in breast_trends],
+        "study_rows": [_study_line(row, study_url) for row in timeline.studies],
+        "plan": timeline.surveillance_plan(as_of=today),
+        "printed_by": request.user.get_full_name() or request.user.get_username(),
+        "printed_at": timezone.localtime(),
+    }
+
+
+def patient_summary(request: HttpRequest, uuid) -> HttpResponse:
+    """The patient summary to print (the browser's print, with the print stylesheet)."""
+    return render(request, "clinic/summary.html", _summary_context(request, uuid))
+
+
+def patient_summary_pdf(request: HttpRequest, uuid) -> HttpResponse:
+    """The same summary as a PDF (WeasyPrint): her name, MRN and birth date on every page."""
+    context = _summary_context(request, uuid)
+    patient = context["patient"]
+    html = render_to_string("clinic/summary_document.html", context, request=request)
+    audit_record(action=Action.EXPORT, obj=patient, patient=patient, changes={"export": "summary.pdf"})
+    response = HttpResponse(pdf_from_html([html]), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="summary-{timezone.localdate():%Y-%m-%d}.pdf"'
+    return response

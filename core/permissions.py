@@ -87,9 +87,29 @@ def can_view_worklist(user: AnyUser) -> bool:
     return has_role(user, COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)
 
 
+# The roles that work the worklist: also who items can be assigned to (a query by group).
+WORKLIST_WORKER_ROLES = (COORDINATOR, CLINIC_STAFF, ADMIN)
+
+
 def can_work_worklist(user: AnyUser) -> bool:
     """Log contacts on worklist items (which may reschedule, cancel or complete them)."""
+    return has_role(user, *WORKLIST_WORKER_ROLES)
+
+
+def can_see_contact(user: AnyUser) -> bool:
+    """See a patient's phones, e-mail, address, preferences and consent: the people who
+    bring patients back; radiologists read images and have no need of them."""
     return has_role(user, COORDINATOR, CLINIC_STAFF, ADMIN)
+
+
+def can_edit_contact(user: AnyUser) -> bool:
+    """Change a patient's contact details and consent."""
+    return has_role(user, COORDINATOR, CLINIC_STAFF, ADMIN)
+
+
+def can_write_letters(user: AnyUser) -> bool:
+    """Write and print letters to patients and GPs (recorded in the contact log)."""
+    return can_work_worklist(user)
 
 
 def can_view_cohort(user: AnyUser) -> bool:
@@ -120,6 +140,9 @@ CAPABILITIES: dict[str, Callable[[AnyUser], bool]] = {
     "act_on_alerts": can_act_on_alerts,
     "view_worklist": can_view_worklist,
     "work_worklist": can_work_worklist,
+    "see_contact": can_see_contact,
+    "edit_contact": can_edit_contact,
+    "write_letters": can_write_letters,
     "view_cohort": can_view_cohort,
     "import_registry": can_import_registry,
     "site_admin": is_site_admin,

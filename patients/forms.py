@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from .models import (
     ClinicalEvent,
     ClinicVisit,
+    ContactDetails,
     NacCourse,
     Pathology,
     Patient,
@@ -126,3 +127,33 @@ class ClinicalEventForm(forms.ModelForm):
         model = ClinicalEvent
         fields = ["date", "kind", "notes"]
         widgets = _date_widgets(["date"])
+
+
+# The contact page's sections: (title, fields).
+CONTACT_SECTIONS = (
+    ("Phone, e-mail and address", ["mobile_phone", "home_phone", "email", "address_line1",
+                                   "address_line2", "city", "postal_code", "country"]),
+    ("Language and preferences", ["preferred_language", "interpreter_needed", "preferred_channel",
+                                  "best_time"]),
+    ("Consent", ["may_phone", "may_leave_voicemail", "may_text", "may_email", "may_write",
+                 "may_write_to_gp", "consent_recorded_on"]),
+    ("GP and referring physician", ["gp_name", "gp_practice", "gp_address", "gp_phone", "gp_email",
+                                    "referring_physician"]),
+)
+
+
+class ContactDetailsForm(forms.ModelForm):
+    """The contact page; the rules are the model's (`ContactDetails.clean`)."""
+
+    class Meta:
+        model = ContactDetails
+        fields = [name for _, names in CONTACT_SECTIONS for name in names]
+        widgets = {
+            **_date_widgets(["consent_recorded_on"]),
+            "gp_address": forms.Textarea(attrs={"rows": 3}),
+            **{name: forms.TextInput(attrs={"type": "tel"})
+               for name in ("mobile_phone", "home_phone", "gp_phone")},
+        }
+
+    def sections(self) -> list[tuple[str, list]]:
+        return [(title, [self[name] for name in names]) for title, names in CONTACT_SECTIONS]

@@ -1,5 +1,6 @@
 """Sites, patients, tumour profile and treatment (NAC, radiotherapy, surgery, pathology)."""
 
+import re
 import uuid
 from datetime import date
 
@@ -282,3 +283,135 @@ class ClinicalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")
+
+
+def validate_phone(value: str) -> None:
+    """A telephone number as people write it: digits with spaces, brackets, dots or dashes,
+    an optional leading +, and 7 to 15 digits (E.164 allows at most 15)."""
+    if not PHONE_CHARACTERS.match(value):
+        raise ValidationError("Use digits, spaces and + ( ) - . only, e.g. +44 20 7946 0958.")
+    digits = sum(ch.isdigit() for ch in value)
+    if digits < 7:
+        raise ValidationError("Too short for a telephone number (at least 7 digits).")
+    if digits > 15:
+        raise ValidationError("Too long for a telephone number (at most 15 digits).")
+
+
+# Preferred channel → the consent it needs, and how to say it.
+CHANNEL_CONSENT = {
+    v.ContactChannel.PHONE: ("may_phone", "phone calls"),
+    v.ContactChannel.TEXT: ("may_text", "text messages"),
+    v.ContactChannel.EMAIL: ("may_email", "e-mail"),
+    v.ContactChannel.LETTER: ("may_write", "letters"),
+}
+
+
+class ContactDetails(models.Model):
+    """How to reach a patient, in which language, who her GP is, and what she agreed to.
+
+    One row per patient, absent until someone records it. The `may_*` flags are the
+    patient's consent to each channel: letters go out only with `may_write` (and a postal
+    address), letters to her GP only with `may_write_to_gp`.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="contact")
+    mobile_phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    home_phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    email = models.EmailField("E-mail", blank=True)
+    address_line1 = models.CharField("Address", max_length=200, blank=True)
+    address_line2 = models.CharField("Address (line 2)", max_length=200, blank=True)
+    city = models.CharField("Town or city", max_length=100, blank=True)
+    postal_code = models.CharField("Postcode", max_length=16, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    preferred_language = models.CharField(max_length=8, choices=v.PreferredLanguage.choices,
+                                          default=v.PreferredLanguage.ENGLISH,
+                                          help_text="Letters to the patient are written in it.")
+    interpreter_needed = models.BooleanField(default=False)
+    preferred_channel = models.CharField(max_length=8, choices=v.ContactChannel.choices, blank=True,
+                                         help_text="How she prefers to be reached.")
+    best_time = models.CharField("Best time to call", max_length=100, blank=True,
+                                 help_text="e.g. weekday mornings")
+    may_phone = models.BooleanField("May phone", default=False)
+    may_leave_voicemail = models.BooleanField("May leave a voicemail", default=False)
+    may_text = models.BooleanField("May send text messages", default=False)
+    may_email = models.BooleanField("May e-mail", default=False)
+    may_write = models.BooleanField("May write (post)", default=False)
+    may_write_to_gp = models.BooleanField("May write to her GP", default=False)
+    consent_recorded_on = models.DateField(null=True, blank=True,
+                                           help_text="When the patient gave these consents.")
+    gp_name = models.CharField("GP", max_length=200, blank=True, help_text="e.g. Dr Anna Price")
+    gp_practice = models.CharField("GP practice", max_length=200, blank=True)
+    gp_address = models.TextField("GP address", blank=True)
+    gp_phone = models.CharField("GP phone", max_length=32, blank=True, validators=[validate_phone])
+    gp_email = models.EmailField("GP e-mail", blank=True)
+    referring_physician = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "contact details"
+        verbose_name_plural = "contact details"
+
+    def __str__(self) -> str:
+        return f"Contact details of patient #{self.patient_id}"
+
+    @property
+    def phones(self) -> list[tuple[str, str]]:
+        return [(label, number) for label, number in (("mobile", self.mobile_phone),
+                                                       ("home", self.home_phone)) if number]
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 and (self.city or self.postal_code))
+
+    @property
+    def address_lines(self) -> list[str]:
+        town = " ".join(x for x in (self.city, self.postal_code) if x)
+        return [x for x in (self.address_line1, self.address_line2, town, self.country) if x]
+
+    @property
+    def gp_address_lines(self) -> list[str]:
+        return [line.strip() for line in self.gp_address.splitlines() if line.strip()]
+
+    def _normalise(self) -> None:
+        for name in ("mobile_phone", "home_phone", "gp_phone", "address_line1", "address_line2",
+                     "city", "country", "best_time", "gp_name", "gp_practice", "referring_physician"):
+            setattr(self, name, " ".join((getattr(self, name) or "").split()))
+        self.postal_code = " ".join((self.postal_code or "").upper().split())
+        self.email, self.gp_email = (self.email or "").strip(), (self.gp_email or "").strip()
+        self.gp_address = "\n".join(self.gp_address_lines)
+
+    def clean(self) -> None:
+        self._normalise()
+        errors: dict[str, str] = {}
+        if any((self.address_line2, self.city, self.postal_code, self.country)) and not self.address_line1:
+            errors["address_line1"] = "Give the first line of the address."
+        elif self.address_line1 and not (self.city or self.postal_code):
+            errors["postal_code"] = "Give the postcode or the town of the address."
+        needs = {  # consent flag: (field that must be filled, what it says when empty)
+            "may_phone": ("mobile_phone", self.mobile_phone or self.home_phone,
+                          "Give a phone number to record consent to phone."),
+            "may_text": ("mobile_phone", self.mobile_phone, "Text messages need a mobile number."),
+            "may_email": ("email", self.email, "Give the e-mail address to record consent to e-mail."),
+            "may_write": ("address_line1", self.has_address, "Letters need a postal address."),
+            "may_write_to_gp": ("gp_address", self.gp_name and self.gp_address,
+                                "Letters to the GP need the GP's name and address."),
+        }
+        for flag, (field, present, message) in needs.items():
+            if getattr(self, flag) and not present:
+                errors.setdefault(field, message)
+        if self.may_leave_voicemail and not self.may_phone:
+            errors["may_leave_voicemail"] = "Voicemail needs consent to phone as well."
+        channel = CHANNEL_CONSENT.get(self.preferred_channel)
+        if channel and not getattr(self, channel[0]):
+            errors["preferred_channel"] = (f"The patient has not agreed to {channel[1]}: record "
+                                           "that consent or choose another channel.")
+        consented = any(getattr(self, f) for f in needs) or self.may_leave_voicemail
+        if consented and not self.consent_recorded_on:
+            errors["consent_recorded_on"] = "Give the date the patient gave her consent."
+        elif self.consent_recorded_on and self.consent_recorded_on > date.today():
+            errors["consent_recorded_on"] = "The consent date cannot be in the future."
+        if errors:
+            raise ValidationError(errors)

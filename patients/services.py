@@ -10,6 +10,7 @@ is matched to it.
 (`full_clean`) before anything is written, and errors come back per field and per row,
 keyed by the row's index as DRF does, e.g. ``{"nac_courses": {"1": {"end_date": [...]}}}``.
 Nested lists given in `data` replace the patient's rows; lists left out are kept as they are.
+The nested `contact` (contact details) is updated field by field.
 """
 
 from typing import Any, TypeVar
@@ -21,7 +22,16 @@ from django.db import models, transaction
 from outbox.models import Event
 from outbox.services import event_write
 
-from .models import ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
+from .models import (
+    ClinicVisit,
+    ContactDetails,
+    NacCourse,
+    Pathology,
+    Patient,
+    Radiotherapy,
+    Surgery,
+    TumourProfile,
+)
 
 PATIENT_FIELDS = (
     "site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
@@ -79,6 +89,15 @@ def patient_save(*, data: dict[str, Any], by: User,
         if tumour_errors := _clean(tumour, exclude=["patient"]):
             errors["tumour"] = tumour_errors
 
+    contact = None
+    if data.get("contact") is not None:
+        contact = getattr(patient, "contact", None) if patient.pk else None
+        contact = contact or ContactDetails(patient=patient)
+        for name, value in data["contact"].items():
+            setattr(contact, name, value)
+        if contact_errors := _clean(contact, exclude=["patient"]):
+            errors["contact"] = contact_errors
+
     rows: dict[str, list[tuple[Any, Any]]] = {}
     for key, model in CHILD_LISTS.items():
         if key not in data:
@@ -102,6 +121,9 @@ def patient_save(*, data: dict[str, Any], by: User,
         tumour.save()
     elif "tumour" in data and patient.pk:
         TumourProfile.objects.filter(patient=patient).delete()
+    if contact is not None:
+        contact.patient = patient
+        contact.save()
     for key, built in rows.items():
         getattr(patient, key).all().delete()
         for obj, pathology in built:
@@ -149,3 +171,17 @@ def surgery_save(*, surgery: Surgery, pathology: Pathology | None = None) -> Sur
         pathology.save()
     _record_events(surgery)
     return surgery
+
+
+@transaction.atomic
+def contact_details_save(*, patient: Patient, data: dict[str, Any]) -> ContactDetails:
+    """Record or change how to reach the patient (the contact page; the API writes the same
+    rows through `patient_save`). Validated as a whole (`ContactDetails.clean`): a channel
+    the patient prefers needs her consent, each consent the detail it uses."""
+    contact = ContactDetails.objects.select_for_update().filter(patient=patient).first()
+    contact = contact or ContactDetails(patient=patient)
+    for name, value in data.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    return contact

@@ -17,3 +17,4 @@ for kind in RECORDS:
         path(f"<uuid:uuid>/{kind}/<int:pk>/", views.record_form, {"kind": kind},
              name=f"patient-{kind}-edit"),
     ]
+urlpatterns += [path("<uuid:uuid>/contact/", views.contact_edit, name="patient-contact")]

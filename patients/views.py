@@ -12,15 +12,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.http import AnyUser, AuthenticatedHttpRequest
-from core.permissions import can_edit_records, can_log_visits, can_register_patients
+from core.permissions import can_edit_contact, can_edit_records, can_log_visits, can_register_patients
 
 from . import services
 from .access import get_patient_for_user, sites_for
 from .forms import (
     ClinicalEventForm,
     ClinicVisitForm,
+    ContactDetailsForm,
     NacCourseForm,
     PathologyForm,
     PatientForm,
@@ -28,7 +30,15 @@ from .forms import (
     SurgeryForm,
     TumourProfileForm,
 )
-from .models import ClinicalEvent, ClinicVisit, NacCourse, Radiotherapy, Surgery, TumourProfile
+from .models import (
+    ClinicalEvent,
+    ClinicVisit,
+    ContactDetails,
+    NacCourse,
+    Radiotherapy,
+    Surgery,
+    TumourProfile,
+)
 
 
 def _require(request: AuthenticatedHttpRequest, capability: Callable[[AnyUser], bool]) -> None:
@@ -69,6 +79,29 @@ def tumour_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
         return redirect(patient)
     return render(request, "patients/form.html",
                   {"form": form, "patient": patient, "title": "Tumour profile at diagnosis"})
+
+
+def contact_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
+    """Phones, e-mail, address, language, preferences, consent and GP of one patient."""
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
+    _require(request, can_edit_contact)
+    instance = ContactDetails.objects.filter(patient=patient).first() or ContactDetails(patient=patient)
+    form = ContactDetailsForm(request.POST or None, instance=instance)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    if request.method == "POST" and form.is_valid():
+        services.contact_details_save(patient=patient, data=form.cleaned_data)
+        messages.success(request, "Contact details saved.")
+        return redirect(next_url or patient.get_absolute_url())
+    return render(request, "patients/contact_form.html",
+                  {"form": form, "patient": patient, "title": "Contact details", "next": next_url})
+
+
+def _safe_next(request: AuthenticatedHttpRequest, target: str) -> str:
+    """`target` if it is a page of this site (the worklist sends people here and back), else ""."""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return ""
 
 
 # Records that belong to one patient and have a simple form: (model, form, title, capability).

@@ -192,3 +192,22 @@ def derive_subtype(
     if hr:
         return Subtype.HR_POS_HER2_POS if her2 else Subtype.HR_POS_HER2_NEG
     return Subtype.HR_NEG_HER2_POS if her2 else Subtype.TRIPLE_NEGATIVE
+
+
+class PreferredLanguage(models.TextChoices):
+    """Languages patient letters are written in (each has a compiled message catalogue).
+
+    The codes are Django's language codes (settings.LANGUAGES)."""
+
+    ENGLISH = "en-gb", "English"
+    FRENCH = "fr", "French (français)"
+    SPANISH = "es", "Spanish (español)"
+
+
+class ContactChannel(models.TextChoices):
+    """How the patient prefers to be reached."""
+
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "E-mail"
+    LETTER = "letter", "Letter"

@@ -204,6 +204,12 @@ class ScheduledItem(models.Model):
     became_overdue_on = models.DateField(null=True, blank=True)
     lost_on = models.DateField(null=True, blank=True)
     lost_to_follow_up = models.BooleanField(default=False)
+    # Who on the team brings the patient in for this item, and by when (the worklist's
+    # "assign"): nobody owns a new item.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_items")
+    owner_due_date = models.DateField(null=True, blank=True,
+                                      help_text="The owner acts on the item by this date.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -254,7 +260,11 @@ class ScheduledItem(models.Model):
 
 
 class ContactLog(models.Model):
-    """A coordinator's attempt to bring a patient in for one item: who, when, what."""
+    """A coordinator's attempt to bring a patient in for one item: who, when, what.
+
+    A letter about no scheduled item (a result letter for a study outside the plan) is
+    logged for the patient alone: `item` is empty only for letters.
+    """
 
     class Outcome(models.TextChoices):
         CALLED = "called", "Called"
@@ -264,7 +274,8 @@ class ContactLog(models.Model):
         DECLINED = "declined", "Declined"
         DONE_ELSEWHERE = "done_elsewhere", "Imaging done elsewhere"
 
-    item = models.ForeignKey(ScheduledItem, on_delete=models.CASCADE, related_name="contacts")
+    item = models.ForeignKey(ScheduledItem, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="contacts")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="surveillance_contacts")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     new_date = models.DateField(null=True, blank=True, help_text="Rescheduled to this date.")
@@ -281,6 +292,8 @@ class ContactLog(models.Model):
                                    name="contact_rescheduled_has_date"),
             models.CheckConstraint(condition=~Q(outcome="done_elsewhere") | Q(done_on__isnull=False),
                                    name="contact_done_elsewhere_has_date"),
+            models.CheckConstraint(condition=Q(item__isnull=False) | Q(outcome="letter_sent"),
+                                   name="contact_without_item_is_a_letter"),
         ]
 
     def __str__(self) -> str:

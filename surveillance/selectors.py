@@ -4,11 +4,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from django.contrib.auth.models import User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.formatting import day_month_year
+from core.permissions import WORKLIST_WORKER_ROLES
 from imaging.models import ImagingStudy
 from imaging.vocabulary import Modality
 from patients.access import sites_for
@@ -21,32 +23,88 @@ WORKLIST_STATUSES = (FollowUpStatus.ACTIVE, FollowUpStatus.LOST_TO_FOLLOW_UP)
 STATE_FILTERS = ("due", "overdue", "lost")
 
 
-def worklist_items(*, user: User, as_of: date, site_id: int | None = None,
-                   kind: str = "", state: str = "") -> QuerySet[ScheduledItem]:
-    """Due and overdue items of the user's sites, latest first (oldest due date first).
+@dataclass(frozen=True)
+class WorklistFilters:
+    """The worklist's filters; empty values filter nothing.
 
-    Each row carries the patient and site (joined) and the patient's last contact and last
-    completed item (subqueries), so the page costs the same for 5 rows or 500.
+    `owner`: "" anyone, "me" the user's own items, "none" items nobody owns, or a user id.
+    `due_from` / `due_to`: the window the items' due dates fall in.
     """
+
+    site_id: int | None = None
+    kind: str = ""
+    state: str = ""
+    owner: str = ""
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None = None,
+                   kind: str = "", state: str = "",
+                   filters: WorklistFilters | None = None) -> QuerySet[ScheduledItem]:
+    """Due and overdue items of the user's sites, filtered (not yet read: see `worklist_rows`)."""
+    f = filters or WorklistFilters(site_id=site_id, kind=kind, state=state)
     qs = _open_items(user, as_of)
-    if site_id:
-        qs = qs.filter(patient__site_id=site_id)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if state == "due":
+    if f.site_id:
+        qs = qs.filter(patient__site_id=f.site_id)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.state == "due":
         qs = qs.filter(overdue_after__gte=as_of)
-    elif state == "overdue":
+    elif f.state == "overdue":
         qs = qs.filter(overdue_after__lt=as_of, lost_to_follow_up=False)
-    elif state == "lost":
+    elif f.state == "lost":
         qs = qs.filter(lost_to_follow_up=True)
+    if f.owner == "me":
+        qs = qs.filter(owner=user)
+    elif f.owner == "none":
+        qs = qs.filter(owner__isnull=True)
+    elif f.owner.isdigit():
+        qs = qs.filter(owner_id=int(f.owner))
+    if f.due_from:
+        qs = qs.filter(due_date__gte=f.due_from)
+    if f.due_to:
+        qs = qs.filter(due_date__lte=f.due_to)
+    return qs
+
+
+def worklist_patients(items: QuerySet[ScheduledItem]) -> QuerySet:
+    """The patients of `items`, most overdue first: rows of (patient_id, first_due). The
+    worklist pages through these, so a patient's items are never split across pages."""
+    return (items.order_by().values("patient_id").annotate(first_due=Min("due_date"))
+            .order_by("first_due", "patient_id"))
+
+
+def worklist_rows(items: QuerySet[ScheduledItem], patient_ids: list[int]) -> list[ScheduledItem]:
+    """The items of these patients, in their order, each with its patient, site, contact
+    details and owner (joined) and the patient's last contact and last completed item
+    (subqueries): one query for 5 rows or 500."""
     last_contact = ContactLog.objects.filter(patient_id=OuterRef("patient_id")).order_by("-at", "-id")
     last_done = (ScheduledItem.objects.filter(patient_id=OuterRef("patient_id"),
                                               status=ScheduledItem.Status.DONE).order_by("-done_on"))
-    return (qs.select_related("patient", "patient__site")
+    rows = (items.filter(patient_id__in=patient_ids)
+            .select_related("patient", "patient__site", "patient__contact", "owner")
             .annotate(last_contact_at=Subquery(last_contact.values("at")[:1]),
                       last_contact_outcome=Subquery(last_contact.values("outcome")[:1]),
                       last_seen_on=Subquery(last_done.values("done_on")[:1]))
             .order_by("due_date", "id"))
+    position = {pid: i for i, pid in enumerate(patient_ids)}
+    return sorted(rows, key=lambda item: position[item.patient_id])  # stable: by due date within
+
+
+def worklist_colleagues(user: AbstractBaseUser) -> QuerySet:
+    """Who items can be handed to: active users who work the worklist at one of the user's
+    sites (the service checks each item's own site)."""
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=WORKLIST_WORKER_ROLES,
+                                            sites__in=sites_for(user))
+            .distinct().order_by("first_name", "last_name", "username"))
+
+
+def items_chosen(*, user: AbstractBaseUser, uuids: list) -> list[ScheduledItem]:
+    """The ticked items of the user's sites (others are silently not there: the caller
+    compares the counts)."""
+    return list(ScheduledItem.objects.filter(uuid__in=uuids, patient__site__in=sites_for(user))
+                .select_related("patient", "patient__site"))
 
 
 def actionable_items(as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
@@ -78,7 +136,8 @@ def _open_items(user: User, as_of: date, due_by: date | None = None) -> QuerySet
 def item_for_user(*, user: User, uuid) -> ScheduledItem | None:
     """The item if it belongs to one of the user's sites (the view turns None into 404)."""
     try:
-        return (ScheduledItem.objects.select_related("patient", "patient__site", "study", "visit")
+        return (ScheduledItem.objects.select_related("patient", "patient__site", "patient__contact", "study",
+                                                     "visit", "owner")
                 .filter(patient__site__in=sites_for(user)).get(uuid=uuid))
     except (ScheduledItem.DoesNotExist, ValueError, TypeError):
         return None

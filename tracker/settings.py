@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "imaging",
     "alerts",
     "surveillance",
+    "outreach",
     "cohort",
     "clinic",
     "api",
@@ -154,6 +155,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The pages are in English; letters to patients are written in their preferred language
+# (patients.vocabulary.PreferredLanguage), from the catalogues in outreach/locale
+# (`manage.py compilemessages` builds them; `make run` and `make test` do it).
+LANGUAGES = [("en-gb", "English"), ("fr", "French"), ("es", "Spanish")]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -178,7 +183,20 @@ if EMAIL_CONFIG.get("EMAIL_BACKEND") == "django.core.mail.backends.filebased.Ema
     EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where `make run` serves (bin/run.py, Procfile), and the address links in e-mails and the
+# calendar feed start with: the served address unless SITE_URL says otherwise (behind a
+# proxy, or when serving on all interfaces, set SITE_URL to the address people use).
+TRACKER_BIND = env.str("TRACKER_BIND", default="127.0.0.1:8000")
+
+
+def _site_url_for(bind: str) -> str:
+    host, _, port = bind.rpartition(":")
+    if host in ("0.0.0.0", "[::]", ""):
+        host = "localhost"
+    return f"http://{host}:{port}" if port else f"http://{bind}"
+
+
+SITE_URL = env.str("SITE_URL", default=_site_url_for(TRACKER_BIND)).rstrip("/")
 
 # --- Celery (cookiecutter-django's settings) -------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -267,7 +285,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                # WeasyPrint reports each rendering step at INFO.
+                "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # --- Production hardening (driven by the environment) --------------------------------

@@ -15,6 +15,11 @@ urlpatterns = [
     path("", include("cohort.urls")),
     path("api/analytics/", include("cohort.api_urls")),
     path("", include("surveillance.urls")),
+    path("", include("outreach.urls")),
     path("api/", include("api.urls")),
     path("registry/", include("registry.urls")),
 ]
+
+# The error pages keep the navigation (templates/403.html, 404.html, 500.html; the 500
+# page needs the request to know the user).
+handler500 = "core.errors.server_error"

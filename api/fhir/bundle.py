@@ -6,6 +6,11 @@ assessment, breast composition, each calcification group (RDES241 with IG compon
 and each enhancing lesion; a CarePlan when scheduled exams are passed in.
 Entries are linked with `urn:uuid:` full URLs; ids derive from the tracker's UUIDs so
 an export is stable. MRN is the Patient identifier (this is a clinical export).
+
+Contact details, when recorded and asked for, go on the Patient: `telecom` (phones and
+e-mail, the preferred channel ranked 1), `address`, `communication` (the preferred
+language, BCP 47) and `generalPractitioner`, a reference to a Practitioner entry (the GP's
+name, practice address and telecom). The consents have no Patient element and stay out.
 """
 
 import uuid
@@ -16,7 +21,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from imaging.models import ImagingStudy
-from patients.models import Patient, Surgery
+from patients.models import ContactDetails, Patient, Surgery
 
 from . import codes as c
 from .careplan import PlannedExam, careplan_resource
@@ -58,7 +63,7 @@ def _mm(value) -> dict:
 def load_patient_for_export(patient_id: int) -> Patient:
     """The patient with everything the bundle reads, in a fixed number of queries."""
     return (
-        Patient.objects.select_related("site", "tumour")
+        Patient.objects.select_related("site", "tumour", "contact")
         .prefetch_related(
             "nac_courses", "radiotherapy", "events",
             Prefetch("surgeries", queryset=Surgery.objects.select_related("pathology")),
@@ -70,7 +75,7 @@ def load_patient_for_export(patient_id: int) -> Patient:
     )
 
 
-def patient_resource(p: Patient) -> dict:
+def patient_resource(p: Patient, contact: ContactDetails | None = None) -> dict:
     res = {
         "resourceType": "Patient",
         "id": str(p.uuid),
@@ -85,6 +90,60 @@ def patient_resource(p: Patient) -> dict:
     }
     if p.follow_up_status == "deceased":
         res["deceasedBoolean"] = True
+    if contact is not None:
+        res.update(_contact_elements(p, contact))
+    return res
+
+
+def _contact_elements(p: Patient, contact: ContactDetails) -> dict:
+    preferred = {"phone": ("phone", contact.mobile_phone or contact.home_phone),
+                 "text": ("sms", contact.mobile_phone),
+                 "email": ("email", contact.email)}.get(contact.preferred_channel)
+    telecom = []
+    for system, value, use in (("phone", contact.mobile_phone, "mobile"),
+                               ("sms", contact.mobile_phone if contact.may_text else "", "mobile"),
+                               ("phone", contact.home_phone, "home"),
+                               ("email", contact.email, "home")):
+        if value:
+            point = {"system": system, "value": value, "use": use}
+            if preferred == (system, value):
+                point["rank"] = 1
+            telecom.append(point)
+    out: dict = {}
+    if telecom:
+        out["telecom"] = telecom
+    if contact.address_line1:
+        address = {"use": "home", "type": "postal", "text": ", ".join(contact.address_lines),
+                   "line": [x for x in (contact.address_line1, contact.address_line2) if x]}
+        for key, value in (("city", contact.city), ("postalCode", contact.postal_code),
+                           ("country", contact.country)):
+            if value:
+                address[key] = value
+        out["address"] = [address]
+    out["communication"] = [{
+        "language": _concept(c.BCP47, contact.preferred_language,
+                             contact.get_preferred_language_display()),
+        "preferred": True,
+    }]
+    if contact.gp_name:
+        out["generalPractitioner"] = [{"reference": _ref(_child_id(p.uuid, "gp")),
+                                       "display": contact.gp_name}]
+    return out
+
+
+def gp_resource(p: Patient, contact: ContactDetails) -> dict | None:
+    """The GP as a Practitioner (name as written: the tracker does not split it)."""
+    if not contact.gp_name:
+        return None
+    res: dict = {"resourceType": "Practitioner", "id": str(_child_id(p.uuid, "gp")),
+                 "name": [{"text": contact.gp_name}]}
+    telecom = [{"system": system, "value": value, "use": "work"}
+               for system, value in (("phone", contact.gp_phone), ("email", contact.gp_email)) if value]
+    if telecom:
+        res["telecom"] = telecom
+    lines = ([contact.gp_practice] if contact.gp_practice else []) + contact.gp_address_lines
+    if lines:
+        res["address"] = [{"use": "work", "text": ", ".join(lines), "line": lines}]
     return res
 
 
@@ -286,11 +345,18 @@ def study_resources(study: ImagingStudy, patient_ref: str) -> list[dict]:
 
 
 def patient_bundle(patient: Patient, *, planned: Sequence[PlannedExam] = (),
-                   now: datetime | None = None) -> dict:
-    """The patient's record as a FHIR R4 `collection` Bundle (a plain JSON dict)."""
+                   now: datetime | None = None, with_contact: bool = True) -> dict:
+    """The patient's record as a FHIR R4 `collection` Bundle (a plain JSON dict).
+
+    `with_contact`: include the contact details (phones, address, language, GP); the API
+    leaves them out for roles that do not see them.
+    """
     p = load_patient_for_export(patient.pk)
     ref = _ref(p.uuid)
-    resources = [patient_resource(p), condition_resource(p)]
+    contact = getattr(p, "contact", None) if with_contact else None
+    resources = [patient_resource(p, contact), condition_resource(p)]
+    if contact is not None:
+        resources.append(gp_resource(p, contact))
     for study in p.studies.all():
         resources.extend(study_resources(study, ref))
     resources.append(careplan_resource(resource_id=str(_child_id(p.uuid, "careplan")),

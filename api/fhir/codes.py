@@ -16,6 +16,7 @@ CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 UCUM = "http://unitsofmeasure.org"
+BCP47 = "urn:ietf:bcp:47"  # languages (Patient.communication)
 # The HL7 Breast Radiology IG's RadLex CDE code system.
 RADLEX_CDE = "http://hl7.org/fhir/us/breast-radiology/CodeSystem/RadLexCDE"
 # The tracker's own codes, for values without a standard code.

@@ -2,8 +2,10 @@
 
 from rest_framework import serializers
 
+from core.permissions import can_see_contact
 from patients.access import sites_for
 from patients.models import (
+    ContactDetails,
     NacCourse,
     Pathology,
     Patient,
@@ -56,6 +58,16 @@ class SurgerySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
         list_serializer_class = PrefetchedListSerializer
 
 
+class ContactDetailsSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    """Phones, e-mail, postal address, language, preferences, consent, GP. Checked as a whole
+    by `ContactDetails.clean` (errors per field under `contact`)."""
+
+    class Meta:
+        model = ContactDetails
+        exclude = ["id", "patient"]
+        read_only_fields = ["updated_at"]
+
+
 class SiteCodeField(serializers.SlugRelatedField):
     """A site by its code, limited to the requesting user's sites."""
 
@@ -76,6 +88,10 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     nac_courses = NacCourseSerializer(many=True, required=False)
     radiotherapy = RadiotherapySerializer(many=True, required=False)
     surgeries = SurgerySerializer(many=True, required=False)
+    contact = ContactDetailsSerializer(
+        required=False, allow_null=True,
+        help_text="How to reach the patient. Shown to coordinators, clinic staff and admins only "
+        "(null for other roles); fields sent are changed, others kept.")
 
     class Meta:
         model = Patient
@@ -83,12 +99,19 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
             "uuid", "site", "mrn", "given_name", "family_name", "date_of_birth",
             "follow_up_status", "pathogenic_variant", "chest_radiation_before_30",
             "lifetime_risk_percent", "notes", "tumour", "nac_courses", "radiotherapy",
-            "surgeries", "created_at", "updated_at",
+            "surgeries", "contact", "created_at", "updated_at",
         ]
         read_only_fields = ["uuid", "created_at", "updated_at"]
         extra_kwargs = {"lifetime_risk_percent": {"min_value": 0, "max_value": 100}}
         # (site, mrn) uniqueness is checked by the service with the resolved site.
         validators: list = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not can_see_contact(request.user):
+            data["contact"] = None
+        return data
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None and "site" not in attrs:

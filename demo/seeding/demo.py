@@ -17,6 +17,7 @@ from patients.models import Patient
 from .accounts import DEMO_LOGINS, ensure_logins, ensure_sites
 from .course import build_plan
 from .demo_roster import CASE_REPORT_MRN, roster
+from .outreach import seed_contacts, seed_letter_templates
 from .writer import Target, WriteStats, write_plans
 
 
@@ -45,6 +46,8 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
                         created_by_id=users["staff"].id if code == "north" else signers[code].id)
         todo.append((build_plan(course, today), target))
     stats = write_plans(todo, outbox=True, validate=True)
+    seed_contacts(sites)
+    seed_letter_templates(sites)
     case = Patient.objects.get(site=sites["north"], mrn=CASE_REPORT_MRN)
     logins = [(x.username, x.role, sites[x.site_code].name) for x in DEMO_LOGINS]
     return DemoResult(stats=stats, users_created=created, skipped_patients=skipped, case_report=case,

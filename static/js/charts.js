@@ -18,4 +18,14 @@
   } else {
     render();
   }
+  // Printing: draw the charts at the paper's width, not the screen's (else they are cut off).
+  function each(fn) {
+    document.querySelectorAll("div.plotly-chart[data-rendered]").forEach(fn);
+  }
+  window.addEventListener("beforeprint", function () {
+    each(function (el) { window.Plotly.relayout(el, { width: 700, autosize: false }); });
+  });
+  window.addEventListener("afterprint", function () {
+    each(function (el) { window.Plotly.relayout(el, { width: null, autosize: true }); });
+  });
 })();

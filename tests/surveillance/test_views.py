@@ -4,9 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from icalendar import Calendar
 
+from patients.models import ContactDetails
 from surveillance.models import ContactLog, ScheduledItem
 from surveillance.services.sweep import surveillance_sweep
 from tests.patients.factories import PASSWORD, PatientFactory, SurgeryFactory
@@ -46,9 +48,10 @@ def test_worklist_shows_due_and_overdue_of_my_sites_most_late_first(site, other_
     theirs = make_patients(other_site, 1)
     response = client_for(coordinator).get(reverse("worklist"))
     assert response.status_code == 200
-    items = list(response.context["page"])
+    items = response.context["items"]
     assert items and {i.patient_id for i in items} == {p.id for p in mine}
-    assert [i.due_date for i in items] == sorted(i.due_date for i in items)
+    firsts = [min(i.due_date for i in g["items"]) for g in response.context["groups"]]
+    assert firsts == sorted(firsts)  # patients most overdue first, each with all her items
     assert all(i.state(today) in ("due", "overdue") for i in items)
     assert theirs[0].mrn not in response.content.decode()
 
@@ -56,12 +59,12 @@ def test_worklist_shows_due_and_overdue_of_my_sites_most_late_first(site, other_
 def test_worklist_filters_by_kind_state_and_site(site, coordinator, client_for, today):
     make_patients(site, 2, surgery=date(2024, 2, 20))  # exam of 20 Jun overdue, 20 Oct not yet due
     c = client_for(coordinator)
-    items = list(c.get(reverse("worklist"), {"kind": "clinical_exam"}).context["page"])
+    items = list(c.get(reverse("worklist"), {"kind": "clinical_exam"}).context["items"])
     assert items and {i.kind for i in items} == {"clinical_exam"}
-    assert not list(c.get(reverse("worklist"), {"kind": "mri"}).context["page"])
-    items = list(c.get(reverse("worklist"), {"state": "overdue"}).context["page"])
+    assert not list(c.get(reverse("worklist"), {"kind": "mri"}).context["items"])
+    items = list(c.get(reverse("worklist"), {"state": "overdue"}).context["items"])
     assert items and all(i.state(today) == "overdue" for i in items)
-    items = list(c.get(reverse("worklist"), {"state": "due"}).context["page"])
+    items = list(c.get(reverse("worklist"), {"state": "due"}).context["items"])
     assert all(i.state(today) == "due" for i in items)
     response = c.get(reverse("worklist"), {"site": 999999, "kind": "clinical_exam"})  # not my site
     assert "site" in response.context["form"].errors and "Select a valid choice" in response.content.decode()
@@ -73,10 +76,15 @@ def test_worklist_query_count_is_fixed(site, coordinator, client_for, today, n,
     patients = make_patients(site, n)
     item = ScheduledItem.objects.filter(patient=patients[0]).first()
     ContactLog.objects.create(item=item, patient=patients[0], outcome="called", by=coordinator)
+    for p in patients:  # contact details and owners are read with the rows
+        ContactDetails.objects.create(patient=p, mobile_phone="07700 900123", preferred_language="fr")
+    ScheduledItem.objects.filter(patient__in=patients).update(owner=coordinator, owner_due_date=TODAY)
     c = client_for(coordinator)
-    with django_assert_max_num_queries(9):
+    # session, user, roles, sites, colleagues, counts, patients (count + page), rows
+    with django_assert_max_num_queries(10):
         response = c.get(reverse("worklist"))
-    assert len(response.context["page"]) >= n
+    assert len(response.context["groups"]) == min(n, 25)
+    assert "07700 900123" in response.content.decode()
 
 
 def test_radiologist_views_but_cannot_log_and_outsider_gets_404(site, radiologist, outsider, client_for,
@@ -134,7 +142,8 @@ def test_calendar_feed_token_lifecycle_and_content(site, coordinator, client_for
     response = c.post(reverse("worklist-calendar"), {"action": "create"})
     feed_url = response.context["new_url"]
     c.logout()
-    path = feed_url.replace("http://testserver", "")
+    assert feed_url.startswith(settings.SITE_URL + "/worklist/calendar/")
+    path = feed_url.removeprefix(settings.SITE_URL)
     response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     body = response.content.decode()

@@ -107,11 +107,17 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
             kwargs["uuid"] = o["draft_study"].uuid
         elif name.startswith(("worklist-", "api-schedule-")):
             kwargs["uuid"] = o["item"].uuid
+        elif name == "letter-pdf":
+            kwargs["uuid"] = o["letter"].uuid
+        elif name.startswith("letter-batch"):
+            kwargs["uuid"] = o["letter_batch"].uuid
         else:
             kwargs["uuid"] = world.patient.uuid
     if "<int:pk>" in route or "(?P<pk>" in route:
         if "alert" in name:
             kwargs["pk"] = o["alert"].pk
+        elif name.startswith("letter-template"):
+            kwargs["pk"] = world.site.pk  # a site's letter template
         else:
             kind = name.removeprefix("patient-").removesuffix("-edit")
             kwargs["pk"] = o[kind].pk

@@ -1,7 +1,8 @@
 """A small world of one site's records, for the permission matrix and the sweeps.
 
-One of everything a URL can point at: a patient with every kind of record, a draft and a
-signed study, an alert, a scheduled item with a contact, a calendar token, plus the
+One of everything a URL can point at: a patient with every kind of record (contact details
+too), a draft and a signed study, an alert, a scheduled item with a contact, a letter and a
+batch of letters (printed by the coordinator), a calendar token, plus the
 personas (one per role and a radiologist of another site).
 """
 
@@ -13,7 +14,9 @@ from django.contrib.auth.models import Group
 from alerts.models import Alert
 from alerts.services import alert_raise
 from core import roles
-from patients.models import ClinicalEvent, Patient, Site
+from outreach.models import LetterKind
+from outreach.services import letter_create, letters_for_worklist
+from patients.models import ClinicalEvent, ContactDetails, Patient, Site
 from patients.vocabulary import EventKind
 from surveillance.models import ContactLog, ScheduledItem
 from surveillance.services import calendar as cal
@@ -72,6 +75,11 @@ def build_world() -> World:
     item = ScheduledItem.objects.filter(patient=patient).order_by("due_date").first()
     assert item is not None, "the sweep planned no scheduled item"
     contact_log(item=item, by=w.users["coordinator"], outcome=ContactLog.Outcome.CALLED, note="")
+    ContactDetails.objects.create(patient=patient, address_line1="1 Mill Lane", postal_code="LS1 1AA",
+                                  may_write=True, consent_recorded_on=date(2023, 1, 10))
+    letter = letter_create(kind=LetterKind.DUE_REMINDER, patient=patient, by=w.users["coordinator"],
+                           items=[item])
+    batch = letters_for_worklist(items=[item], by=w.users["coordinator"])
     w.objects = {
         "surgery": surgery,
         "nac": NacCourseFactory(patient=patient),
@@ -84,5 +92,7 @@ def build_world() -> World:
         "alert": Alert.objects.get(pk=alert.pk),
         "item": item,
         "calendar_token": cal.calendar_token_create(user=w.users["coordinator"]),
+        "letter": letter,
+        "letter_batch": batch,
     }
     return w
