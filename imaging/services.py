@@ -20,7 +20,7 @@ from outbox.models import Event
 from outbox.services import event_write
 from patients.models import Patient
 
-from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment
+from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment, StudyProposal
 from .vocabulary import Modality, StudyStatus, count_bin_for
 
 STUDY_FIELDS = (
@@ -228,3 +228,26 @@ def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
                  changes=changes | {"reason": reason})
     event_write(kind=Event.Kind.STUDY_AMENDED, patient_id=study.patient_id, object_id=study.id)
     return amendment
+
+
+def study_propose(*, study: ImagingStudy, proposal: dict, source: str) -> StudyProposal:
+    """Keep findings proposed from the report text with a draft (replacing earlier ones that
+    nobody reviewed yet). They are shown in the study form, never written to the study."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("study_propose must run in the transaction that wrote the draft")
+    if study.is_final:
+        raise PermissionDenied("A signed study takes no proposals.")
+    stored, _ = StudyProposal.objects.update_or_create(
+        study=study, defaults={"proposal": proposal, "source": source[:100],
+                               "reviewed_by": None, "reviewed_at": None})
+    return stored
+
+
+def proposal_reviewed(*, study: ImagingStudy, by: AbstractBaseUser, summary: dict) -> None:
+    """A person saved the study form over its proposal: from now on the form shows what
+    they saved. The audit trail keeps which proposed values they kept or changed."""
+    updated = StudyProposal.objects.filter(study=study, reviewed_at=None).update(
+        reviewed_by=by, reviewed_at=timezone.now())
+    if updated:
+        audit_record(action=Action.UPDATE, obj=study, patient=study.patient, actor=by,
+                     changes={"proposal_reviewed": summary})
