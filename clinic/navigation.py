@@ -16,6 +16,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Worklist", "worklist", (COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)),
     ("Cohort", "cohort", (RADIOLOGIST, ADMIN, CLINIC_STAFF)),
     ("API", "api-docs", EVERYONE),
+    ("Feeds", "feed-queue", (CLINIC_STAFF, ADMIN)),
     ("Import", "registry-import", (ADMIN,)),
     ("Admin", "admin:index", (ADMIN,)),
 ]

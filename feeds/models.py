@@ -3,6 +3,8 @@
 docs/hl7.md describes the messages and fields; `feeds.services` processes them.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -78,6 +80,7 @@ class Message(models.Model):
 
     ACCEPTED = (Status.PROCESSED, Status.HELD, Status.IGNORED)
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_received_at = models.DateTimeField(default=timezone.now)
     deliveries = models.PositiveIntegerField(default=1, help_text="Times the sender sent it.")

@@ -5,6 +5,7 @@ the character set (MSH-18), the segment structure, the header fields the tracker
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -191,14 +192,14 @@ def parse_date(value: str) -> date | None:
 
 
 def ack(message: hl7.Message | None, header: Header, code: str, text: str = "",
-        where: str = "", control_id: str = "") -> bytes:
+        where: str = "") -> bytes:
     """The ACK for a message: MSH, MSA (code, its control ID, the reason), and ERR for AE/AR.
 
     Built with python-hl7's `create_ack` when the message parsed; by hand otherwise (the
     sender still learns why, with its control ID when the header could be read).
     """
     stamp = timezone.now().strftime("%Y%m%d%H%M%S")
-    ack_id = control_id or f"ACK{stamp}"
+    ack_id = f"ACK{uuid.uuid4().hex[:17]}"  # the ACK's own control ID; MSA-2 names the message
     if message is not None:
         reply = message.create_ack(code, message_id=ack_id, application=RECEIVING_APPLICATION,
                                    facility=RECEIVING_FACILITY)

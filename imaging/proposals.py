@@ -68,6 +68,10 @@ class Prefill:
         rows = [*self.calcifications, *self.enhancements]
         return len(self.study) + sum(len(r.values) for r in rows)
 
+    @property
+    def row_count(self) -> int:
+        return len(self.calcifications) + len(self.enhancements)
+
     def __bool__(self) -> bool:
         return self.count > 0
 

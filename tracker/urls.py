@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("surveillance.urls")),
     path("api/", include("api.urls")),
     path("registry/", include("registry.urls")),
+    path("feeds/", include("feeds.urls")),
 ]

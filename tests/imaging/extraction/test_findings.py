@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from demo.seeding.plans import CalcPlan, StudyPlan, describe_study
 from imaging import vocabulary as v
 from imaging.extraction import extract
-from patients.seeding.plans import CalcPlan, StudyPlan, describe_study
 
 from .helpers import calc, calcs
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from demo.seeding.plans import EnhPlan, StudyPlan, describe_study
 from imaging.extraction import extract
-from patients.seeding.plans import EnhPlan, StudyPlan, describe_study
 
 from .helpers import lesion, lesions
 
