@@ -61,7 +61,7 @@ def orm(mrn: str, *, placer: str = "PL5001", accession: str = "ACC5001", code: s
         procedure: str = "SCREENING MAMMO", scheduled: str = "20260410090000", control: str = "NW",
         cid: str | None = None) -> str:
     return "\r".join([msh("ORM^O01^ORM_O01", cid or control_id()), pid(mrn),
-                      f"ORC|{control}|{placer}|{accession}|||||^^^{scheduled}",
+                      f"ORC|{control}|{placer}|{accession}||||^^^{scheduled}",
                       f"OBR|1|{placer}|{accession}|{code}^{procedure}^CPT4"])
 
 
