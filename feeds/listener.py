@@ -46,7 +46,6 @@ class FrameReader:
         self.in_frame = False
         self.frame = bytearray()
         self.dropped = 0  # bytes of an oversized frame not kept
-        self.junk = 0
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer += data
@@ -54,14 +53,12 @@ class FrameReader:
         while self.buffer:
             if not self.in_frame:
                 start = self.buffer.find(START)
+                before = self.buffer if start == -1 else self.buffer[:start]
+                if bytes(before).strip():
+                    frames.append(Frame(b"", junk=True))  # answered at once, one AR per read
                 if start == -1:
-                    self.junk += len(self.buffer.strip())
                     self.buffer.clear()
                     break
-                self.junk += len(bytes(self.buffer[:start]).strip())
-                if self.junk:
-                    frames.append(Frame(b"", junk=True))
-                    self.junk = 0
                 del self.buffer[:start + 1]
                 self.in_frame, self.frame, self.dropped = True, bytearray(), 0
             end = self.buffer.find(END + CR)
