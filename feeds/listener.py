@@ -15,6 +15,7 @@ business; here are the framing, the size limit and the connection's life:
 """
 
 import logging
+import os
 import socket
 import socketserver
 import threading
@@ -134,7 +135,13 @@ class Server(socketserver.ThreadingTCPServer):
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
         self.stopping = threading.Event()
+        self.parent_pid: int | None = None  # set in a forked process of `hl7_listen`
         super().__init__(address, Handler)
+
+    def service_actions(self) -> None:
+        """Between polls: a forked process whose parent died stops (outside Linux)."""
+        if self.parent_pid is not None and os.getppid() != self.parent_pid and not self.stopping.is_set():
+            threading.Thread(target=self.stop, daemon=True).start()
 
     def answer(self, frame: Frame) -> bytes | None:
         if frame.junk:

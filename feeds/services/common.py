@@ -1,17 +1,22 @@
 """What every message type's processing shares: the site, the patient identity, the outcome."""
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from patients.models import Patient, Site
 
-from ..models import FeedSource, Message
+from ..models import FeedSource, Message, ProcedureCode
 from ..parsing import Reader, error, parse_date, reject
 
 FEED_USERNAME = "hl7-feed"
+CONFIG_SECONDS = 10
 
 
 @dataclass
@@ -39,9 +44,28 @@ class Identity:
     date_of_birth: date | None
 
 
-def feed_user() -> AbstractBaseUser:
-    """The account the feed acts as (created_by of its drafts, actor of its audit events).
-    It cannot log in: no password, inactive."""
+class Cached:
+    """A value read from the database at most every `seconds` per process: the feed's
+    configuration is read for every message (≥ 200 a second) and changes a few times a
+    year. An admin's change applies within `seconds`."""
+
+    def __init__(self, load: Callable[[], Any], seconds: float = CONFIG_SECONDS):
+        self.load, self.seconds = load, seconds
+        self.value, self.until = None, 0.0
+        self.lock = threading.Lock()
+
+    def get(self) -> Any:
+        with self.lock:
+            if time.monotonic() >= self.until:
+                self.value, self.until = self.load(), time.monotonic() + self.seconds
+            return self.value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.until = 0.0
+
+
+def _load_feed_user() -> AbstractBaseUser:
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username=FEED_USERNAME, defaults={"first_name": "HL7", "last_name": "feed", "is_active": False})
@@ -51,13 +75,35 @@ def feed_user() -> AbstractBaseUser:
     return user
 
 
+_FEED_USER = Cached(_load_feed_user)
+_SOURCES = Cached(lambda: list(FeedSource.objects.select_related("site")))
+_PROCEDURES = Cached(lambda: {p.code: p for p in ProcedureCode.objects.all()})
+
+
+def feed_user() -> AbstractBaseUser:
+    """The account the feed acts as (created_by of its drafts, actor of its audit events).
+    It cannot log in: no password, inactive."""
+    return _FEED_USER.get()
+
+
+def procedure_codes() -> dict[str, ProcedureCode]:
+    return _PROCEDURES.get()
+
+
+def clear_configuration() -> None:
+    """Forget the cached configuration (tests; an admin's change otherwise applies within
+    CONFIG_SECONDS)."""
+    for cached in (_FEED_USER, _SOURCES, _PROCEDURES):
+        cached.clear()
+
+
 def source_for(facility: str, reader: Reader) -> tuple[FeedSource, str]:
     """The configured source of a message and the PID-3 repetition to read the MRN from.
 
     A source for (facility, authority) wins over one for the facility alone; no source, or an
     inactive one, is a rejection the sender's interface team can act on.
     """
-    sources = list(FeedSource.objects.filter(sending_facility=facility).select_related("site"))
+    sources = [s for s in _SOURCES.get() if s.sending_facility == facility]
     if not sources:
         raise reject(f"Sending facility '{facility}' (MSH-4) is not configured: an administrator maps "
                      "it to a site under Hospital feeds › Feed sources.", "MSH-4")

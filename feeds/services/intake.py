@@ -29,7 +29,7 @@ from patients.models import Patient, Site
 from ..models import Message
 from ..parsing import FeedError, Header, Reader, ack, decode, parse, read_header, reject
 from . import adt, orders, results
-from .common import FEED_USERNAME, Outcome, feed_user, source_for
+from .common import FEED_USERNAME, Outcome, clear_configuration, feed_user, source_for
 
 log = logging.getLogger(__name__)
 
@@ -261,4 +261,5 @@ def _reprocess(pk: int, *, by: AbstractBaseUser, patient: Patient | None) -> Mes
 def message_reprocess(*, message: Message, by: AbstractBaseUser, patient: Patient | None = None) -> Message:
     """Staff process a kept message again: after an administrator fixed the configuration
     (an error or rejection), or with the patient they matched it to (a held message)."""
+    clear_configuration()  # the configuration as the administrator just left it
     return _reprocess(message.pk, by=by, patient=patient)

@@ -6,7 +6,7 @@ Nothing here signs a study: a radiologist confirms or edits the draft and signs 
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 
 from imaging.models import ImagingStudy
 from imaging.services import (
@@ -20,10 +20,10 @@ from imaging.vocabulary import Modality
 from patients.models import Patient
 
 from .. import mapping
-from ..models import Message, Order, ProcedureCode
+from ..models import Message, Order
 from ..parsing import Reader, error, parse_date
 from ..proposals import propose
-from .common import Outcome, find_patient, identity
+from .common import Outcome, find_patient, identity, procedure_codes
 
 TEXT_TYPES = {"TX", "FT", "ST", "CE", "CWE", ""}
 # Study fields and the HL7 fields they come from (for AE reasons).
@@ -121,7 +121,7 @@ def _read(reader: Reader, n: int, obx_numbers: list[int]) -> Result:
 
 def procedure(result: Result) -> tuple[str, str | None]:
     """(modality, laterality or None) of an OBR, from the admins' procedure codes first."""
-    mapped = ProcedureCode.objects.filter(code=result.code).first() if result.code else None
+    mapped = procedure_codes().get(result.code) if result.code else None
     if mapped is not None:
         return mapped.modality, (mapped.laterality or mapping.laterality_from_text(result.procedure_text))
     modality = mapping.modality_from(section=result.section, procedure_text=result.procedure_text)
@@ -195,12 +195,12 @@ def _current_findings(study: ImagingStudy | None) -> tuple[list[dict], list[dict
 
 
 def _phase(patient: Patient, study_date) -> str:
-    surgeries = list(patient.surgeries.values_list("date", flat=True))
-    courses = list(patient.nac_courses.values_list("start_date", "end_date"))
-    starts = [s for s, _ in courses]
-    ends = [e for _, e in courses if e]
-    return mapping.phase_for(study_date, surgery_dates=surgeries, nac_start=min(starts, default=None),
-                             nac_end=max(ends, default=None))
+    dates = Patient.objects.filter(pk=patient.pk).aggregate(
+        surgery=Min("surgeries__date"), nac_start=Min("nac_courses__start_date"),
+        nac_end=Max("nac_courses__end_date"))
+    surgeries = [dates["surgery"]] if dates["surgery"] else []
+    return mapping.phase_for(study_date, surgery_dates=surgeries, nac_start=dates["nac_start"],
+                             nac_end=dates["nac_end"])
 
 
 def _reason(exc: StudyValidationError) -> tuple[str, str]:
