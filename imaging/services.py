@@ -89,7 +89,8 @@ def _build_findings(study: ImagingStudy, calcifications: Sequence[dict],
 
 
 def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
-    study_errors = _errors_of(study, exclude=["signed_by", "created_by"])
+    # uuid: generated, never typed in; its uniqueness check was a query per save.
+    study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid"])
     calc_errors = {i: e for i, c in enumerate(calcs) if (e := _errors_of(c, ["study"]))}
     enh_errors = {i: e for i, x in enumerate(enhs) if (e := _errors_of(x, ["study"]))}
     non_field: list[str] = []

@@ -6,7 +6,7 @@ Nothing here signs a study: a radiologist confirms or edits the draft and signs 
 
 from dataclasses import dataclass
 
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 
 from imaging.models import ImagingStudy
 from imaging.services import (
@@ -23,7 +23,7 @@ from .. import mapping
 from ..models import Message, Order
 from ..parsing import Reader, error, parse_date
 from ..proposals import propose
-from .common import Outcome, find_patient, identity, procedure_codes
+from .common import TREATMENT_DATES, Outcome, find_patient, identity, procedure_codes
 
 TEXT_TYPES = {"TX", "FT", "ST", "CE", "CWE", ""}
 # Study fields and the HL7 fields they come from (for AE reasons).
@@ -195,12 +195,11 @@ def _current_findings(study: ImagingStudy | None) -> tuple[list[dict], list[dict
 
 
 def _phase(patient: Patient, study_date) -> str:
-    dates = Patient.objects.filter(pk=patient.pk).aggregate(
-        surgery=Min("surgeries__date"), nac_start=Min("nac_courses__start_date"),
-        nac_end=Max("nac_courses__end_date"))
-    surgeries = [dates["surgery"]] if dates["surgery"] else []
-    return mapping.phase_for(study_date, surgery_dates=surgeries, nac_start=dates["nac_start"],
-                             nac_end=dates["nac_end"])
+    if not hasattr(patient, "first_surgery"):  # chosen in the queue: read her dates now
+        patient = Patient.objects.annotate(**TREATMENT_DATES).get(pk=patient.pk)
+    surgeries = [patient.first_surgery] if patient.first_surgery else []
+    return mapping.phase_for(study_date, surgery_dates=surgeries, nac_start=patient.nac_start,
+                             nac_end=patient.nac_end)
 
 
 def _reason(exc: StudyValidationError) -> tuple[str, str]:
