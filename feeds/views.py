@@ -52,8 +52,8 @@ def message_log(request: HttpRequest) -> HttpResponse:
 
 
 def message_detail(request: HttpRequest, uuid) -> HttpResponse:
+    message = get_message_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, *FEED_STAFF)
-    message = get_message_for_user(request.user, uuid)
     audit_record(action=Action.VIEW, obj=message, patient=message.patient, actor=request.user)
     return render(request, "feeds/message.html", {
         "message": message, "who": pid_of(message), "orders": message.orders.select_related("scheduled_item"),
@@ -67,7 +67,10 @@ def message_detail(request: HttpRequest, uuid) -> HttpResponse:
 def message_match(request: HttpRequest, uuid) -> HttpResponse:
     message = get_message_for_user(request.user, uuid)
     _require(request, *FEED_STAFF)
-    patient = get_patient_for_user(request.user, request.POST.get("patient", ""))
+    if not request.POST.get("patient"):
+        messages.error(request, "Choose the patient the message is about.")
+        return redirect("feed-queue")
+    patient = get_patient_for_user(request.user, request.POST["patient"])
     try:
         done = held_match(message=message, patient=patient, by=request.user)
     except (ValidationError, PermissionDenied) as exc:

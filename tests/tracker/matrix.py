@@ -107,6 +107,8 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
             kwargs["uuid"] = o["draft_study"].uuid
         elif name.startswith(("worklist-", "api-schedule-")):
             kwargs["uuid"] = o["item"].uuid
+        elif name.startswith("feed-"):
+            kwargs["uuid"] = o["feed_message"].uuid
         else:
             kwargs["uuid"] = world.patient.uuid
     if "<int:pk>" in route or "(?P<pk>" in route:
