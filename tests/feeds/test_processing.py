@@ -372,3 +372,21 @@ def test_an_order_for_an_unknown_patient_is_held(feed_source):
     send(b.orm("NC-81"))
     assert Message.objects.get().hold_reason == Message.HoldReason.UNMATCHED
     assert Order.objects.count() == 0
+
+
+def test_an_older_report_arriving_after_a_newer_one_is_kept_not_applied(feed_source):
+    send(b.adt("NC-90"))
+    send(b.oru("NC-90", accession="ACC-90", when="20260301130000", report="Final report: BI-RADS 2."))
+    late = send(b.oru("NC-90", accession="ACC-90", when="20260301120000", report="Preliminary: BI-RADS 0.",
+                      status="P"))
+    assert code(late) == "AA"
+    assert "not applied" in reason(late)
+    assert ImagingStudy.objects.get().report_text == "Final report: BI-RADS 2."
+    assert Message.objects.filter(message_type="ORU^R01").count() == 2
+
+
+def test_a_cancelled_result_files_nothing(feed_source):
+    send(b.adt("NC-91"))
+    ack = send(b.oru("NC-91", status="X"))
+    assert code(ack) == "AA" and "cancelled" in reason(ack)
+    assert ImagingStudy.objects.count() == 0
