@@ -31,7 +31,7 @@ class Listener:
             self.proc = subprocess.Popen(
                 [sys.executable, "manage.py", "hl7_listen", "--port", str(self.port),
                  "--max-bytes", str(self.max_bytes)], cwd=ROOT, env=env, stdout=out, stderr=out)
-        wait_for(self.accepting, 30, "the HL7 listener", [self.log])
+        wait_for(self.accepting, 90, "the HL7 listener", [self.log])
         return self
 
     def accepting(self) -> bool:
