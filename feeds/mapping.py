@@ -20,7 +20,7 @@ LATERALITY_WORDS = [
     (re.compile(r"\b(RIGHT|RT|RGT)\b"), "right"),
 ]
 BIRADS_CODES = {"RDE1586"}  # RadLex: BI-RADS assessment category (DESIGN's FHIR mapping)
-BIRADS_VALUE = re.compile(r"^(?:BI-?RADS|CATEGORY|CAT)?[\s:_-]*([0-6])\s*([ABC])?\b")
+BIRADS_VALUE = re.compile(r"^(?:(?:BI-?RADS|CATEGORY|CAT)[\s:_-]*)?([0-6])\s*([ABC])?\b")
 
 
 def modality_from(*, section: str, procedure_text: str) -> str | None:
