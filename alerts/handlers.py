@@ -6,7 +6,7 @@ from outbox.models import Event
 from . import evaluation
 
 
-@handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED)
+@handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED, Event.Kind.PATIENTS_MERGED)
 def evaluate_after_signing(event: Event) -> None:
     evaluation.test_slow_evaluation_hook()
     evaluation.evaluate_patient(event.patient_pk)

@@ -450,6 +450,19 @@ def trivial_row(b: Bench) -> Row:
                median=sample.median, p95=sample.p95, queries=sample.queries, runs=len(sample.times))
 
 
+# --- (9) the HL7 feed ----------------------------------------------------------------------
+
+def hl7_row(b: Bench) -> Row:
+    if not apps.is_installed("feeds"):
+        return report.unavailable("9", "HL7 ORU^R01 through the MLLP listener",
+                                  "the hospital feed (feeds/) is not installed")
+    from .feed import hl7_row as measure_feed
+
+    row = measure_feed()
+    b.tick("hl7")
+    return row
+
+
 # --- everything ------------------------------------------------------------------------------
 
 # name for --skip → (function, item, row name when skipped). Re-evaluation runs before the
@@ -463,6 +476,7 @@ MEASUREMENTS: dict[str, tuple[Callable[[Bench], Row | list[Row]], str, str]] = {
     "concordance": (concordance_row, "6", "Cohort concordance statistics"),
     "import": (import_row, "7", "CSV registry import"),
     "trivial": (trivial_row, "8", "Framework floor: trivial view (login, middleware)"),
+    "hl7": (hl7_row, "9", "HL7 ORU^R01 through the MLLP listener"),
 }
 
 
@@ -489,4 +503,4 @@ def ticks_for(b: Bench, patients: int) -> int:
 
     chunks = ceil(patients / 200)
     return (4 * b.repeat + 4 * b.repeat + (1 + b.heavy_repeat) * chunks + b.repeat + 1
-            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat)
+            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 1)

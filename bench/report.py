@@ -20,6 +20,7 @@ MIN_REEVAL_STUDIES_PER_S = 20_000
 MAX_SWEEP_SECONDS = 5.0
 MAX_CONCORDANCE_SECONDS = 2.0
 MIN_IMPORT_STUDIES_PER_S = 5_000
+MIN_HL7_ORU_PER_S = 200  # issue 18: sustained through the MLLP listener into the database
 
 
 @dataclass(frozen=True)

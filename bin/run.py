@@ -1,4 +1,5 @@
-"""`make run`: migrate, load demo data, print demo logins, start web + worker + beat.
+"""`make run`: migrate, load demo data, print demo logins, start web + worker + beat + the
+HL7 listener (the Procfile's processes).
 
 Run with the project's virtualenv Python (the Makefile does). If Redis is not reachable
 it starts a local redis-server when one is installed; if none is, it says how to install
@@ -86,7 +87,9 @@ def main() -> None:
     manage("surveillance_daily", "--enqueue")
     manage("shell", "-c", "from django.conf import settings; "
            "print('Links in e-mails and the calendar feed start with', settings.SITE_URL)")
-    print(f"\nStarting the tracker on http://{bind}/  (Ctrl-C stops every process)\n")
+    hl7 = f"{env.get('HL7_LISTEN_HOST', '127.0.0.1')}:{env.get('HL7_LISTEN_PORT', '2575')}"
+    print(f"\nStarting the tracker on http://{bind}/ and its HL7 v2 (MLLP) listener on {hl7}"
+          "  (Ctrl-C stops every process; docs/hl7.md says how to send a test message)\n")
     procfile = "Procfile.eager" if eager else "Procfile"
     honcho = str(Path(PY).with_name("honcho"))
     os.execve(honcho, [honcho, "-f", procfile, "start"], env)

@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from core.http import AnyUser
 from core.permissions import (
     can_import_registry,
+    can_reconcile_feeds,
     can_view_cohort,
     can_view_worklist,
     has_tracker_role,
@@ -23,6 +24,7 @@ NAV: list[tuple[str, str, Callable[[AnyUser], bool]]] = [
     ("Worklist", "worklist", can_view_worklist),
     ("Cohort", "cohort", can_view_cohort),
     ("API", "api-docs", has_tracker_role),
+    ("Feeds", "feed-queue", can_reconcile_feeds),
     ("Import", "registry-import", can_import_registry),
     ("Letters", "letter-templates", is_site_admin),
     ("Admin", "admin:index", is_site_admin),

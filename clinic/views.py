@@ -30,6 +30,7 @@ from imaging.records import StudyRow
 from imaging.trend import describe, trends
 from imaging.vocabulary import Modality, StudyStatus
 from patients.access import sites_for
+from patients.models import Site
 from patients.vocabulary import FollowUpStatus, Subtype
 
 from .forms import PatientFilterForm
@@ -101,7 +102,7 @@ def _patient_line(row: dict, timeline_url: str) -> dict:
     }
 
 
-def _study_line(row: StudyRow, study_url: str) -> dict:
+def _study_line(row: StudyRow, study_url: str, site: Site) -> dict:
     """One row of the timeline's studies table, its values formatted here.
 
     The table has a row per study of ten years. The template language's per-row lookups,
@@ -126,6 +127,7 @@ def _study_line(row: StudyRow, study_url: str) -> dict:
         "no_findings": not row.calcifications and not row.enhancements and not s.no_enhancement,
         "signed": s.status == StudyStatus.FINAL,
         "url": study_url.replace(str(_UUID_SLOT), str(s.uuid)),
+        "viewer_url": site.viewer_url(s.accession),
     }
 
 
@@ -137,8 +139,8 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
     # One reverse() for the whole table, a UUID put in its slot per row (reverse: ~60 µs).
     study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
-    rows = [_study_line(row, study_url) for row in timeline.studies]
     patient = timeline.patient
+    rows = [_study_line(row, study_url, patient.site) for row in timeline.studies]
     return render(request, "clinic/timeline.html", {
         "t": timeline, "patient": patient, "figure": figure,
         "trend_sentences": [describe(t) for t in breast_trends],
@@ -175,7 +177,7 @@ def _summary_context(request: HttpRequest, uuid) -> dict:
         "chart_svg": figure_svg(figure, width=960, height=540,
                                 title="Calcification extent per breast over time, and MRI enhancement"),
         "trend_sentences": [describe(t) for t in breast_trends],
-        "study_rows": [_study_line(row, study_url) for row in timeline.studies],
+        "study_rows": [_study_line(row, study_url, patient.site) for row in timeline.studies],
         "plan": timeline.surveillance_plan(as_of=today),
         "printed_by": request.user.get_full_name() or request.user.get_username(),
         "printed_at": timezone.localtime(),

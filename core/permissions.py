@@ -117,6 +117,12 @@ def can_view_cohort(user: AnyUser) -> bool:
     return has_role(user, RADIOLOGIST, CLINIC_STAFF, ADMIN)
 
 
+def can_reconcile_feeds(user: AnyUser) -> bool:
+    """See the hospital feeds' message log and reconciliation queue, and match or register
+    the patients of held messages."""
+    return has_role(user, CLINIC_STAFF, ADMIN)
+
+
 def can_import_registry(user: AnyUser) -> bool:
     """Upload and import a registry CSV file."""
     return has_role(user, ADMIN)
@@ -145,6 +151,7 @@ CAPABILITIES: dict[str, Callable[[AnyUser], bool]] = {
     "write_letters": can_write_letters,
     "view_cohort": can_view_cohort,
     "import_registry": can_import_registry,
+    "reconcile_feeds": can_reconcile_feeds,
     "site_admin": is_site_admin,
 }
 

@@ -42,7 +42,7 @@ def sync_role_permissions(**kwargs) -> None:
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     perms = Permission.objects.filter(
         content_type__app_label__in=["patients", "imaging", "alerts", "audit", "surveillance",
-                                      "outbox", "authtoken"]
+                                      "outbox", "authtoken", "feeds"]
     ) | Permission.objects.filter(content_type__app_label="auth",
                                   content_type__model__in=["user", "group"])
     admin.permissions.add(*perms)

@@ -239,3 +239,29 @@ class StudyAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"Amendment of study {self.study_id} at {self.amended_at:%Y-%m-%d %H:%M}"
+
+
+class StudyProposal(models.Model):
+    """Findings proposed for a draft study from its report text (the HL7 feed's extractor).
+
+    Never findings of the study: the study form shows them prefilled and marked as
+    proposed, and they become the study's values only when a person saves the form.
+    `proposal` holds the extractor's output as plain JSON (`Proposal.as_dict()`): study
+    fields, `calcifications` and `enhancements` rows, and `evidence` spans of the report.
+    """
+
+    study = models.OneToOneField(ImagingStudy, on_delete=models.CASCADE, related_name="proposal")
+    proposal = models.JSONField()
+    source = models.CharField(max_length=100, help_text="What proposed it, e.g. 'HL7 ORU message 42'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When a person first saved the study form over it.")
+
+    def __str__(self) -> str:
+        return f"Proposal for study {self.study_id}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None

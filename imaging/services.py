@@ -20,7 +20,7 @@ from outbox.models import Event
 from outbox.services import event_write
 from patients.models import Patient
 
-from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment
+from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment, StudyProposal
 from .vocabulary import Modality, StudyStatus, count_bin_for
 
 STUDY_FIELDS = (
@@ -89,7 +89,8 @@ def _build_findings(study: ImagingStudy, calcifications: Sequence[dict],
 
 
 def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
-    study_errors = _errors_of(study, exclude=["signed_by", "created_by"])
+    # uuid: generated, never typed in; its uniqueness check was a query per save.
+    study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid"])
     calc_errors = {i: e for i, c in enumerate(calcs) if (e := _errors_of(c, ["study"]))}
     enh_errors = {i: e for i, x in enumerate(enhs) if (e := _errors_of(x, ["study"]))}
     non_field: list[str] = []
@@ -134,9 +135,18 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
     _apply(study, data, STUDY_FIELDS)
     calcs, enhs = _build_findings(study, calcifications, enhancements)
     _validate(study, calcs, enhs)
+    new = study.pk is None
     study.save()
-    _replace_findings(study, calcs, enhs)
-    changes = study_changes(before, study_as_dict(study))
+    if new:
+        # A new study has no findings to delete or re-read: four queries fewer for each report
+        # the HL7 feed files (docs/performance.md, item 9); the snapshot is the same.
+        _insert_findings(study, calcs, enhs)
+        after = _as_dict_of(study, sorted(calcs, key=lambda c: (c.laterality, c.group)),
+                            sorted(enhs, key=lambda e: (e.laterality, e.lesion)))
+    else:
+        _replace_findings(study, calcs, enhs)
+        after = study_as_dict(study)
+    changes = study_changes(before, after)
     if changes:
         audit_record(action=Action.UPDATE if before else Action.CREATE, obj=study,
                      patient=patient, changes=changes, actor=by)
@@ -146,10 +156,16 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
 def _replace_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
     study.calcifications.all().delete()
     study.enhancements.all().delete()
+    _insert_findings(study, calcs, enhs)
+
+
+def _insert_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
     for f in (*calcs, *enhs):
         f.study = study
-    CalcificationFinding.objects.bulk_create(calcs)
-    EnhancementFinding.objects.bulk_create(enhs)
+    if calcs:
+        CalcificationFinding.objects.bulk_create(calcs)
+    if enhs:
+        EnhancementFinding.objects.bulk_create(enhs)
 
 
 @transaction.atomic
@@ -193,9 +209,13 @@ def study_changes(before: dict, after: dict) -> dict:
 
 
 def study_as_dict(study: ImagingStudy) -> dict:
+    return _as_dict_of(study, study.calcifications.all(), study.enhancements.all())
+
+
+def _as_dict_of(study: ImagingStudy, calcs, enhs) -> dict:
     data = {f: _plain(getattr(study, f)) for f in STUDY_FIELDS}
-    data["calcifications"] = _finding_rows(study.calcifications.all(), CALC_FIELDS)
-    data["enhancements"] = _finding_rows(study.enhancements.all(), ENH_FIELDS)
+    data["calcifications"] = _finding_rows(calcs, CALC_FIELDS)
+    data["enhancements"] = _finding_rows(enhs, ENH_FIELDS)
     return data
 
 
@@ -228,3 +248,28 @@ def study_amend(*, study: ImagingStudy, by: User, reason: str,
                  changes=changes | {"reason": reason})
     event_write(kind=Event.Kind.STUDY_AMENDED, patient_id=study.patient_id, object_id=study.id)
     return amendment
+
+
+def study_propose(*, study: ImagingStudy, proposal: dict, source: str) -> StudyProposal:
+    """Keep findings proposed from the report text with a draft (replacing earlier ones that
+    nobody reviewed yet). They are shown in the study form, never written to the study."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("study_propose must run in the transaction that wrote the draft")
+    if study.is_final:
+        raise PermissionDenied("A signed study takes no proposals.")
+    values = {"proposal": proposal, "source": source[:100], "reviewed_by": None, "reviewed_at": None}
+    # Update, else insert: no savepoint and no read (update_or_create costs five queries more
+    # per message of the HL7 feed's ≥ 200 per second); the study row is locked by the caller.
+    if StudyProposal.objects.filter(study=study).update(**values):
+        return StudyProposal.objects.get(study=study)
+    return StudyProposal.objects.create(study=study, **values)
+
+
+def proposal_reviewed(*, study: ImagingStudy, by: User, summary: dict) -> None:
+    """A person saved the study form over its proposal: from now on the form shows what
+    they saved. The audit trail keeps which proposed values they kept or changed."""
+    updated = StudyProposal.objects.filter(study=study, reviewed_at=None).update(
+        reviewed_by=by, reviewed_at=timezone.now())
+    if updated:
+        audit_record(action=Action.UPDATE, obj=study, patient=study.patient, actor=by,
+                     changes={"proposal_reviewed": summary})

@@ -29,13 +29,17 @@ from .forms import (
     StudyForm,
     apply_service_errors,
 )
-from .models import ImagingStudy
+from .models import ImagingStudy, StudyProposal
+from .proposals import Prefill, prefill, review_summary
 from .selectors import finding_labels, get_study_for_user
 from .services import (
     CALC_FIELDS,
     ENH_FIELDS,
+    STUDY_FIELDS,
     StudyValidationError,
+    proposal_reviewed,
     study_amend,
+    study_as_dict,
     study_finalize,
     study_save_draft,
 )
@@ -52,21 +56,51 @@ def _initial_rows(study: ImagingStudy | None, related: str, fields) -> list[dict
     return [{f: getattr(x, f) for f in fields} for x in getattr(study, related).all()]
 
 
+def _open_prefill(study: ImagingStudy, amend: bool) -> Prefill | None:
+    """What the draft's unreviewed proposal (from its report text) prefills, if anything."""
+    if amend or study.pk is None:
+        return None
+    stored = StudyProposal.objects.filter(study=study, reviewed_at=None).first()
+    if stored is None:
+        return None
+    has_findings = study.calcifications.exists() or study.enhancements.exists()
+    values = {f: getattr(study, f) for f in STUDY_FIELDS}
+    filled = prefill(stored.proposal, modality=study.modality, study_values=values,
+                     has_findings=has_findings)
+    return filled or None
+
+
 class StudyPage:
-    """The forms of one study entry page (new draft, edit draft, or amend a final study)."""
+    """The forms of one study entry page (new draft, edit draft, or amend a final study).
+
+    A draft filed by the hospital feed may carry findings proposed from its report text:
+    until a person saves the form they are shown prefilled and marked as proposed
+    (`imaging.proposals`); saving makes them the study's values, signing stays a
+    radiologist's act.
+    """
 
     def __init__(self, request: AuthenticatedHttpRequest, patient: Patient, study: ImagingStudy, *,
                  amend: bool):
         data = request.POST if request.method == "POST" else None
         self.study = study
-        self.form = StudyForm(data, instance=study)
-        self.calcs = (CalcificationFormSet(data, prefix="calc",
-                                           initial=_initial_rows(study, "calcifications", CALC_FIELDS))
+        self.prefill = _open_prefill(study, amend)
+        proposed = self.prefill or Prefill()
+        self.form = StudyForm(data, instance=study, initial=proposed.study)
+        calc_rows = (_initial_rows(study, "calcifications", CALC_FIELDS)
+                     or [r.values for r in proposed.calcifications])
+        enh_rows = (_initial_rows(study, "enhancements", ENH_FIELDS)
+                    or [r.values for r in proposed.enhancements])
+        self.calcs = (CalcificationFormSet(data, prefix="calc", initial=calc_rows)
                       if study.modality == v.Modality.MG else None)
-        self.enhs = (EnhancementFormSet(data, prefix="enh",
-                                        initial=_initial_rows(study, "enhancements", ENH_FIELDS))
+        self.enhs = (EnhancementFormSet(data, prefix="enh", initial=enh_rows)
                      if study.modality == v.Modality.MR else None)
         self.amend_form = AmendForm(data) if amend else None
+        if self.prefill:
+            mark_proposed(self.form, proposed.study, proposed.study_evidence)
+            for formset, rows in ((self.calcs, proposed.calcifications), (self.enhs, proposed.enhancements)):
+                for form, row in zip(formset.forms if formset is not None else [], rows, strict=False):
+                    form.proposed_row = True
+                    mark_proposed(form, row.values, row.evidence)
 
     def is_valid(self) -> bool:
         parts = [self.form, self.calcs, self.enhs, self.amend_form]
@@ -87,6 +121,15 @@ class StudyPage:
 
     def show_errors(self, exc: StudyValidationError) -> None:
         apply_service_errors(exc, self.form, self.calc_rows(), self.enh_rows())
+
+
+def mark_proposed(form, values: dict, evidence: dict[str, str]) -> None:
+    """Flag the form's fields that hold a proposed value (the template marks them)."""
+    for name in values:
+        if name in form.fields:
+            form.fields[name].proposed = True
+            form.fields[name].proposed_evidence = evidence.get(name, "")
+            form.fields[name].widget.attrs["data-proposed"] = "1"
 
 
 def _render(request: AuthenticatedHttpRequest, page: StudyPage, patient: Patient, *, title: str,
@@ -110,6 +153,9 @@ def _save_draft(request: AuthenticatedHttpRequest, page: StudyPage, patient: Pat
     except StudyValidationError as exc:
         page.show_errors(exc)
         return None
+    if page.prefill:
+        proposal_reviewed(study=saved, by=request.user,
+                          summary=review_summary(page.prefill, study_as_dict(saved)))
     if "sign" in request.POST and can_sign_studies(request.user):
         study_finalize(study=saved, by=request.user)
         messages.success(request, "Study saved and signed.")
@@ -153,6 +199,7 @@ def study_detail(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     amendments = [{"amendment": a, "lines": amendment_lines(a.changes)} for a in study.amendments.all()]
     return render(request, "imaging/study_detail.html", {
         "study": study, "patient": study.patient, "amendments": amendments,
+        "viewer_url": study.patient.site.viewer_url(study.accession),
     })
 
 

@@ -25,6 +25,9 @@ class Event(models.Model):
         ANCHORS_CHANGED = "anchors_changed", "Treatment anchors changed"
         VISIT_RECORDED = "visit_recorded", "Clinic visit recorded"
         VISIT_VOIDED = "visit_voided", "Clinic visit voided"
+        # Two records of one patient were merged (HL7 ADT^A40): her alerts are evaluated
+        # and her plan rebuilt over the combined history.
+        PATIENTS_MERGED = "patients_merged", "Patient records merged"
         # A surveillance protocol changed: every plan built on it is refreshed.
         PROTOCOL_CHANGED = "protocol_changed", "Protocol changed"
 

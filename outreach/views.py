@@ -14,8 +14,7 @@ from audit.models import Action
 from audit.services import audit_record
 from core.formatting import day_month_year
 from core.pdf import pdf_from_html
-from core.permissions import can_work_worklist
-from core.roles import ADMIN, has_role
+from core.permissions import can_write_letters, is_site_admin
 from patients.access import get_patient_for_user, patients_for, sites_for
 from surveillance.selectors import item_label, items_chosen
 
@@ -26,12 +25,12 @@ from .models import Letter, LetterBatch, LetterKind, LetterTemplate
 
 
 def _require_writer(request: HttpRequest) -> None:
-    if not can_work_worklist(request.user):
+    if not can_write_letters(request.user):
         raise PermissionDenied("Letters are written by coordinators, clinic staff and admins.")
 
 
 def _require_admin(request: HttpRequest) -> None:
-    if not has_role(request.user, ADMIN):
+    if not is_site_admin(request.user):
         raise PermissionDenied("Only admins edit the letter templates.")
 
 

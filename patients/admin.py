@@ -15,7 +15,7 @@ from .models import (
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["name", "code"]
+    list_display = ["name", "code", "viewer_url_template"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
 

@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import date
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +13,8 @@ from django.urls import reverse
 
 from . import vocabulary as v
 
+ACCESSION_SLOT = "{accession}"
+
 
 class Site(models.Model):
     """A clinic of the network. Users see only the patients of their sites."""
@@ -19,12 +22,33 @@ class Site(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=200, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sites", blank=True)
+    viewer_url_template = models.CharField(
+        "Image viewer URL", max_length=500, blank=True,
+        help_text="Link from a study to its images in the PACS or viewer: {accession} is "
+        "replaced by the study's accession number, e.g. "
+        "https://pacs.example.org/viewer?accession={accession}. Leave empty for no link.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        template = self.viewer_url_template.strip()
+        if template and ACCESSION_SLOT not in template:
+            raise ValidationError({"viewer_url_template": f"Put {ACCESSION_SLOT} where the accession "
+                                                          "number goes in the viewer's address."})
+        if template and not template.lower().startswith(("https://", "http://")):
+            raise ValidationError({"viewer_url_template": "The viewer's address starts with "
+                                                          "https:// (or http://)."})
+
+    def viewer_url(self, accession: str) -> str:
+        """The link to a study's images, or "" without a template or an accession."""
+        if not self.viewer_url_template or not accession:
+            return ""
+        return self.viewer_url_template.replace(ACCESSION_SLOT, quote(accession, safe=""))
 
 
 class Patient(models.Model):

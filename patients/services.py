@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from outbox.models import Event
 from outbox.services import event_write
@@ -185,3 +185,48 @@ def contact_details_save(*, patient: Patient, data: dict[str, Any]) -> ContactDe
     contact.full_clean()
     contact.save()
     return contact
+class MergeConflict(Exception):
+    """Two records that a person must merge: the message says what stands in the way."""
+
+
+def _relations_to_patient() -> list:
+    """Every relation of every installed app that points at a patient (one-to-one and
+    foreign keys): a merge moves them all without naming the apps above this one."""
+    return [rel for rel in Patient._meta.related_objects
+            if (rel.one_to_one or rel.one_to_many) and not rel.field.many_to_many]
+
+
+@transaction.atomic
+def patient_merge(*, survivor: Patient, merged: Patient) -> Patient:
+    """Move every record of `merged` to `survivor`, then delete `merged` (HL7 ADT^A40).
+
+    1. Both patients are locked and must belong to the same site.
+    2. Each one-to-one record (tumour profile, surveillance plan, …) moves when only
+       `merged` has one; when both have one a person must choose: `MergeConflict`.
+    3. Each foreign-key row moves in a savepoint; a uniqueness rule it would break (the
+       same accession on both records) is a `MergeConflict`, and nothing has moved.
+    4. `merged` is deleted; a `patients_merged` event re-evaluates the survivor's alerts
+       and rebuilds her plan after commit. The caller records the audit event.
+    """
+    if survivor.pk == merged.pk:
+        raise MergeConflict("A patient cannot be merged into herself.")
+    locked = {p.pk: p for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])}
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    if survivor.site_id != merged.site_id:
+        raise MergeConflict("The two records belong to different sites.")
+    for rel in _relations_to_patient():
+        model, field = rel.related_model, rel.field.name
+        if rel.one_to_one:
+            if model.objects.filter(**{field: survivor}).exists() and \
+                    model.objects.filter(**{field: merged}).exists():
+                raise MergeConflict(f"Both records have a {model._meta.verbose_name}: "
+                                    "merge them by hand.")
+        try:
+            with transaction.atomic():
+                model.objects.filter(**{field: merged}).update(**{field: survivor})
+        except IntegrityError as exc:
+            raise MergeConflict(f"Both records have {model._meta.verbose_name_plural} that cannot "
+                                "exist twice on one patient (e.g. the same accession number).") from exc
+    merged.delete()
+    event_write(kind=Event.Kind.PATIENTS_MERGED, patient_id=survivor.pk)
+    return survivor

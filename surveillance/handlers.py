@@ -13,7 +13,7 @@ from .services.matching import study_sync, visit_sync
 from .services.plans import plan_regenerate
 
 
-@handles(Event.Kind.ANCHORS_CHANGED)
+@handles(Event.Kind.ANCHORS_CHANGED, Event.Kind.PATIENTS_MERGED)
 def rebuild_plan(event: Event) -> None:
     plan_regenerate(event.patient_pk)
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "clinic",
     "api",
     "registry",
+    "feeds",
 ]
 # Development apps: the demo data and the benchmark. Off unless asked for (`make run`,
 # `make bench` and the test suite turn them on), so a clinic's database gets none of
@@ -277,6 +278,13 @@ SPECTACULAR_SETTINGS = {
 # --- Registry import (CSV upload page) -------------------------------------------------
 REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 REGISTRY_UPLOAD_DIR = env.str("REGISTRY_UPLOAD_DIR", default=str(BASE_DIR / "var" / "imports"))
+
+# --- HL7 v2 feed (docs/hl7.md): the MLLP listener of `manage.py hl7_listen` ---------------
+HL7_LISTEN_HOST = env.str("HL7_LISTEN_HOST", default="127.0.0.1")
+HL7_LISTEN_PORT = env.int("HL7_LISTEN_PORT", default=2575)
+HL7_LISTEN_PROCESSES = env.int("HL7_LISTEN_PROCESSES", default=2)
+HL7_MAX_MESSAGE_BYTES = env.int("HL7_MAX_MESSAGE_BYTES", default=1024 * 1024)
+HL7_IDLE_TIMEOUT_SECONDS = env.int("HL7_IDLE_TIMEOUT_SECONDS", default=600)
 
 # --- Logging: never patient details, only ids ----------------------------------------------
 LOGGING = {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("outreach.urls")),
     path("api/", include("api.urls")),
     path("registry/", include("registry.urls")),
+    path("feeds/", include("feeds.urls")),
 ]
 
 # The error pages keep the navigation (templates/403.html, 404.html, 500.html; the 500

@@ -12,7 +12,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from patients.models import Patient
+from feeds.models import FeedSource
+from patients.models import Patient, Site
 
 from .accounts import DEMO_LOGINS, ensure_logins, ensure_sites
 from .course import build_plan
@@ -34,6 +35,7 @@ class DemoResult:
 def seed_demo(*, today: date | None = None) -> DemoResult:
     today = today or timezone.localdate()
     sites = ensure_sites()
+    ensure_feed_sources(sites)
     users, created = ensure_logins(sites)
     signers = {"north": users["radiologist"], "south": users["radiologist2"]}
     existing = set(Patient.objects.filter(site__in=sites.values()).values_list("site__code", "mrn"))
@@ -52,3 +54,13 @@ def seed_demo(*, today: date | None = None) -> DemoResult:
     logins = [(x.username, x.role, sites[x.site_code].name) for x in DEMO_LOGINS]
     return DemoResult(stats=stats, users_created=created, skipped_patients=skipped, case_report=case,
                       logins=logins)
+
+
+# The demo hospital's radiology system: docs/hl7.md sends its example messages as NORTH_RIS.
+DEMO_FEEDS = (("north", "NORTH_RIS"), ("south", "SOUTH_RIS"))
+
+
+def ensure_feed_sources(sites: dict[str, Site]) -> None:
+    for code, facility in DEMO_FEEDS:
+        FeedSource.objects.get_or_create(sending_facility=facility, assigning_authority="",
+                                         defaults={"site": sites[code], "note": "demo"})

@@ -1,4 +1,5 @@
-// Study entry: "Add a row" for the calcification-group and lesion formsets.
+// Study entry: "Add a row" for the calcification-group and lesion formsets, and the marks
+// of values proposed from the report text.
 // The empty row is a <template data-empty-row="PREFIX"> rendered by Django with
 // "__prefix__" in its names; each new row takes the next index and bumps TOTAL_FORMS.
 (function () {
@@ -27,4 +28,13 @@
     button.addEventListener("click", function () { addRow(button.dataset.addRow); });
   });
   ["calc", "enh"].forEach(numberRows);
+  // A value proposed from the report text that the user changes is marked as changed.
+  document.querySelectorAll("[data-proposed]").forEach(function (input) {
+    var mark = function () {
+      var field = input.closest(".field");
+      if (field) { field.classList.add("edited"); }
+    };
+    input.addEventListener("change", mark);
+    input.addEventListener("input", mark);
+  });
 })();

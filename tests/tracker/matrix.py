@@ -111,6 +111,8 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
             kwargs["uuid"] = o["letter"].uuid
         elif name.startswith("letter-batch"):
             kwargs["uuid"] = o["letter_batch"].uuid
+        elif name.startswith("feed-"):
+            kwargs["uuid"] = o["feed_message"].uuid
         else:
             kwargs["uuid"] = world.patient.uuid
     if "<int:pk>" in route or "(?P<pk>" in route:

@@ -94,5 +94,19 @@ def build_world() -> World:
         "calendar_token": cal.calendar_token_create(user=w.users["coordinator"]),
         "letter": letter,
         "letter_batch": batch,
+        "feed_message": _held_feed_message(site),
     }
     return w
+
+
+def _held_feed_message(site):
+    """A report for an MRN the site does not know: held in the reconciliation queue."""
+    from feeds.models import FeedSource, Message
+    from feeds.services import receive
+    from feeds.services.common import clear_configuration
+    from tests.feeds import builders
+
+    FeedSource.objects.create(sending_facility=builders.FACILITY, site=site)
+    clear_configuration()
+    receive(builders.oru("MATRIX-1", accession="ACC-MATRIX").encode())
+    return Message.objects.get(control_id__isnull=False, mrn="MATRIX-1")

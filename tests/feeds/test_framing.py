@@ -1,0 +1,41 @@
+"""MLLP framing (pure): frames split anywhere across reads, oversized frames, junk."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.listener import KEEP_OF_OVERSIZED, FrameReader, wrap
+
+
+def feed_in_pieces(reader: FrameReader, data: bytes, cuts: list[int]) -> list:
+    frames, start = [], 0
+    for cut in sorted(set(cuts)) + [len(data)]:
+        frames += reader.feed(data[start:cut])
+        start = cut
+    return frames
+
+
+@given(st.lists(st.binary(min_size=1, max_size=300).filter(lambda b: b"\x0b" not in b and b"\x1c" not in b),
+                min_size=1, max_size=5),
+       st.lists(st.integers(min_value=0, max_value=2000), max_size=20))
+def test_frames_come_out_whole_however_the_stream_is_cut(messages, cuts):
+    data = b"".join(wrap(m) for m in messages)
+    frames = feed_in_pieces(FrameReader(limit=10_000), data, [c for c in cuts if c < len(data)])
+    assert [f.data for f in frames] == messages
+    assert all(f.size is None and not f.junk for f in frames)
+
+
+def test_an_oversized_frame_keeps_its_beginning_and_its_real_size():
+    big = b"MSH|^~\\&|" + b"x" * 200_000
+    reader = FrameReader(limit=100_000)
+    frames = feed_in_pieces(reader, wrap(big) + wrap(b"MSH|next"), list(range(0, 210_000, 4096)))
+    assert len(frames) == 2
+    assert frames[0].size == len(big) and frames[0].data == big[:KEEP_OF_OVERSIZED]
+    assert frames[1].data == b"MSH|next" and frames[1].size is None
+
+
+def test_bytes_outside_a_frame_are_junk_answered_once_per_read():
+    reader = FrameReader(limit=1000)
+    assert [f.junk for f in reader.feed(b"hello\r\n")] == [True]
+    assert reader.feed(b"\r\n") == []  # whitespace between frames is not junk
+    frames = reader.feed(b"noise" + wrap(b"MSH|a"))
+    assert [(f.junk, f.data) for f in frames] == [(True, b""), (False, b"MSH|a")]
