@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,16 +19,24 @@ if env_file.exists():
     environ.Env.read_env(str(env_file))
 
 
+DEBUG = env.bool("DEBUG", default=False)
+
+
 def _secret_key() -> str:
     key_file = env.str("SECRET_KEY_FILE", default="")
     if key_file:
         return Path(key_file).read_text().strip()
-    # The default only serves development and tests; production must set one (check --deploy).
-    return env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        return key
+    if DEBUG:
+        return "django-insecure-dev-only-change-me"
+    # Sessions, password-reset links and signed values would all rest on a key everyone
+    # knows: refuse to start. `make run` and the test suite set their own key.
+    raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE (or DEBUG=true for development).")
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -109,6 +118,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection is checked before each request reuses it: after a database
+# restart the first request gets a new connection instead of a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -123,7 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -193,9 +206,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when the broker is down: the outbox sweep delivers the work later.
+# Fail fast when the broker is down or hung (accepts connections, never answers): a
+# request that signs a study queues its task after commit and must not wait on Redis.
+# The outbox sweep delivers what could not be queued (docs/alerts.md).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2)
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+    # Seconds a connect, and any command (a publish), may take. Longer than the worker's
+    # BRPOP wait (1 s), so an idle worker is not cut off.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3),
     # How long an unacknowledged task waits before Redis redelivers it (after a worker
     # was killed). Must exceed the longest retry countdown (10 minutes).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
