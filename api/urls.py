@@ -13,8 +13,11 @@ from rest_framework.routers import DefaultRouter
 from .token import ObtainTokenView
 from .views import AlertViewSet, PatientViewSet, ScheduleViewSet, StudyViewSet
 
+# No `.json` suffix routes: `?format=` chooses a renderer; the suffix variants of the
+# custom actions answered 500 (their views take no `format` argument).
 router = DefaultRouter()
 router.include_root_view = False
+router.include_format_suffixes = False
 router.register("patients", PatientViewSet, basename="api-patient")
 router.register("studies", StudyViewSet, basename="api-study")
 router.register("alerts", AlertViewSet, basename="api-alert")

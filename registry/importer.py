@@ -707,7 +707,11 @@ def _audit(report: ImportReport, *, user: AbstractBaseUser | None, source: str,
 def decode_upload(raw: bytes) -> str:
     """CSV bytes as text (UTF-8, with or without BOM); ValueError otherwise."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError("The file is not UTF-8 text: save it as 'CSV UTF-8'.") from exc
+    if "\x00" in text:  # no text column can store it (PostgreSQL refuses it)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(f"Line {line} holds a NUL character: this is not a CSV text file.")
+    return text
 
