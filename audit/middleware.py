@@ -2,14 +2,10 @@
 
 from django.http import HttpRequest, HttpResponse
 
+from core.clientip import client_ip
+
 from . import context
 from .models import Action, AuditEvent
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # Behind the proxy of the deployment guide, REMOTE_ADDR is the proxy; the proxy sets
-    # X-Real-IP. Trusting a client-supplied X-Forwarded-For would let anyone forge it.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
 
 
 class AuditMiddleware:

@@ -148,7 +148,16 @@ AUTHENTICATION_BACKENDS = [
     "core.auth.ThrottledLoginBackend",  # django-axes: lockout after repeated failures
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The client's address (core/clientip.py): the proxy's header (`X-Real-IP` by default) is
+# believed only from these proxies (addresses or networks); the documented nginx runs on
+# the same host. Set TRUSTED_PROXIES to the proxy's address when it runs elsewhere.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+CLIENT_IP_HEADER = "HTTP_" + env.str("CLIENT_IP_HEADER", default="X-Real-IP").upper().replace("-", "_")
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+# An account is locked out from an address after AXES_FAILURE_LIMIT failures; an address
+# after LOGIN_SOURCE_FAILURE_LIMIT failures over every account (password spraying).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_SOURCE_FAILURE_LIMIT = env.int("LOGIN_SOURCE_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
