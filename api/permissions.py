@@ -9,7 +9,7 @@ sites' rows, so another site's object is a 404, never a 403.
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from core.roles import ADMIN, CLINIC_STAFF, NO_ROLE_MESSAGE, RADIOLOGIST, has_role, roles_of
 from surveillance.roles import VIEWERS
 
 PATIENT_WRITERS = (CLINIC_STAFF, ADMIN)
@@ -26,6 +26,9 @@ class ActionRoles(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
+            return False
+        if not request.user.is_superuser and not roles_of(request.user):
+            self.message = NO_ROLE_MESSAGE  # no role, no data
             return False
         action = getattr(view, "action", None)
         if action is None:

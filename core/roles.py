@@ -8,6 +8,9 @@ COORDINATOR = "coordinator"
 ADMIN = "admin"
 ALL_ROLES = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
 
+NO_ROLE_MESSAGE = ("Your account has no role yet, so it shows no patient data. "
+                   "Ask an administrator of your clinic to give you a role.")
+
 ROLE_LABELS = {
     CLINIC_STAFF: "Clinic staff",
     RADIOLOGIST: "Radiologist",

@@ -8,14 +8,16 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from audit.context import note_patient_viewed
+from core.roles import roles_of
 
 from .models import Patient, Site
 
 
 def sites_for(user: AbstractBaseUser) -> QuerySet[Site]:
+    """The sites whose patients the user may see: none without a role (no role, no data)."""
     if user.is_superuser:
         return Site.objects.all()
-    if not user.is_authenticated:
+    if not user.is_authenticated or not roles_of(user):
         return Site.objects.none()
     return Site.objects.filter(members=user)
 
@@ -24,7 +26,7 @@ def patients_for(user: AbstractBaseUser) -> QuerySet[Patient]:
     """Patients the user may see: those of the sites they belong to."""
     if user.is_superuser:
         return Patient.objects.all()
-    if not user.is_authenticated:
+    if not user.is_authenticated or not roles_of(user):
         return Patient.objects.none()
     return Patient.objects.filter(site__members=user)
 
