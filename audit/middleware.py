@@ -20,9 +20,25 @@ class AuditMiddleware:
             response = self.get_response(request)
             if request.method in ("GET", "HEAD") and response.status_code < 400:
                 self._record_views(ctx)
+            self._record_admin(request, response, ctx)
             return response
         finally:
             context.current.reset(token)
+
+    @staticmethod
+    def _record_admin(request: HttpRequest, response: HttpResponse, ctx: context.AuditContext) -> None:
+        """Every request to the Django admin by a signed-in user, whatever it did: the page,
+        the method, the object and the answer (changes are also recorded by the model
+        receivers and the services)."""
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.namespace != "admin" or ctx.user is None:
+            return
+        AuditEvent.objects.create(
+            actor_id=ctx.user.id, actor_username=ctx.user.username, action=Action.ADMIN,
+            object_type="admin", object_id=str(match.kwargs.get("object_id", ""))[:64],
+            changes={"view": match.view_name, "method": request.method,
+                     "status": response.status_code},
+            ip=ctx.ip, request_path=ctx.path[:300])
 
     @staticmethod
     def _record_views(ctx: context.AuditContext) -> None:

@@ -9,7 +9,6 @@ from patients.models import Site
 
 from .selectors import PATIENT_SORTS
 
-
 # The search is a filter per word over three columns: bounded, so a pasted paragraph
 # cannot cost seconds of database time.
 SEARCH_MAX_LENGTH = 100

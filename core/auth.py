@@ -2,7 +2,6 @@
 
 from axes.backends import AxesStandaloneBackend
 from axes.exceptions import AxesBackendPermissionDenied
-from axes.attempts import get_cool_off_threshold
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings

@@ -137,11 +137,11 @@ def test_patient_csv_export_is_streamed_from_a_constant_number_of_queries(
         assert response.streaming
         return rows_of(response)
 
-    for n in range(3):
+    for _n in range(3):
         PathologyFactory(surgery=SurgeryFactory(patient=PatientFactory(site=site)))
     with django_assert_max_num_queries(8) as few:
         assert len(export()) == 3
-    for n in range(30):
+    for _n in range(30):
         patient = PatientFactory(site=site)
         TumourProfileFactory(patient=patient)
         PathologyFactory(surgery=SurgeryFactory(patient=patient))
