@@ -72,7 +72,7 @@ def _first_surgery(column: str) -> Subquery:
 # Every column of the export from one query: the patient, her site and tumour joined, the
 # first surgery and its pathology and the study counts as subqueries.
 _PATIENT_VALUES = {
-    "site": F("site__code"), "laterality": F("tumour__laterality"),
+    "site_code": F("site__code"), "laterality": F("tumour__laterality"),
     "diagnosis_date": F("tumour__diagnosis_date"), "histology": F("tumour__histology"),
     "grade": F("tumour__grade"), "subtype": F("tumour__subtype"),
 }
@@ -85,17 +85,18 @@ def _patient_rows(patients: QuerySet[Patient]) -> Iterator[dict]:
         .annotate(
             surgery_date=_first_surgery("date"), surgery_procedure=_first_surgery("procedure"),
             first_pcr=_first_surgery("pathology__pcr"),  # NULL: no surgery or no pathology
-            studies=Coalesce(Subquery(studies.values("patient").annotate(n=Count("id")).values("n")),
+            study_count=Coalesce(Subquery(studies.values("patient").annotate(n=Count("id")).values("n")),
                              Value(0)),
             last_study_date=Subquery(studies.order_by("-study_date").values("study_date")[:1]),
         )
         .order_by("family_name", "given_name", "id")
         .values("uuid", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
-                "surgery_date", "surgery_procedure", "first_pcr", "studies",
+                "surgery_date", "surgery_procedure", "first_pcr", "study_count",
                 "last_study_date", **_PATIENT_VALUES)
     )
     for row in rows.iterator(chunk_size=2000):
         row["pcr"] = "" if row["first_pcr"] is None else ("yes" if row["first_pcr"] else "no")
+        row["studies"], row["site"] = row["study_count"], row["site_code"]
         yield row
 
 

@@ -4,6 +4,7 @@ One module for every deployment: development, CI and production differ only in
 environment values (see docs/configuration.md). Nothing exists only in production.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,11 +50,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The tracker's layers, bottom to top (docs/architecture.md; `.importlinter` enforces
     # that each imports only those below it).
     "core",
@@ -83,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.twofactor.TwoFactorMiddleware",
     "core.middleware.IdleTimeoutMiddleware",
     "core.middleware.NoStoreMiddleware",
     "core.middleware.RoleRequiredMiddleware",
@@ -165,6 +170,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Two-factor authentication (core/twofactor.py): radiologists, administrators, staff
+# and superusers give a code from an authenticator app after their password. On unless
+# DEBUG; `make run` turns it off for the demo logins (README).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Breast Surveillance Tracker")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -258,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call then gets 401 with
         # `WWW-Authenticate: Token` rather than a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "api.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -270,6 +280,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# API tokens (django-rest-knox): only a digest is stored; each expires after
+# API_TOKEN_DAYS and can be revoked by its owner (the tokens page, or POST /api/auth/logout/).
+KNOX_TOKEN_MODEL = "api.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Breast Surveillance Tracker API",
     "VERSION": "1.0.0",

@@ -1,0 +1,51 @@
+"""Two-factor authentication (TOTP, django-otp): who must use it, and the middleware that
+holds a signed-in user at the second step until they have given a code.
+
+Policy: with `TWO_FACTOR_REQUIRED` (on by default when DEBUG is false) radiologists,
+administrators, staff and superusers must verify a code from an authenticator app after
+their password; everyone else may enrol, and once enrolled is asked too.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django_otp import user_has_device
+
+from .roles import ADMIN, RADIOLOGIST, roles_of
+
+POLICY_ROLES = (RADIOLOGIST, ADMIN)
+SECOND_STEP_MESSAGE = "Two-factor verification needed: enter the code of your authenticator app."
+
+
+def policy_applies(user: AbstractBaseUser) -> bool:
+    """The user's roles require a second factor (when the policy is on)."""
+    return bool(settings.TWO_FACTOR_REQUIRED and (
+        user.is_staff or user.is_superuser or roles_of(user) & set(POLICY_ROLES)))
+
+
+def needs_second_factor(user: AbstractBaseUser) -> bool:
+    """The user must give a code before doing anything: the policy applies, or they
+    enrolled an authenticator of their own accord."""
+    return user.is_authenticated and (policy_applies(user) or user_has_device(user))
+
+
+class TwoFactorMiddleware:
+    """After django_otp's OTPMiddleware: an unverified user who needs a second factor
+    reaches only the two-factor page and the logout. (API tokens are issued only against
+    a code for such users: api/token.py.)"""
+
+    ALLOWED = ("/account/two-factor/", "/logout/", "/login/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (user.is_authenticated and not user.is_verified()
+                and not request.path.startswith(self.ALLOWED) and needs_second_factor(user)):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": SECOND_STEP_MESSAGE}, status=403)
+            return redirect_to_login(request.get_full_path(), reverse("two-factor"), "next")
+        return self.get_response(request)
