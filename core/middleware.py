@@ -56,6 +56,12 @@ class NoStoreMiddleware:
         return response
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """An API call rather than a page (the API's pages, e.g. its tokens page and the
+    Swagger UI, are asked for by browsers, which accept HTML)."""
+    return request.path.startswith("/api/") and "text/html" not in request.headers.get("Accept", "")
+
+
 # Pages a signed-in user without a role may still reach: signing out, the second factor.
 ROLELESS_PATHS = ("/logout/", "/login/", "/account/two-factor/")
 
@@ -73,7 +79,7 @@ class RoleRequiredMiddleware:
         user = request.user
         if (user.is_authenticated and not user.is_superuser and not roles_of(user)
                 and not request.path.startswith(ROLELESS_PATHS)):
-            if request.path.startswith("/api/"):
+            if wants_json(request):
                 return JsonResponse({"detail": NO_ROLE_MESSAGE}, status=403)
             return render(request, "no_role.html", {"message": NO_ROLE_MESSAGE}, status=403)
         return self.get_response(request)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django_otp import user_has_device
 
+from .middleware import wants_json
 from .roles import ADMIN, RADIOLOGIST, roles_of
 
 POLICY_ROLES = (RADIOLOGIST, ADMIN)
@@ -45,7 +46,7 @@ class TwoFactorMiddleware:
         user = request.user
         if (user.is_authenticated and not user.is_verified()
                 and not request.path.startswith(self.ALLOWED) and needs_second_factor(user)):
-            if request.path.startswith("/api/"):
+            if wants_json(request):
                 return JsonResponse({"detail": SECOND_STEP_MESSAGE}, status=403)
             return redirect_to_login(request.get_full_path(), reverse("two-factor"), "next")
         return self.get_response(request)

@@ -14,7 +14,7 @@ from .matrix import read_matrix, request, routes, url_kwargs
 from .world import build_world
 
 pytestmark = pytest.mark.django_db
-OPEN_TO_ALL = {"login", "logout", "api-token", "worklist-calendar-feed"}
+OPEN_TO_ALL = {"login", "logout", "api-token", "worklist-calendar-feed", "two-factor"}
 
 
 @pytest.fixture(autouse=True)
