@@ -123,6 +123,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'tracker.sqlite3'}")
 }
+# The tables' owner, for `manage.py migrate` only (audit/management/commands/migrate.py):
+# the application's own role (DATABASE_URL) may not alter tables nor erase the audit
+# trail (docs/deployment.md, "Database roles"). Unset: migrate connects as DATABASE_URL.
+MIGRATE_DATABASE = (env.db_url("MIGRATE_DATABASE_URL") if env.str("MIGRATE_DATABASE_URL", default="")
+                    else None)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A persistent connection is checked before each request reuses it: after a database
