@@ -20,7 +20,7 @@ from tests.imaging.factories import (
     EnhancementFindingFactory,
     ImagingStudyFactory,
 )
-from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory
+from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory, example_signers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 
@@ -134,6 +134,7 @@ def test_careplan_only_from_planned_exams(case_patient):
 
 def test_every_bundle_of_the_example_registry_parses(db):
     SiteFactory(code="north"), SiteFactory(code="south")
+    example_signers()
     assert import_registry(EXAMPLE.read_text()).ok
     for patient in Patient.objects.all():
         bundle = patient_bundle(patient)

@@ -27,7 +27,8 @@ ATTACKS = [
     "DROP TRIGGER audit_no_truncate ON audit_auditevent",
     "ALTER TABLE audit_auditevent RENAME TO audit_gone",
     "DROP TABLE audit_auditevent",
-    "CREATE TRIGGER sneak BEFORE INSERT ON audit_auditevent FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    "CREATE TRIGGER sneak BEFORE INSERT ON audit_auditevent FOR EACH ROW "
+    "EXECUTE FUNCTION audit_append_only()",
 ]
 
 

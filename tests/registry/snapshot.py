@@ -73,7 +73,7 @@ def database_contents() -> dict:
         "audit": sorted(
             ([e.action, e.object_type, e.actor_username,
               e.changes if e.action == Action.IMPORT else sorted(e.changes)]
-             for e in AuditEvent.objects.all()), key=json.dumps),
+             for e in AuditEvent.objects.all()), key=lambda row: json.dumps(row, sort_keys=True)),
     }
 
 
