@@ -6,15 +6,10 @@ replaced by `[redacted]` in the access log and in Django's own log lines ("Not F
 """
 
 import logging
-import re
 
 from gunicorn.glogging import Logger
 
-CALENDAR_TOKEN = re.compile(r"(/worklist/calendar/)[^/\s?\"']+(\.ics)")
-
-
-def redact(text: str) -> str:
-    return CALENDAR_TOKEN.sub(r"\1[redacted]\2", text)
+from core.redaction import redact
 
 
 class RedactingFilter(logging.Filter):
