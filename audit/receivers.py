@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
+from . import context
 from .models import Action
 from .services import audit_event, audit_record, audit_record_many, plain
 
@@ -28,6 +29,7 @@ AUDITED_MODELS = [
     "auth.User",
     "auth.Group",
 ]
+ROLE_PERMISSIONS = "auth.Group_permissions"  # the through model of Group.permissions
 # Many-to-many relations that grant access: roles and permissions, site membership.
 # (model label, field name) — changes from either side are recorded on the instance changed.
 AUDITED_RELATIONS = [
@@ -101,7 +103,14 @@ def _deleted(sender, instance, **kwargs) -> None:
 
 
 def _relation_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    """A grant or withdrawal of a role, a permission or a site, by name."""
+    """A grant or withdrawal of a role, a permission or a site, by name.
+
+    A role's permissions set outside a request are the post-migrate sync
+    (`core.roles.sync_role_permissions`): code, versioned with the migrations, not a
+    person's act (and a trail written while migrating would be in the test runner's
+    snapshot of the fresh database, which it restores by updating rows)."""
+    if sender._meta.label == ROLE_PERMISSIONS and context.get().request is None:
+        return
     if action == "pre_clear":
         # What a clear removes, read before it goes (post_clear has no pk_set).
         field = _relation_name(sender, instance, reverse)

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import Action
 from audit.services import audit_record
-from core.twofactor import policy_applies
+from core.twofactor import HAS_DEVICE, policy_applies
 
 
 class CodeForm(forms.Form):
@@ -46,6 +46,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 audit_record(action=Action.UPDATE, obj=user, changes={"two_factor": "enrolled"})
                 messages.success(request, "Two-factor authentication is on for your account.")
             otp_login(request, device)
+            request.session[HAS_DEVICE] = True
             return redirect(_next(request))
         form.add_error("code", "That code is not right (or has expired): try the current one.")
     context = {"form": form, "enrolling": enrolling, "required": policy_applies(user),
