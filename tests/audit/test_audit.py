@@ -110,7 +110,10 @@ def test_the_trail_cannot_be_truncated_on_postgresql(postgres_db, site):
         cursor.execute("TRUNCATE audit_auditevent")
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback, as every transactional test here: the database is put back as
+# migrated (roles, protocols) without re-running post-migrate, which would recreate them
+# under new ids, with audit events, for the tests after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_test_runner_still_empties_its_database_between_tests(site):
     """A transactional test leaves audit events; the flush after it goes round the triggers
     (tests/conftest.py) and the next test starts with none."""
@@ -118,7 +121,7 @@ def test_the_test_runner_still_empties_its_database_between_tests(site):
     assert AuditEvent.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_previous_transactional_test_left_no_events():
     assert not AuditEvent.objects.filter(object_type="patients.Patient").exists()
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_request_after_the_connection_died_gets_a_new_one(postgres_db, settings):
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
     connection.close()
