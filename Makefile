@@ -37,8 +37,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python manage.py makemigrations --check --dry-run
-	TRACKER_DEV_APPS=true $(BIN)/python manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint-only $(BIN)/python manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint-only TRACKER_DEV_APPS=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 ## bench: seed a 10,000-patient cohort into its own PostgreSQL database and measure (docs/performance.md)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
@@ -46,11 +46,11 @@ BENCH_ARGS ?= --patients 10000 --reuse
 
 bench-db: $(STAMP)
 	$(BIN)/python -m bench.createdb "$(BENCH_DATABASE_URL)"
-	TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py migrate --verbosity 0
+	SECRET_KEY=$${SECRET_KEY:-bench-only} TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py migrate --verbosity 0
 
 bench: bench-db
-	TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench $(BENCH_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-bench-only} TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 ## bench-scale: the same at 10,000 and 100,000 patients, printed side by side (long: seeds 100,000)
 bench-scale: bench-db
-	TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench --compare 10000,100000 $(BENCH_SCALE_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-bench-only} TRACKER_DEV_APPS=true DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench --compare 10000,100000 $(BENCH_SCALE_ARGS)

@@ -1,5 +1,11 @@
+"""Alerts in the Django admin: alerts and notifications read-only and site-scoped; the
+thresholds editable through `thresholds_update` (audited, then the cohort re-evaluated)."""
+
 from django.contrib import admin, messages
 from django.http import HttpRequest
+
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from patients.admin import ClinicalAdmin
 
 from .models import Alert, AlertSettings, Notification, Reevaluation, ThresholdChange
 from .services import thresholds_update
@@ -29,58 +35,34 @@ class AlertSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ThresholdChange)
-class ThresholdChangeAdmin(admin.ModelAdmin):
+class ThresholdChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "changed_by", "before", "after", "note"]
-    readonly_fields = ["changed_at", "changed_by", "before", "after", "note"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
-class NotificationInline(admin.TabularInline):
+class NotificationInline(ReadOnlyInline, admin.TabularInline):
     model = Notification
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("channel", "address", "status", "attempts", "last_error",
-                                "created_at", "sent_at")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    fields = readonly_fields = ["channel", "address", "status", "attempts", "last_error",
+                                "created_at", "sent_at"]
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ClinicalAdmin):
+    """Acknowledging and resolving are the radiologists', in the alert inbox."""
+
     list_display = ["id", "rule", "severity", "state", "patient_id", "breast", "created_at"]
     list_filter = ["severity", "state", "rule"]
-    readonly_fields = [f.name for f in Alert._meta.fields]
     inlines = [NotificationInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ClinicalAdmin):
+    patient_lookup = "alert__patient"
     list_display = ["id", "alert_id", "channel", "address", "status", "attempts", "last_error",
                     "created_at", "sent_at"]
     list_filter = ["status", "channel"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(Reevaluation)
-class ReevaluationAdmin(admin.ModelAdmin):
+class ReevaluationAdmin(ReadOnlyAdmin):
     list_display = ["id", "started_at", "started_by", "chunk_size", "total_patients",
                     "done_patients", "failed_patients", "alerts_created", "finished_at"]
-    readonly_fields = [f.name for f in Reevaluation._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -5,14 +5,16 @@ are prefixed with a quote (OWASP CSV injection).
 """
 
 import csv
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
-from django.http import HttpResponse
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse, StreamingHttpResponse
 
-from imaging.models import CalcificationFinding, EnhancementFinding
-from patients.models import Patient
+from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from patients.models import Patient, Surgery
 
 PATIENT_COLUMNS = (
     "uuid", "site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
@@ -45,32 +47,63 @@ def _csv_response(filename: str, columns: Sequence[str], rows: Iterable[dict]) -
     return response
 
 
-def _patient_row(p: Patient) -> dict:
-    tumour = getattr(p, "tumour", None)
-    surgeries = list(p.surgeries.all())
-    surgery = surgeries[0] if surgeries else None
-    pathology = getattr(surgery, "pathology", None) if surgery else None
-    return {
-        "uuid": p.uuid, "site": p.site.code, "mrn": p.mrn, "given_name": p.given_name,
-        "family_name": p.family_name, "date_of_birth": p.date_of_birth,
-        "follow_up_status": p.follow_up_status,
-        "laterality": tumour.laterality if tumour else "",
-        "diagnosis_date": tumour.diagnosis_date if tumour else "",
-        "histology": tumour.histology if tumour else "",
-        "grade": tumour.grade if tumour else "",
-        "subtype": tumour.subtype if tumour else "",
-        "surgery_date": surgery.date if surgery else "",
-        "surgery_procedure": surgery.procedure if surgery else "",
-        "pcr": ("yes" if pathology.pcr else "no") if pathology else "",
-        "studies": p.study_count, "last_study_date": p.last_study_date,
-    }
+class _Line:
+    """A file-like object whose `write` returns the line: csv.writer writes one row to it."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
-def patients_csv(patients: QuerySet[Patient]) -> HttpResponse:
-    """One row per patient of the (already scoped and filtered) queryset."""
-    rows = patients.annotate(study_count=Count("studies", distinct=True),
-                             last_study_date=Max("studies__study_date"))
-    return _csv_response("patients.csv", PATIENT_COLUMNS, (_patient_row(p) for p in rows))
+def _csv_stream(filename: str, columns: Sequence[str], rows: Iterable[dict]) -> StreamingHttpResponse:
+    writer = csv.writer(_Line())
+    lines = itertools.chain([writer.writerow(columns)],
+                            (writer.writerow([_safe(row.get(c)) for c in columns]) for row in rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _first_surgery(column: str) -> Subquery:
+    # The earliest surgery, as the patient's surgeries are ordered (Surgery.Meta.ordering).
+    return Subquery(Surgery.objects.filter(patient=OuterRef("pk")).order_by("date", "id")
+                    .values(column)[:1])
+
+
+# Every column of the export from one query: the patient, her site and tumour joined, the
+# first surgery and its pathology and the study counts as subqueries.
+_PATIENT_VALUES = {
+    "site_code": F("site__code"), "laterality": F("tumour__laterality"),
+    "diagnosis_date": F("tumour__diagnosis_date"), "histology": F("tumour__histology"),
+    "grade": F("tumour__grade"), "subtype": F("tumour__subtype"),
+}
+
+
+def _patient_rows(patients: QuerySet[Patient]) -> Iterator[dict]:
+    studies = ImagingStudy.objects.filter(patient=OuterRef("pk"))
+    rows = (
+        patients.prefetch_related(None)
+        .annotate(
+            surgery_date=_first_surgery("date"), surgery_procedure=_first_surgery("procedure"),
+            first_pcr=_first_surgery("pathology__pcr"),  # NULL: no surgery or no pathology
+            study_count=Coalesce(Subquery(studies.values("patient").annotate(n=Count("id")).values("n")),
+                             Value(0)),
+            last_study_date=Subquery(studies.order_by("-study_date").values("study_date")[:1]),
+        )
+        .order_by("family_name", "given_name", "id")
+        .values("uuid", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
+                "surgery_date", "surgery_procedure", "first_pcr", "study_count",
+                "last_study_date", **_PATIENT_VALUES)
+    )
+    for row in rows.iterator(chunk_size=2000):
+        row["pcr"] = "" if row["first_pcr"] is None else ("yes" if row["first_pcr"] else "no")
+        row["studies"], row["site"] = row["study_count"], row["site_code"]
+        yield row
+
+
+def patients_csv(patients: QuerySet[Patient]) -> StreamingHttpResponse:
+    """One row per patient of the (already scoped and filtered) queryset, streamed from one
+    query: 100,000 patients never sit in memory, nor cost a query each."""
+    return _csv_stream("patients.csv", PATIENT_COLUMNS, _patient_rows(patients))
 
 
 def _finding_rows(patient: Patient) -> list[dict]:

@@ -1,8 +1,11 @@
 """List filters (django-filter). None of them takes a patient detail: no names or MRNs
 in URLs; patients are filtered by UUID."""
 
+from datetime import UTC
+
 import django_filters as df
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from alerts.models import Alert, AlertState, Rule, Severity
 from imaging import vocabulary as iv
@@ -12,6 +15,19 @@ from patients.models import Patient
 from surveillance.models import ScheduledItem
 
 SCHEDULE_STATES = ("upcoming", "due", "overdue", "done", "cancelled")
+
+
+class InstantFilter(df.IsoDateTimeFilter):
+    """An ISO 8601 date-time, compared in UTC. Python reads offsets up to ±23:59 but
+    PostgreSQL refuses any beyond ±15:59, so the value is converted before the query."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValidationError({self.field_name: ["Date-time out of range."]}) from exc
+        return super().filter(qs, value)
 
 
 class PatientFilter(df.FilterSet):
@@ -50,8 +66,8 @@ class AlertFilter(df.FilterSet):
     rule = df.ChoiceFilter(choices=Rule.choices)
     state = df.ChoiceFilter(choices=AlertState.choices)
     breast = df.ChoiceFilter(choices=pv.Breast.choices)
-    created_after = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Alert

@@ -7,6 +7,8 @@ only hold the user's sites' rows, so another site's object is a 404, never a 403
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from core.roles import NO_ROLE_MESSAGE, roles_of
+
 
 class ActionCapabilities(BasePermission):
     """Reads for every authenticated user; an action listed in `view.action_capabilities`
@@ -16,6 +18,9 @@ class ActionCapabilities(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
+            return False
+        if not request.user.is_superuser and not roles_of(request.user):
+            self.message = NO_ROLE_MESSAGE  # no role, no data
             return False
         action = getattr(view, "action", None)
         if action is None:

@@ -18,6 +18,8 @@ class Action(models.TextChoices):
     LOGIN = "login", "Logged in"
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logged out"
+    ADMIN = "admin", "Admin page"
+    LIST = "list", "Viewed a list"
 
 
 class AuditEvent(models.Model):

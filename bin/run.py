@@ -7,6 +7,7 @@ one and runs Celery tasks in-process so the app still works.
 """
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -64,6 +65,16 @@ def main() -> None:
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     # The demo data (and its seed_demo command) live in a development app.
     env.setdefault("TRACKER_DEV_APPS", "true")
+    # The settings refuse to start without a secret key: the demo gets its own, made once.
+    if not env.get("SECRET_KEY") and not env.get("SECRET_KEY_FILE"):
+        key_file = ROOT / "var" / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        env["SECRET_KEY_FILE"] = str(key_file)
+    # A first look needs no authenticator app: the demo logins skip two-factor
+    # authentication unless asked for (README: TWO_FACTOR_REQUIRED=true make run).
+    env.setdefault("TWO_FACTOR_REQUIRED", "false")
     # The Procfile's gunicorn and celery are the virtualenv's.
     env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
     # Before anything runs: settings derive SITE_URL (links in e-mails) from it.

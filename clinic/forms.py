@@ -9,9 +9,14 @@ from patients.models import Site
 
 from .selectors import PATIENT_SORTS
 
+# The search is a filter per word over three columns: bounded, so a pasted paragraph
+# cannot cost seconds of database time.
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_WORDS = 5
+
 
 class PatientFilterForm(forms.Form):
-    q = forms.CharField(label="Name or MRN", required=False,
+    q = forms.CharField(label="Name or MRN", required=False, max_length=SEARCH_MAX_LENGTH,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or MRN"}))
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites",
                                   widget=Select)
@@ -33,6 +38,18 @@ class PatientFilterForm(forms.Form):
     def __init__(self, *args, sites: QuerySet[Site], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        if len(q.split()) > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(f"Search with at most {SEARCH_MAX_WORDS} words "
+                                        "(a name, or an MRN).")
+        return q
+
+    @property
+    def search_refused(self) -> bool:
+        """A search too long to run: the list shows the error and no patients."""
+        return self.is_bound and "q" in self.errors
 
     def selector_kwargs(self) -> dict:
         """Arguments for `clinic.selectors.patient_list` (invalid input is ignored)."""

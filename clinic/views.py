@@ -49,6 +49,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientFilterForm(request.GET, sites=sites)
     kwargs = form.selector_kwargs()
     patients = select_patients(user=request.user, **kwargs)
+    if form.search_refused:
+        patients = patients.none()
     # Plain values, not model instances: the rows are only shown.
     page = ListPaginator(patients.values(*LIST_COLUMNS), PAGE_SIZE, counted=patients).get_page(
         request.GET.get("page"))

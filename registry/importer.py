@@ -36,7 +36,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from audit.models import Action
-from audit.services import audit_record
+from audit.services import audit_event, audit_record, audit_record_many
+from core.roles import RADIOLOGIST
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from imaging.vocabulary import Modality, StudyStatus, count_bin_for
 from outbox.models import Event
@@ -54,7 +55,6 @@ from .layout import (
     all_columns,
 )
 
-IMPORT_USERNAME = "registry-import"
 STUDY_STATUSES = StudyStatus.values
 STUDY_RECORDS = ("study", "calcification", "enhancement")
 FINDING_RECORDS = ("calcification", "enhancement")
@@ -110,7 +110,7 @@ class _Row:
     """One parsed data row: its number, record type, keys and unsaved object(s)."""
 
     __slots__ = ("number", "record", "cells", "at", "obj", "unchecked", "pathology",
-                 "pathology_unchecked", "patient_key", "study_key", "calcs", "enhs")
+                 "pathology_unchecked", "patient_key", "study_key", "calcs", "enhs", "signer_id")
 
     def __init__(self, number: int, record: str, cells: list[str], at: dict[str, int]):
         self.number = number
@@ -197,6 +197,7 @@ class RegistryImport:
         self.report = ImportReport()
         self.rows: list[_Row] = []
         self.default_code = default_site.code if default_site else ""
+        self.radiologists: dict[str, set[tuple[int, int | None]]] | None = None  # read once
 
     # -- 1. parse ---------------------------------------------------------------------------
     def problem(self, row: int, column: str, message: str) -> None:
@@ -331,7 +332,11 @@ class RegistryImport:
             if isinstance(dob, date) and dob < date(1900, 1, 1):
                 self.problem(row.number, "date_of_birth", "Date of birth before 1900.")
         elif row.record == "study":
-            status = row.get("study_status").strip() or StudyStatus.FINAL
+            # Drafts unless a named radiologist attests the report (`signed_by`, checked in
+            # _attest): an import never signs on anyone's behalf.
+            attested = row.get("signed_by").strip()
+            status = row.get("study_status").strip() or (StudyStatus.FINAL if attested
+                                                          else StudyStatus.DRAFT)
             if status not in STUDY_STATUSES:
                 self.problem(row.number, "study_status",
                              f"'{status}' is not allowed. Allowed: {', '.join(STUDY_STATUSES)}.")
@@ -526,9 +531,37 @@ class RegistryImport:
         (study_row.calcs if row.record == "calcification" else study_row.enhs).append(row)
         self.report.created[row.record] += 1
 
+    def _attest(self, study_row: _Row) -> None:
+        """A final study names the radiologist who attests it: an active radiologist of
+        the patient's site, recorded as its signer."""
+        study_row.signer_id = None
+        username = study_row.get("signed_by").strip()
+        if not username:
+            self.problem(study_row.number, "signed_by",
+                         "A final study needs the username of the radiologist who attests it; "
+                         "leave study_status blank to import it as a draft.")
+            return
+        if self.radiologists is None:
+            self.radiologists = defaultdict(set)
+            for name, user_id, site_id in get_user_model().objects.filter(
+                    is_active=True, groups__name=RADIOLOGIST).values_list("username", "id", "sites"):
+                self.radiologists[name].add((user_id, site_id))
+        found = self.radiologists.get(username)
+        if not found:
+            self.problem(study_row.number, "signed_by", f"'{username}' is not an active radiologist.")
+            return
+        site_id = study_row.obj.patient.site_id
+        signer = next((user_id for user_id, site in found if site == site_id), None)
+        if signer is None:
+            self.problem(study_row.number, "signed_by",
+                         f"'{username}' is not a radiologist of this patient's site.")
+        study_row.signer_id = signer
+
     def _study_rules(self, study_row: _Row) -> None:
         """The rules of imaging.services._validate, reported on the offending row."""
         study = study_row.obj
+        if study.status == StudyStatus.FINAL:
+            self._attest(study_row)
         dob = study.patient.date_of_birth
         if study.study_date and isinstance(dob, date) and study.study_date < dob:
             self.problem(study_row.number, "study_date",
@@ -557,7 +590,6 @@ class RegistryImport:
     # -- 3. write -------------------------------------------------------------------------------
     def write(self) -> None:
         now = timezone.now()
-        signer = _import_user()
         created_by_id = self.user.pk if self.user is not None else None
         children = self.new_children
         with self._bar(None, "Writing", total=self._object_count()) as bar:
@@ -591,7 +623,7 @@ class RegistryImport:
                 values = s.__dict__
                 values["created_by_id"] = created_by_id
                 if s.status == StudyStatus.FINAL:
-                    values["signed_by_id"], values["signed_at"] = signer.pk, now
+                    values["signed_by_id"], values["signed_at"] = row.signer_id, now
                 studies.append(s)
             writer.assign_ids(ImagingStudy, studies)
             writer.insert(ImagingStudy, studies, now=now, with_id=True)
@@ -636,18 +668,6 @@ class RegistryImport:
                       now=now)
 
 
-def _import_user() -> AbstractBaseUser:
-    """The account recorded as signer of imported final studies (it cannot log in)."""
-    User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=IMPORT_USERNAME, defaults={"is_active": False, "first_name": "Registry",
-                                            "last_name": "import"})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
-
-
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
                     user: AbstractBaseUser | None = None, progress: bool = False,
                     allowed_sites: set[str] | None = None,
@@ -673,7 +693,7 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
                 transaction.set_rollback(True)
             else:
                 job.report.written = True
-                _audit(job.report, user=user, source=source, default_site=default_site)
+                _audit(job, user=user, source=source, default_site=default_site)
     return job.report
 
 
@@ -694,20 +714,40 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def _audit(report: ImportReport, *, user: AbstractBaseUser | None, source: str,
+def _audit(job: "RegistryImport", *, user: AbstractBaseUser | None, source: str,
            default_site: Site | None) -> None:
-    audit_record(action=Action.IMPORT, actor=user,
-                 actor_username="" if user is not None else "import_registry (command)",
+    """One event with the import's counts, and one per patient it wrote to, naming the
+    patient (by id and UUID) and what was added to her record."""
+    report = job.report
+    actor_username = "" if user is not None else "import_registry (command)"
+    audit_record(action=Action.IMPORT, actor=user, actor_username=actor_username,
                  changes={"source": source, "rows": report.rows,
                           "default_site": default_site.code if default_site else None,
                           "created": {r: report.created[r] for r in RECORDS},
                           "present": {r: report.present[r] for r in RECORDS}})
+    added: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for patient in job.new_patients:
+        added[(patient.site.code, patient.mrn)]["patient"] += 1
+    for record, rows in job.new_children.items():
+        for row in rows:
+            added[row.patient_key][record] += 1
+            for finding in (*getattr(row, "calcs", ()), *getattr(row, "enhs", ())):
+                added[row.patient_key][finding.record] += 1
+    audit_record_many([
+        audit_event(action=Action.IMPORT, obj=job.patients[key], actor=user,
+                    actor_username=actor_username,
+                    changes={"source": source, "created": dict(sorted(counts.items()))})
+        for key, counts in sorted(added.items())])
 
 
 def decode_upload(raw: bytes) -> str:
     """CSV bytes as text (UTF-8, with or without BOM); ValueError otherwise."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError("The file is not UTF-8 text: save it as 'CSV UTF-8'.") from exc
+    if "\x00" in text:  # no text column can store it (PostgreSQL refuses it)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(f"Line {line} holds a NUL character: this is not a CSV text file.")
+    return text
 

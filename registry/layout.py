@@ -48,7 +48,7 @@ PATHOLOGY = (Pathology, (
     "excised_calcification_histology",
 ))
 # Columns that name things rather than set fields.
-KEY_COLUMNS = ("record", "site", "mrn", "study_status")
+KEY_COLUMNS = ("record", "site", "mrn", "study_status", "signed_by")
 # Columns with an extra range rule (database check constraints, checked before writing).
 PERCENT_COLUMNS = ("er_percent", "pr_percent", "ki67_percent", "lifetime_risk_percent")
 NON_NEGATIVE_COLUMNS = ("extent_mm", "size_mm", "nipple_distance_mm", "rcb_index")

@@ -1,4 +1,14 @@
+"""Surveillance in the Django admin: protocols editable through their services (a site's
+own by its administrators, the network default by a superuser); plans, scheduled items,
+contact logs, digests, calendar links and sweep runs read-only and site-scoped."""
+
 from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from core.admin import ReadOnlyAdmin
+from patients.access import sites_for
+from patients.admin import ClinicalAdmin
 
 from .models import CalendarToken, ContactLog, Digest, PatientPlan, Protocol, ScheduledItem, SweepRun
 from .services.protocols import protocol_delete, protocol_save
@@ -23,6 +33,34 @@ class ProtocolAdmin(admin.ModelAdmin):
                                             "window_max_days"]}),
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Protocol]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(Q(site__in=sites_for(request.user)) | Q(site__isnull=True))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = sites_for(request.user)
+            kwargs["required"] = not request.user.is_superuser
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_default")  # the network default is a superuser's
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.site_id is None and not request.user.is_superuser:
+            return False  # every site's schedule follows the network default
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.site_id is None and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change) -> None:
         protocol_save(obj)
 
@@ -35,40 +73,51 @@ class ProtocolAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientPlan)
-class PatientPlanAdmin(admin.ModelAdmin):
+class PatientPlanAdmin(ClinicalAdmin):
     list_display = ["patient_id", "protocol", "protocol_version", "surgery_date", "high_risk", "ends_on"]
     list_filter = ["protocol", "high_risk"]
-    raw_id_fields = ["patient"]
-    readonly_fields = [f.name for f in PatientPlan._meta.fields]
 
 
 @admin.register(ScheduledItem)
-class ScheduledItemAdmin(admin.ModelAdmin):
+class ScheduledItemAdmin(ClinicalAdmin):
     list_display = ["uuid", "kind", "laterality", "due_date", "status", "done_on", "lost_to_follow_up"]
     list_filter = ["kind", "status", "lost_to_follow_up"]
-    raw_id_fields = ["patient", "study", "visit"]
     date_hierarchy = "due_date"
 
 
 @admin.register(ContactLog)
-class ContactLogAdmin(admin.ModelAdmin):
+class ContactLogAdmin(ClinicalAdmin):
     list_display = ["at", "outcome", "by", "new_date", "done_on"]
     list_filter = ["outcome"]
-    raw_id_fields = ["item", "patient"]
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(ReadOnlyAdmin):
     list_display = ["date", "user", "status", "newly_due", "newly_overdue", "newly_lost", "sent_at"]
     list_filter = ["status", "date"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Digest]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(user__sites__in=sites_for(request.user)).distinct()
+
 
 @admin.register(CalendarToken)
-class CalendarTokenAdmin(admin.ModelAdmin):
+class CalendarTokenAdmin(ReadOnlyAdmin):
+    """Who has a calendar link and when it was used; never the secret (only its hash is
+    stored, and that is not shown either)."""
+
     list_display = ["user", "hint", "created_at", "revoked_at", "last_used_at"]
-    readonly_fields = ["token_hash", "hint"]
+    fields = ["user", "hint", "created_at", "revoked_at", "last_used_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CalendarToken]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(user__sites__in=sites_for(request.user)).distinct()
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(admin.ModelAdmin):
+class SweepRunAdmin(ReadOnlyAdmin):
     list_display = ["as_of", "started_at", "finished_at", "counts"]

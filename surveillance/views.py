@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.context import note_patient_viewed
 from audit.models import Action
 from audit.services import audit_record
 from core.csvexport import csv_response
@@ -200,6 +201,7 @@ def worklist_item(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     item = item_for_user(user=request.user, uuid=uuid)
     if item is None:
         raise Http404("No such scheduled item.")
+    note_patient_viewed(item.patient)  # the audit middleware records the view
     can_work = can_work_worklist(request.user)
     form = ContactForm(request.POST or None)
     if request.method == "POST":
@@ -251,8 +253,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     user = cal.user_for_token(token)
     if user is None or not can_view_worklist(user):
         raise Http404("No such calendar.")
-    body = cal.ical.calendar_text(cal.feed_events(user=user, as_of=timezone.localdate()),
-                                  name="Surveillance worklist", stamp=timezone.now())
+    events = cal.feed_events(user=user, as_of=timezone.localdate())
+    body = cal.ical.calendar_text(events, name="Surveillance worklist", stamp=timezone.now())
+    # Read by a calendar app on the token owner's behalf: recorded as theirs.
+    audit_record(action=Action.LIST, actor=user, changes={"view": "worklist-calendar-feed",
+                                                          "items": len(events)})
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="worklist.ics"'
     response["X-Robots-Tag"] = "noindex"

@@ -4,10 +4,12 @@ One module for every deployment: development, CI and production differ only in
 environment values (see docs/configuration.md). Nothing exists only in production.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,16 +20,24 @@ if env_file.exists():
     environ.Env.read_env(str(env_file))
 
 
+DEBUG = env.bool("DEBUG", default=False)
+
+
 def _secret_key() -> str:
     key_file = env.str("SECRET_KEY_FILE", default="")
     if key_file:
         return Path(key_file).read_text().strip()
-    # The default only serves development and tests; production must set one (check --deploy).
-    return env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        return key
+    if DEBUG:
+        return "django-insecure-dev-only-change-me"
+    # Sessions, password-reset links and signed values would all rest on a key everyone
+    # knows: refuse to start. `make run` and the test suite set their own key.
+    raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE (or DEBUG=true for development).")
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -40,11 +50,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The tracker's layers, bottom to top (docs/architecture.md; `.importlinter` enforces
     # that each imports only those below it).
     "core",
@@ -76,7 +88,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.twofactor.TwoFactorMiddleware",
     "core.middleware.IdleTimeoutMiddleware",
+    "core.middleware.NoStoreMiddleware",
+    "core.middleware.RoleRequiredMiddleware",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -110,8 +126,16 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'tracker.sqlite3'}")
 }
+# The tables' owner, for `manage.py migrate` only (audit/management/commands/migrate.py):
+# the application's own role (DATABASE_URL) may not alter tables nor erase the audit
+# trail (docs/deployment.md, "Database roles"). Unset: migrate connects as DATABASE_URL.
+MIGRATE_DATABASE = (env.db_url("MIGRATE_DATABASE_URL") if env.str("MIGRATE_DATABASE_URL", default="")
+                    else None)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection is checked before each request reuses it: after a database
+# restart the first request gets a new connection instead of a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -126,7 +150,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -138,12 +163,26 @@ AUTHENTICATION_BACKENDS = [
     "core.auth.ThrottledLoginBackend",  # django-axes: lockout after repeated failures
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The client's address (core/clientip.py): the proxy's header (`X-Real-IP` by default) is
+# believed only from these proxies (addresses or networks); the documented nginx runs on
+# the same host. Set TRUSTED_PROXIES to the proxy's address when it runs elsewhere.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+CLIENT_IP_HEADER = "HTTP_" + env.str("CLIENT_IP_HEADER", default="X-Real-IP").upper().replace("-", "_")
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+# An account is locked out from an address after AXES_FAILURE_LIMIT failures; an address
+# after LOGIN_SOURCE_FAILURE_LIMIT failures over every account (password spraying).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_SOURCE_FAILURE_LIMIT = env.int("LOGIN_SOURCE_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Two-factor authentication (core/twofactor.py): radiologists, administrators, staff
+# and superusers give a code from an authenticator app after their password. On unless
+# DEBUG; `make run` turns it off for the demo logins (README).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Breast Surveillance Tracker")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -213,9 +252,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when the broker is down: the outbox sweep delivers the work later.
+# Fail fast when the broker is down or hung (accepts connections, never answers): a
+# request that signs a study queues its task after commit and must not wait on Redis.
+# The outbox sweep delivers what could not be queued (docs/alerts.md).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2)
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+    # Seconds a connect, and any command (a publish), may take. Longer than the worker's
+    # BRPOP wait (1 s), so an idle worker is not cut off.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3),
     # How long an unacknowledged task waits before Redis redelivers it (after a worker
     # was killed). Must exceed the longest retry countdown (10 minutes).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
@@ -246,15 +293,29 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call then gets 401 with
         # `WWW-Authenticate: Token` rather than a bare 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "api.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser",
+                               "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# API tokens (django-rest-knox): only a digest is stored; each expires after
+# API_TOKEN_DAYS and can be revoked by its owner (the tokens page, or POST /api/auth/logout/).
+KNOX_TOKEN_MODEL = "api.ApiToken"
+# knox's own token table is never created: api.ApiToken replaces it (its migrations would
+# create a table no model uses, which the test runner's flush cannot empty round).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Breast Surveillance Tracker API",
     "VERSION": "1.0.0",
@@ -291,7 +352,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Calendar tokens out of every line, e.g. Django's "Not Found: <path>" (tracker/redaction.py).
+    "filters": {"redact": {"()": "tracker.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 # WeasyPrint reports each rendering step at INFO.

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from clinic.account import two_factor
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", two_factor, name="two-factor"),
     path("", include("clinic.urls")),
     path("patients/", include("patients.urls")),
     path("", include("imaging.urls")),

@@ -1,6 +1,7 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from api.tokens import token_create
 
 
 @pytest.fixture
@@ -10,8 +11,8 @@ def api_client():
     def make(user=None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, token = token_create(user=user, client="tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -12,7 +12,7 @@ from patients.models import Patient
 from tests.api.helpers import scheduled
 from tests.api.test_alerts_timeline_exports import raise_alert
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
-from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory
+from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory, example_signers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 
@@ -98,10 +98,11 @@ def test_refused_cohort_csv_is_not_an_export(client, radiologist):
 
 def test_import_command_records_one_event_with_counts(db):
     SiteFactory(code="north"), SiteFactory(code="south")
+    example_signers()
     call_command("import_registry", str(EXAMPLE), "--dry-run", "--no-progress")
     assert events(Action.IMPORT) == []  # a dry run writes nothing
     call_command("import_registry", str(EXAMPLE), "--no-progress")
-    (event,) = events(Action.IMPORT)
+    event, *per_patient = events(Action.IMPORT)
     assert event.actor_id is None and event.actor_username == "import_registry (command)"
     assert event.changes["source"] == "command"
     assert event.changes["created"]["patient"] == 3 == Patient.objects.count()
@@ -109,19 +110,26 @@ def test_import_command_records_one_event_with_counts(db):
     text = str(event.changes)
     for p in Patient.objects.all():
         assert p.mrn not in text and p.family_name not in text
+    # One event per patient written to, naming her (id and UUID, not her details).
+    assert sorted(e.patient_id for e in per_patient) == sorted(Patient.objects.values_list("id", flat=True))
+    case = Patient.objects.get(mrn="REG-1001")
+    mine = next(e for e in per_patient if e.patient_id == case.id)
+    assert str(mine.patient_uuid) == str(case.uuid) and mine.object_type == "patients.Patient"
+    assert mine.changes["created"]["patient"] == 1 and mine.changes["created"]["study"] == 8
     call_command("import_registry", str(EXAMPLE), "--no-progress")
-    second = events(Action.IMPORT)[1]
+    second = [e for e in events(Action.IMPORT) if e.patient_id is None][1]
     assert second.changes["created"]["patient"] == 0 and second.changes["present"]["patient"] == 3
 
 
 def test_import_page_records_the_admin(client, site_admin, settings, tmp_path):
     settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
     SiteFactory(code="south").members.add(site_admin)
+    example_signers()
     client.force_login(site_admin)
     client.post("/registry/import/",
                 {"file": SimpleUploadedFile("reg.csv", EXAMPLE.read_bytes(), "text/csv")})
     assert events(Action.IMPORT) == []  # checked only
     client.post("/registry/import/", {"confirm": "1"})
-    (event,) = events(Action.IMPORT)
+    event = next(e for e in events(Action.IMPORT) if e.patient_id is None)
     assert event.actor_id == site_admin.id and event.changes["source"] == "upload"
     assert event.changes["created"]["patient"] == 3

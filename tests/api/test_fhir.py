@@ -20,7 +20,7 @@ from tests.imaging.factories import (
     EnhancementFindingFactory,
     ImagingStudyFactory,
 )
-from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory
+from tests.patients.factories import PatientFactory, SiteFactory, TumourProfileFactory, example_signers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 
@@ -134,6 +134,7 @@ def test_careplan_only_from_planned_exams(case_patient):
 
 def test_every_bundle_of_the_example_registry_parses(db):
     SiteFactory(code="north"), SiteFactory(code="south")
+    example_signers()
     assert import_registry(EXAMPLE.read_text()).ok
     for patient in Patient.objects.all():
         bundle = patient_bundle(patient)
@@ -197,9 +198,9 @@ def test_endpoint_query_count_does_not_grow_with_items(api_client, coordinator, 
     for i in range(items):
         scheduled(case_patient, date(2017, 1, 1) + timedelta(days=90 * i))
     client = api_client(coordinator)
-    # auth + role (2), patient lookup (1), scheduled items (1), the export itself (11),
-    # the audit trail: the FHIR download record and the view record (2), and the user's
-    # roles (1: whether the contact details go in)
+    # auth (1), the user's roles (1: no role, no data), patient lookup (1), scheduled
+    # items (1), the export itself (11), and the audit trail: the FHIR download record and
+    # the view record (2); the token's expiry check (1)
     with django_assert_max_num_queries(18):
         bundle = client.get(f"/api/patients/{case_patient.uuid}/fhir/").json()
     assert len(resources(bundle, "CarePlan")[0]["activity"]) == items

@@ -17,9 +17,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
+from api.tokens import token_create
 from core import roles
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
 from tests.patients.factories import PatientFactory, TumourProfileFactory, UserFactory
@@ -62,8 +62,8 @@ def fuzz_world(site, keep_db_connection):
     draft = ImagingStudyFactory(patient=patient, accession="F-1")
     final = ImagingStudyFactory(patient=patient, final=True, accession="F-2")
     CalcificationFindingFactory(study=final)
-    token, _ = Token.objects.get_or_create(user=user)
-    return {"token": token.key, "patient": str(patient.uuid),
+    _, token = token_create(user=user, client="fuzzer")
+    return {"token": token, "patient": str(patient.uuid),
             "studies": [str(draft.uuid), str(final.uuid)]}
 
 

@@ -115,7 +115,9 @@ def test_every_item_has_a_row_with_sane_values(tiny):
     pages = [r for r in rows if r.item in ("1", "2") and r.status != NOT_AVAILABLE]
     assert pages and all(0 < r.queries < 40 and r.p95 >= r.median for r in pages)
     trivial = next(r for r in rows if r.item == "8")
-    assert trivial.queries <= 3  # session and user: the framework's own cost
+    # Session, user, the user's roles (no role, no data) and the audit trail's record of
+    # the read: the framework's own cost.
+    assert trivial.queries <= 5
     # Where the code exists, the row is measured, never marked unavailable.
     measured = {r.item for r in rows if r.status != NOT_AVAILABLE}
     expected = {"1", "2", "3", "4", "6", "8"}

@@ -1,7 +1,7 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.tokens import token_create
 from patients import vocabulary as pv
 
 CONCORDANCE = "/api/analytics/concordance/"
@@ -27,8 +27,8 @@ def test_coordinator_is_forbidden(api, coordinator):
 
 
 def test_token_authentication(api, radiologist, cohort):
-    token = Token.objects.create(user=radiologist)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = token_create(user=radiologist, client="tests")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.get(CONCORDANCE, {"modality": "MR"})
     assert response.status_code == 200
     assert response.json()["n"] == 7

@@ -116,3 +116,21 @@ class ClinicVisitFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     date = date(2015, 3, 1)
+
+
+def example_signers() -> None:
+    """The radiologists who attest the final studies of docs/examples/registry-example.csv
+    (`signed_by`): `radiologist` of the North site, `radiologist2` of the South site, as in
+    the demo data. Call it once the sites exist."""
+    from django.contrib.auth.models import Group
+
+    from core.roles import RADIOLOGIST
+    from patients.models import Site
+
+    group = Group.objects.get_or_create(name=RADIOLOGIST)[0]
+    for username, code in (("radiologist", "north"), ("radiologist2", "south")):
+        site = Site.objects.filter(code=code).first()
+        user = get_user_model().objects.filter(username=username).first() or UserFactory(username=username)
+        user.groups.add(group)
+        if site is not None:
+            site.members.add(user)

@@ -18,7 +18,7 @@ from django.db import connection
 from registry.importer import import_registry
 from registry.layout import all_columns
 from registry.sample import sample_registry_csv
-from tests.patients.factories import SiteFactory
+from tests.patients.factories import SiteFactory, example_signers
 
 from .snapshot import as_json, database_contents, golden, report_contents
 
@@ -28,7 +28,9 @@ WRITE = os.environ.get("REGISTRY_GOLDEN_WRITE") == "1"
 
 @pytest.fixture
 def sites(db):
-    return SiteFactory(code="north", name="North Clinic"), SiteFactory(code="south", name="South")
+    made = SiteFactory(code="north", name="North Clinic"), SiteFactory(code="south", name="South")
+    example_signers()
+    return made
 
 
 def check(name: str, actual) -> None:

@@ -8,7 +8,7 @@ from outbox.models import Event
 from patients.models import NacCourse, Pathology, Patient, Surgery, TumourProfile
 from registry.importer import import_registry
 from registry.layout import all_columns
-from tests.patients.factories import PatientFactory, SiteFactory
+from tests.patients.factories import PatientFactory, SiteFactory, UserFactory, example_signers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 
@@ -29,7 +29,9 @@ def csv_text(*rows: dict) -> str:
 
 @pytest.fixture
 def sites(db):
-    return SiteFactory(code="north", name="North Clinic"), SiteFactory(code="south", name="South")
+    made = SiteFactory(code="north", name="North Clinic"), SiteFactory(code="south", name="South")
+    example_signers()
+    return made
 
 
 def test_example_file_imports_full_histories(sites):
@@ -45,7 +47,7 @@ def test_example_file_imports_full_histories(sites):
     draft = ImagingStudy.objects.get(accession="S-80311")
     assert draft.status == "draft" and draft.signed_by is None
     signed = ImagingStudy.objects.get(accession="ACC-1001-05")
-    assert signed.signed_by.username == "registry-import" and not signed.signed_by.is_active
+    assert signed.signed_by.username == "radiologist"  # the radiologist who attests it
     # One alert evaluation per patient with new final studies, for its latest study; one
     # plan rebuild per patient with treatment rows.
     assert Event.objects.filter(kind=Event.Kind.STUDY_FINALIZED).count() == 3
@@ -166,3 +168,44 @@ def test_site_option_fills_blank_site_column(sites):
     assert import_registry(text).problems[0].column == "site"
     assert import_registry(text, default_site=sites[1]).ok
     assert Patient.objects.get(mrn="A1").site == sites[1]
+
+
+def _one_study(**cells) -> str:
+    columns = ["record", "site", "mrn", "study_status", "signed_by", "given_name", "family_name",
+               "date_of_birth", "accession", "study_date", "modality"]
+    patient = {"record": "patient", "site": "north", "mrn": "ATT-1", "given_name": "Ada",
+               "family_name": "Attest", "date_of_birth": "1960-01-01"}
+    study = {"record": "study", "site": "north", "mrn": "ATT-1", "accession": "ATT-S1",
+             "study_date": "2020-01-01", "modality": "MG", **cells}
+    return "\n".join([",".join(columns), *(",".join(row.get(c, "") for c in columns)
+                                          for row in (patient, study))]) + "\n"
+
+
+def test_imported_studies_are_drafts_unless_a_radiologist_attests(sites):
+    report = import_registry(_one_study())
+    assert report.ok, report.lines()
+    study = ImagingStudy.objects.get(accession="ATT-S1")
+    assert study.status == "draft" and study.signed_by is None and study.signed_at is None
+    assert not Event.objects.filter(kind=Event.Kind.STUDY_FINALIZED).exists()
+
+
+def test_an_attested_study_is_signed_by_its_radiologist(sites):
+    report = import_registry(_one_study(signed_by="radiologist"))
+    assert report.ok, report.lines()
+    study = ImagingStudy.objects.get(accession="ATT-S1")
+    assert study.status == "final" and study.signed_by.username == "radiologist"
+    assert Event.objects.filter(kind=Event.Kind.STUDY_FINALIZED, object_id=study.id).exists()
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ({"study_status": "final"}, "needs the username of the radiologist who attests it"),
+    ({"signed_by": "nobody"}, "'nobody' is not an active radiologist"),
+    ({"signed_by": "radiologist2"}, "'radiologist2' is not a radiologist of this patient's site"),
+    ({"signed_by": "clerk"}, "'clerk' is not an active radiologist"),
+])
+def test_a_final_study_without_a_valid_attester_is_refused(sites, cells, message):
+    UserFactory(username="clerk")
+    report = import_registry(_one_study(**cells))
+    assert not report.ok and not ImagingStudy.objects.exists()
+    (problem,) = report.problems
+    assert (problem.row, problem.column) == (3, "signed_by") and message in problem.message

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patients.models import Patient
-from tests.patients.factories import PASSWORD, SiteFactory
+from tests.patients.factories import PASSWORD, SiteFactory, example_signers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 URL = "/registry/import/"
@@ -27,6 +27,7 @@ def test_only_admins_see_the_page(client, coordinator, site_admin):
 def test_dry_run_then_confirm_then_same_file_again(client, site_admin, settings, tmp_path):
     settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
     SiteFactory(code="south").members.add(site_admin)
+    example_signers()
     login(client, site_admin)
     page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
     html = page.content.decode()

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.tokens import token_create
 from imaging.models import ImagingStudy
 from patients.models import ClinicVisit, Patient
 from surveillance.models import ContactLog
@@ -146,7 +146,7 @@ def test_contact_log_note(client, site, coordinator, kind):
 
 def api(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user, client='tests')[1]}")
     return client
 
 

@@ -86,3 +86,54 @@ def test_request_cycle_sign_off_and_sweep_log_no_patient_details(
                     isinstance(v, str) and len(v) == 10 and v[4] == "-"), (name, args, kwargs)
             for detail in _details(patient):
                 assert detail not in repr(value), (name, args, kwargs)
+
+
+def test_gunicorn_logs_hold_no_search_terms_and_no_calendar_tokens(db, tmp_path):
+    """The real gunicorn with the project's gunicorn.conf.py: the access log and the
+    error log (Django's "Not Found: …" lines) after a search for a patient by name and MRN
+    and a request for a calendar feed."""
+    import os
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.celery_support import database_url, free_port, wait_for
+    from tests.tracker.test_security import ROOT
+
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | {
+        "DATABASE_URL": database_url()}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--access-logfile", "-", "--error-logfile", "-"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    token = "s3cr3t-Calendar-Token_0123456789abcdef"
+    urls = ["/patients/?q=Quartermaine+MRN-778899&site=north", f"/worklist/calendar/{token}.ics",
+            "/api/patients/?search=Philippa"]
+
+    def get(path: str) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                         headers={"Referer": f"http://127.0.0.1:{port}/patients/?q=Philippa"})
+        try:
+            return urllib.request.urlopen(request, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def up() -> bool:
+        try:
+            return get("/login/") == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, 60, "gunicorn", [log])
+        assert [get(url) for url in urls] == [200, 404, 401]  # the search: to the login page
+    finally:
+        server.terminate()
+        server.wait(10)
+    text = log.read_text()
+    assert "/worklist/calendar/[redacted].ics" in text and '"GET /patients/ HTTP/1.1" 302' in text
+    for secret in ("Quartermaine", "MRN-778899", "Philippa", token, "q="):
+        assert secret not in text, f"{secret!r} in the gunicorn log:\n{text}"

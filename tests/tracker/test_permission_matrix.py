@@ -91,10 +91,10 @@ def test_django_admin():
     client = Client()
     client.force_login(world.users["admin"])
     assert client.get(index).status_code == 200
-    nobody = UserFactory(username="nobody")
+    nobody = UserFactory(username="nobody")  # no role: the "no role" page
     client = Client()
     client.force_login(nobody)
-    assert client.get(index).status_code == 302
+    assert client.get(index).status_code == 403
 
 
 @pytest.mark.parametrize(("column", "shown", "hidden"), [

@@ -64,3 +64,58 @@ def test_check_deploy_passes_with_production_values(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_responses_with_patient_data_are_never_stored(client, radiologist, site):
+    from rest_framework.test import APIClient
+
+    from tests.patients.factories import PatientFactory
+
+    patient = PatientFactory(site=site)
+    client.force_login(radiologist)
+    api = APIClient()
+    api.force_authenticate(radiologist)
+    responses = {
+        "page": client.get(patient.get_absolute_url()),
+        "list": client.get(reverse("patient-list")),
+        "api": api.get(f"/api/patients/{patient.uuid}/"),
+        "fhir": api.get(f"/api/patients/{patient.uuid}/fhir/"),
+        "csv": api.get("/api/patients/export.csv/"),
+        "cohort csv": client.get("/cohort/export.csv"),
+    }
+    for what, response in responses.items():
+        assert response.status_code == 200, what
+        assert "no-store" in response["Cache-Control"], what
+
+
+def _django(env: dict, *args: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY", "SECRET_KEY_FILE", "DEBUG")}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base | env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_refuses_to_start_without_a_secret_key_unless_debug():
+    refused = _django({"DEBUG": "false"}, "check")
+    assert refused.returncode != 0
+    assert "Set SECRET_KEY or SECRET_KEY_FILE" in refused.stderr
+    assert _django({"DEBUG": "true"}, "check").returncode == 0
+    assert _django({"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)}, "check").returncode == 0
+
+
+@pytest.mark.parametrize(("password", "accepted"), [
+    ("short-pw-1", False),            # 10 characters
+    ("password1234", False),          # common
+    ("123456789012345", False),       # numeric
+    ("quiet-harbour-lamp", True),
+])
+def test_password_validators(password, accepted):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_password(password)
+    except ValidationError:
+        assert not accepted
+    else:
+        assert accepted

@@ -1,0 +1,6 @@
+"""gunicorn's settings, read from the project folder (the Procfile's and systemd's
+working directory): an access log without query strings, referrers or calendar tokens
+(tracker/redaction.py), and Django's log lines through the same redaction."""
+
+logger_class = "tracker.redaction.RedactingLogger"
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
