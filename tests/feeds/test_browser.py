@@ -13,13 +13,12 @@ from django.urls import reverse
 from feeds.models import Message
 from imaging.models import ImagingStudy
 from patients.models import Patient
-from tests.browser.test_clinic_flow import async_unsafe_allowed, browser, log_in, log_out, page, screenshot
+from tests.browser.test_clinic_flow import log_in, log_out, screenshot
 from tests.feeds import builders as b
 from tests.feeds.listening import Listener, ack_code
 from tests.patients.factories import PatientFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-__all__ = ["async_unsafe_allowed", "browser", "page"]  # fixtures used by name
 
 PHONE = {"width": 390, "height": 844}
 
