@@ -1,5 +1,6 @@
 """Cohort charts: pure functions from results to `plotly.graph_objects.Figure`."""
 
+import math
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -9,7 +10,13 @@ from .stats import METRIC_LABELS, METRICS, Concordance, KmCurve
 
 MODALITY_COLOURS = {"MR": "#7b2d6b", "MG": "#2e90fa"}
 GROUP_COLOURS = ("#067647", "#84caa1", "#b42318", "#f79009")
+# Curves that coincide (all at 100% early on) stay visible, and apart without colour.
+GROUP_DASHES = ("solid", "dash", "solid", "dash")
 FONT = {"family": "DejaVu Sans, sans-serif", "size": 13}
+# The page reserves this height for each chart before Plotly draws it (cohort.css).
+METRIC_HEIGHT, KM_HEIGHT = 380, 560
+# Charts drawn narrower than this (a phone) use the figure's `meta.narrow` overrides.
+NARROW_WIDTH = 560
 
 
 def _pct(x: float | None) -> float | None:
@@ -19,7 +26,9 @@ def _pct(x: float | None) -> float | None:
 def metric_bars(results: Mapping[str, Concordance], labels: Mapping[str, str]) -> go.Figure:
     """Sensitivity … accuracy per modality as bars (%), 95% Wilson intervals as whiskers.
 
-    An undefined metric (zero denominator) has no bar and no whisker.
+    The value is written at the foot of each bar. An undefined metric (zero denominator)
+    has no bar and no whisker. The axis is the estimate itself (0–100%): the interval is
+    the whisker, and the page says so under the chart.
     """
     fig = go.Figure()
     x = [METRIC_LABELS[m] for m in METRICS]
@@ -32,53 +41,102 @@ def metric_bars(results: Mapping[str, Concordance], labels: Mapping[str, str]) -
             name=f"{labels[modality]} (n={result.table.n})", x=x, y=y,
             marker_color=MODALITY_COLOURS.get(modality),
             error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
-                     "thickness": 1.5, "width": 6},
+                     "thickness": 1.5, "width": 6, "color": "#1f2933"},
+            text=[None if v is None else f"{v:.0f}%" for v in y], textposition="inside",
+            insidetextanchor="start", textfont={"color": "#fff", "size": 12},
             customdata=[[_pct(e.ci_low), _pct(e.ci_high)] for e in estimates],
             hovertemplate="%{x}: %{y}% (95% CI %{customdata[0]}–%{customdata[1]}%)<extra>"
             + labels[modality] + "</extra>",
         ))
     fig.update_layout(
-        barmode="group", font=FONT, height=360, margin={"l": 60, "r": 20, "t": 30, "b": 40},
-        yaxis={"title": "% (95% Wilson interval)", "range": [0, 105]},
-        legend={"orientation": "h", "y": 1.12}, plot_bgcolor="#fff",
+        barmode="group", font=FONT, height=METRIC_HEIGHT,
+        margin={"l": 56, "r": 16, "t": 36, "b": 40},
+        yaxis={"title": {"text": "Estimate"}, "range": [0, 104], "ticksuffix": "%", "dtick": 20},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        plot_bgcolor="#fff", uniformtext={"minsize": 9, "mode": "hide"},
     )
     fig.update_yaxes(gridcolor="#eef2f6")
     return fig
 
 
+def survival_axis_floor(curves: Sequence[KmCurve]) -> float:
+    """The bottom of the survival axis: a tenth at least 5 points below the lowest curve.
+
+    Event-free survival after surgery stays high for years; on a 0–1 axis every curve
+    runs along the top edge, where the steps look like censoring ticks.
+    """
+    lowest = min((min(c.survival) for c in curves if c.survival), default=1.0)
+    return max(0.0, math.floor(round(lowest * 10 - 0.5, 6)) / 10)
+
+
 def km_curves(curves: Sequence[KmCurve], time_unit: str = "months") -> go.Figure:
-    """Kaplan–Meier step curves (with censoring ticks) over a numbers-at-risk table."""
+    """Kaplan–Meier step curves (with censoring crosses) over a numbers-at-risk table.
+
+    The legend is the page's (`km_legend`): it wraps on a phone, Plotly's does not.
+    """
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26],
                         vertical_spacing=0.1)
-    for i, curve in enumerate(curves):
+    # Solid curves first, dashed ones over them: where curves coincide the gaps of the
+    # dashes show the line beneath.
+    order = sorted(range(len(curves)), key=lambda i: GROUP_DASHES[i % len(GROUP_DASHES)] != "solid")
+    narrow: dict[str, dict] = {}
+    for i in order:
+        curve = curves[i]
         colour = GROUP_COLOURS[i % len(GROUP_COLOURS)]
-        name = f"{curve.label} (n={curve.n}, events={curve.events})"
+        x, y = _to_last_follow_up(curve)
         fig.add_trace(go.Scatter(
-            x=list(curve.times), y=list(curve.survival), mode="lines", line_shape="hv",
-            line={"color": colour, "width": 2}, name=name, legendgroup=curve.key,
-            hovertemplate="%{x:.1f} " + time_unit + ": %{y:.3f}<extra>" + curve.label + "</extra>",
+            x=x, y=y, mode="lines", line_shape="hv",
+            line={"color": colour, "width": 2.5, "dash": GROUP_DASHES[i % len(GROUP_DASHES)]},
+            name=curve.label, legendgroup=curve.key,
+            hovertemplate="%{x:.1f} " + time_unit + ": %{y:.1%}<extra>" + curve.label + "</extra>",
         ), row=1, col=1)
         if curve.censored_times:
             fig.add_trace(go.Scatter(
                 x=list(curve.censored_times), y=[_survival_at(curve, t) for t in curve.censored_times],
-                mode="markers", marker={"symbol": "line-ns-open", "size": 8, "color": colour},
-                name=f"{curve.label}: censored", legendgroup=curve.key, showlegend=False,
-                hoverinfo="skip",
+                mode="markers", marker={"symbol": "cross-thin-open", "size": 7, "color": colour,
+                                        "line": {"width": 1.2, "color": colour}},
+                name=f"{curve.label}: censored", legendgroup=curve.key, hoverinfo="skip",
             ), row=1, col=1)
+        at_risk = [str(n) for n in curve.at_risk]
         fig.add_trace(go.Scatter(
             x=list(curve.risk_times), y=[curve.short_label or curve.label] * len(curve.risk_times),
-            mode="text", text=[str(n) for n in curve.at_risk], textfont={"color": colour},
-            showlegend=False, hoverinfo="skip", name=f"{curve.label}: at risk",
+            mode="text", text=at_risk, textfont={"color": colour},
+            hoverinfo="skip", name=f"{curve.label}: at risk",
         ), row=2, col=1)
-    fig.update_yaxes(title_text="Event-free survival", range=[0, 1.05], row=1, col=1,
-                     gridcolor="#eef2f6")
+        # On a phone eleven yearly counts run into each other: every other one is shown.
+        narrow[str(len(fig.data) - 1)] = {
+            "text": [n if j % 2 == 0 else "" for j, n in enumerate(at_risk)],
+            "textfont": {"color": colour, "size": 10}}
+    floor = survival_axis_floor(curves)
+    fig.update_yaxes(title_text="Event-free survival" + (f" (axis from {floor:.0%})" if floor else ""),
+                     range=[floor, 1 + 0.06 * (1 - floor)], tickformat=".0%",
+                     dtick=0.05 if floor >= 0.7 else 0.1, row=1, col=1, gridcolor="#eef2f6")
     fig.update_yaxes(title_text="At risk", autorange="reversed", showgrid=False, row=2, col=1,
                      tickfont={"size": 11})
     fig.update_xaxes(title_text=f"{time_unit.capitalize()} since surgery", row=2, col=1)
     fig.update_xaxes(showticklabels=True, row=1, col=1, gridcolor="#eef2f6")
-    fig.update_layout(font=FONT, height=560, margin={"l": 60, "r": 20, "t": 30, "b": 50},
-                      legend={"orientation": "h", "y": 1.1}, plot_bgcolor="#fff")
+    fig.update_layout(font=FONT, height=KM_HEIGHT, margin={"l": 64, "r": 16, "t": 16, "b": 50},
+                      showlegend=False, plot_bgcolor="#fff",
+                      meta={"narrow": {"width": NARROW_WIDTH, "data": narrow}})
     return fig
+
+
+def km_legend(curves: Sequence[KmCurve]) -> list[dict]:
+    """The legend of `km_curves`, for the page: one entry per curve, in its colour and dash."""
+    return [{"label": c.label, "n": c.n, "events": c.events,
+             "colour": GROUP_COLOURS[i % len(GROUP_COLOURS)],
+             "dash": GROUP_DASHES[i % len(GROUP_DASHES)]} for i, c in enumerate(curves)]
+
+
+def _to_last_follow_up(curve: KmCurve) -> tuple[list[float], list[float]]:
+    """The step points, carried on to the last patient still followed: a curve ends where
+    follow-up ends, not at its last event (a group without events would be a dot)."""
+    x, y = list(curve.times), list(curve.survival)
+    last = max(curve.censored_times, default=0.0)
+    if x and last > x[-1]:
+        x.append(last)
+        y.append(y[-1])
+    return x, y
 
 
 def _survival_at(curve: KmCurve, t: float) -> float:

@@ -31,6 +31,12 @@ class CohortFilterForm(forms.Form):
                                        label="pCR definition")
 
     def __init__(self, data, *, user: AbstractBaseUser) -> None:
+        # A bound form shows the submitted value, not `initial`: without this the page
+        # opened with no filters showed the first definition while computing the default,
+        # and Apply then silently switched to what was shown.
+        data = data.copy()
+        if not data.get("pcr_definition"):
+            data["pcr_definition"] = DEFAULT_PCR_DEFINITION
         super().__init__(data)
         self.sites = list(sites_for(user).order_by("name"))
         self.fields["site"].choices = [("", "All my sites")] + [(s.code, s.name) for s in self.sites]

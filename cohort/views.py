@@ -75,7 +75,15 @@ def _report_context(report: CohortReport) -> dict:
         "metric_chart": _figure(charts.metric_bars(
             {m: overall.modalities[m].concordance for m in MODALITIES}, MODALITY_LABELS)),
         "km_chart": _figure(charts.km_curves(curves, report.survival.time_unit)),
+        "km_legend": charts.km_legend(curves),
+        "km_axis_floor": _axis_floor(curves),
     }
+
+
+def _axis_floor(curves) -> str:
+    """"80%" when the survival axis does not start at 0 (the page says so), else ""."""
+    floor = charts.survival_axis_floor(curves)
+    return f"{floor:.0%}" if floor else ""
 
 
 def cohort_csv(request: HttpRequest) -> HttpResponse:

@@ -59,8 +59,20 @@ def test_cohort_page_renders_charts(live_server, chromium_path, radiologist, sit
         assert page.locator("#cohort-metrics .bars .point").count() >= 10
         assert page.locator("#cohort-km .scatterlayer .trace").count() >= 8
         assert page.locator("table.twobytwo").count() == 2
+        # The chart fills its card: no half-empty box under the bars.
+        chart = page.locator("#cohort-metrics").bounding_box()
+        svg = page.locator("#cohort-metrics .main-svg").first.bounding_box()
+        assert chart["height"] <= svg["height"] + 5
+        # The dropdown shows the definition the page was computed with.
+        assert page.locator("#id_pcr_definition").input_value() == pv.PcrDefinition.YPT0IS_YPN0
+        assert page.locator(".km-legend li").count() == 5  # four curves and the censoring mark
         shot = Path(os.environ.get("COHORT_SCREENSHOT", tmp_path / "cohort.png"))
         page.screenshot(path=str(shot), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_timeout(300)
+        # On a phone the wide tables scroll inside their box; the page itself does not widen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.set_viewport_size({"width": 1360, "height": 1000})
         page.select_option("#id_pcr_definition", pv.PcrDefinition.YPT0_YPN0)
         page.click("form.toolbar button[type=submit]")
         page.wait_for_url("**pcr_definition=ypT0_ypN0**")
