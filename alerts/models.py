@@ -27,6 +27,11 @@ class Rule(models.TextChoices):
     LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
 
 
+# Raised by the surveillance sweep, not by the imaging rules (who may act on them:
+# core.permissions).
+SURVEILLANCE_RULES = frozenset({Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP})
+
+
 class Severity(models.TextChoices):
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
@@ -90,6 +95,11 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()} ({self.get_severity_display()}) #{self.pk}"
+
+    @property
+    def is_surveillance(self) -> bool:
+        """Overdue or lost to follow-up, rather than a change seen on imaging."""
+        return self.rule in SURVEILLANCE_RULES
 
     @staticmethod
     def make_dedup_key(*, patient_id: int, rule: str, breast: str, trigger: str) -> str:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.bulk import insert_values
-from core.roles import RADIOLOGIST, has_role
+from core.permissions import can_act_on_alert
 from core.tasks import enqueue
 
 from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
@@ -61,8 +61,8 @@ def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
     return created
 
 
-def _require_radiologist(by: AbstractBaseUser) -> None:
-    if not has_role(by, RADIOLOGIST):
+def _require_capability(by: AbstractBaseUser, alert: Alert) -> None:
+    if not can_act_on_alert(by, alert):
         raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
 
 
@@ -73,7 +73,7 @@ def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str = "") -> 
     The row is locked and its state re-read, so two radiologists acknowledging at once
     record one acknowledgement (the first); the other sees it, without an error.
     """
-    _require_radiologist(by)
+    _require_capability(by, alert)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.state != AlertState.OPEN:
         return alert, False
@@ -93,7 +93,7 @@ def alert_resolve(*, alert: Alert, by: AbstractBaseUser, resolution: str,
     Resolving an open alert records the acknowledgement too (same person, same time),
     so the history always reads open → acknowledged → resolved.
     """
-    _require_radiologist(by)
+    _require_capability(by, alert)
     if resolution not in Resolution.values:
         raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.labels)}."})
     alert = Alert.objects.select_for_update().get(pk=alert.pk)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from core.roles import RADIOLOGIST, has_role
+from core.permissions import can_act_on_alert
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.history import load_history
 from patients.access import sites_for
@@ -56,7 +56,7 @@ def _detail(request: HttpRequest, alert: Alert, *, ack_form=None, resolve_form=N
         "burden": burden_table(history),
         "figure": timeline_figure(history, alerts=chart_alerts([alert])),
         "notifications": list(alert.notifications.select_related("recipient")),
-        "can_act": has_role(request.user, RADIOLOGIST),
+        "can_act": can_act_on_alert(request.user, alert),
         "ack_form": ack_form or AcknowledgeForm(),
         "resolve_form": resolve_form or ResolveForm(),
     }, status=status)
@@ -69,7 +69,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _acting_on(request: HttpRequest, pk: int) -> Alert:
     alert = alert_for_user(request.user, pk)  # 404 for other sites, before the role check
-    if not has_role(request.user, RADIOLOGIST):
+    if not can_act_on_alert(request.user, alert):
         raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
     return alert
 

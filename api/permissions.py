@@ -1,26 +1,16 @@
-"""Role permissions for the API: the same split as the web pages.
+"""The API's permission class: the same capabilities as the web pages (core.permissions).
 
-Clinic staff register patients and record treatment; clinic staff and radiologists
-draft studies; only radiologists sign and amend studies and acknowledge and resolve
-alerts; coordinators (and everyone else with
-access to a site) read. Site scoping is separate: querysets only hold the user's
-sites' rows, so another site's object is a 404, never a 403.
+Reads are open to every authenticated user of a site; each write action names the
+capability it needs in `view.action_capabilities`. Site scoping is separate: querysets
+only hold the user's sites' rows, so another site's object is a 404, never a 403.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
-from surveillance.roles import VIEWERS
 
-PATIENT_WRITERS = (CLINIC_STAFF, ADMIN)
-STUDY_WRITERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
-STUDY_SIGNERS = (RADIOLOGIST,)
-ALERT_HANDLERS = (RADIOLOGIST,)  # acknowledge and resolve imaging alerts
-SCHEDULE_READERS = VIEWERS  # the worklist's roles; contacts are logged by WORKERS only
-
-
-class ActionRoles(BasePermission):
-    """Reads for every authenticated user; writes need the roles in `view.action_roles`."""
+class ActionCapabilities(BasePermission):
+    """Reads for every authenticated user; an action listed in `view.action_capabilities`
+    needs that capability (a function of the user, core.permissions)."""
 
     message = "Your role does not allow this action."
 
@@ -30,10 +20,10 @@ class ActionRoles(BasePermission):
         action = getattr(view, "action", None)
         if action is None:
             return True  # a method the view does not route: let DRF answer 405
-        roles = getattr(view, "action_roles", {}).get(action)
-        if roles is None:
+        capability = getattr(view, "action_capabilities", {}).get(action)
+        if capability is None:
             return request.method in SAFE_METHODS
-        if has_role(request.user, *roles):
+        if capability(request.user):
             return True
         self._not_found_unless_visible(view)
         return False

@@ -18,6 +18,15 @@ from alerts.services import alert_acknowledge, alert_resolve
 from audit.context import note_patient_viewed
 from audit.models import Action
 from audit.services import audit_record
+from core.permissions import (
+    can_act_on_alerts,
+    can_draft_studies,
+    can_edit_records,
+    can_register_patients,
+    can_sign_studies,
+    can_view_worklist,
+    can_work_worklist,
+)
 from imaging.models import ImagingStudy, StudyAmendment
 from imaging.records import with_records
 from imaging.services import (
@@ -31,7 +40,6 @@ from patients.access import patients_for
 from patients.models import Patient, Surgery
 from patients.services import PatientValidationError, patient_save
 from surveillance.models import ScheduledItem
-from surveillance.roles import can_work_worklist
 from surveillance.selectors import item_contacts
 from surveillance.services.contacts import contact_log
 
@@ -40,14 +48,7 @@ from .fhir.bundle import patient_bundle
 from .fhir.careplan import planned_exams
 from .filters import AlertFilter, PatientFilter, ScheduleFilter, StudyFilter
 from .pagination import ApiPagination
-from .permissions import (
-    ALERT_HANDLERS,
-    PATIENT_WRITERS,
-    SCHEDULE_READERS,
-    STUDY_SIGNERS,
-    STUDY_WRITERS,
-    ActionRoles,
-)
+from .permissions import ActionCapabilities
 from .serializers.alerts import (
     AlertAcknowledgeSerializer,
     AlertResolveSerializer,
@@ -106,10 +107,10 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = PatientFilter
     pagination_class = ApiPagination
-    permission_classes = [ActionRoles]
+    permission_classes = [ActionCapabilities]
     http_method_names = WRITE_METHODS
-    action_roles = {"create": PATIENT_WRITERS, "update": PATIENT_WRITERS,
-                    "partial_update": PATIENT_WRITERS}
+    action_capabilities = {"create": can_register_patients, "update": can_edit_records,
+                           "partial_update": can_edit_records}
 
     def get_queryset(self) -> QuerySet[Patient]:
         if self.action == "timeline":
@@ -211,11 +212,11 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = StudyFilter
     pagination_class = ApiPagination
-    permission_classes = [ActionRoles]
+    permission_classes = [ActionCapabilities]
     http_method_names = WRITE_METHODS
-    action_roles = {"create": STUDY_WRITERS, "update": STUDY_WRITERS,
-                    "partial_update": STUDY_WRITERS, "sign": STUDY_SIGNERS,
-                    "amend": STUDY_SIGNERS}
+    action_capabilities = {"create": can_draft_studies, "update": can_draft_studies,
+                           "partial_update": can_draft_studies, "sign": can_sign_studies,
+                           "amend": can_sign_studies}
 
     def get_queryset(self) -> QuerySet[ImagingStudy]:
         return (
@@ -304,8 +305,9 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     pagination_class = ApiPagination
-    permission_classes = [ActionRoles]
-    action_roles = {"acknowledge": ALERT_HANDLERS, "resolve": ALERT_HANDLERS}
+    permission_classes = [ActionCapabilities]
+    # Which kinds of alert the user may act on is checked per alert by the services.
+    action_capabilities = {"acknowledge": can_act_on_alerts, "resolve": can_act_on_alerts}
 
     def get_queryset(self) -> QuerySet[Alert]:
         return (
@@ -361,9 +363,9 @@ class ScheduleViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     filterset_class = ScheduleFilter
     pagination_class = ApiPagination
-    permission_classes = [ActionRoles]
-    action_roles = {"list": SCHEDULE_READERS, "retrieve": SCHEDULE_READERS,
-                    "contacts": SCHEDULE_READERS}
+    permission_classes = [ActionCapabilities]
+    action_capabilities = {"list": can_view_worklist, "retrieve": can_view_worklist,
+                           "contacts": can_view_worklist}
 
     def get_queryset(self) -> QuerySet[ScheduledItem]:
         return (

@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from alerts.models import Alert, AlertState, Severity
-from core.roles import RADIOLOGIST, has_role
 from imaging.selectors import drafts_awaiting_signature, recent_studies
 from patients.access import patients_for
 from surveillance.selectors import digest_for_dashboard, worklist_counts
@@ -37,7 +36,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "alerts": latest_open_alerts(user),
         "recent_studies": recent_studies(user),
         "drafts": drafts_awaiting_signature(user),
-        "is_radiologist": has_role(user, RADIOLOGIST),
         "patient_count": patients_for(user).count(),
         "surveillance_digest": digest_for_dashboard(user),
         "surveillance_counts": worklist_counts(user=user, as_of=timezone.localdate()),

@@ -1,23 +1,30 @@
 """The main navigation: each app adds its entry here; entries whose URL is not
-installed, or whose roles the user lacks, are left out."""
+installed, or whose capability (core.permissions) the user lacks, are left out."""
+
+from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from core.roles import ADMIN, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
+from core.permissions import (
+    User,
+    can_import_registry,
+    can_view_cohort,
+    can_view_worklist,
+    has_tracker_role,
+    is_site_admin,
+)
 
-EVERYONE = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
-
-# (label, url name, roles that see it)
-NAV: list[tuple[str, str, tuple[str, ...]]] = [
-    ("Dashboard", "dashboard", EVERYONE),
-    ("Patients", "patient-list", EVERYONE),
-    ("Alerts", "alert-inbox", EVERYONE),
-    ("Worklist", "worklist", (COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)),
-    ("Cohort", "cohort", (RADIOLOGIST, ADMIN, CLINIC_STAFF)),
-    ("API", "api-docs", EVERYONE),
-    ("Import", "registry-import", (ADMIN,)),
-    ("Admin", "admin:index", (ADMIN,)),
+# (label, url name, who sees it)
+NAV: list[tuple[str, str, Callable[[User], bool]]] = [
+    ("Dashboard", "dashboard", has_tracker_role),
+    ("Patients", "patient-list", has_tracker_role),
+    ("Alerts", "alert-inbox", has_tracker_role),
+    ("Worklist", "worklist", can_view_worklist),
+    ("Cohort", "cohort", can_view_cohort),
+    ("API", "api-docs", has_tracker_role),
+    ("Import", "registry-import", can_import_registry),
+    ("Admin", "admin:index", is_site_admin),
 ]
 
 
@@ -25,8 +32,8 @@ def navigation(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for label, name, roles in NAV:
-        if not has_role(request.user, *roles):
+    for label, name, allowed in NAV:
+        if not allowed(request.user):
             continue
         try:
             url = reverse(name)

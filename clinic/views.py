@@ -15,16 +15,13 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
-from alerts.models import Rule
 from core.formatting import day_month_year, month_year
-from core.roles import has_role
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary, label
 from imaging.records import StudyRow
 from imaging.trend import describe, trends
 from imaging.vocabulary import Modality, StudyStatus
 from patients.access import sites_for
-from patients.views import RECORD_EDITORS, STUDY_DRAFTERS, VISIT_LOGGERS
 from patients.vocabulary import FollowUpStatus, Subtype
 
 from .forms import PatientFilterForm
@@ -55,7 +52,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "sort": kwargs["sort"],
         "rows": [_patient_line(p, timeline_url) for p in page.object_list],
         "query": query.urlencode(), "sort_query": sort_query.urlencode(),
-        "show_site": len(sites) > 1, "can_create": has_role(request.user, *RECORD_EDITORS),
+        "show_site": len(sites) > 1,
     })
 
 
@@ -127,8 +124,7 @@ def _study_line(row: StudyRow, study_url: str) -> dict:
 def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     timeline = select_timeline(user=request.user, uuid=uuid)
     today = date.today()
-    marks = chart_alerts(a for a in timeline.open_alerts
-                                 if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
+    marks = chart_alerts(a for a in timeline.open_alerts if not a.is_surveillance)
     breast_trends = trends(timeline.history)
     figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
     # One reverse() for the whole table, a UUID put in its slot per row (reverse: ~60 µs).
@@ -139,9 +135,6 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "t": timeline, "patient": patient, "figure": figure,
         "trend_sentences": [describe(t) for t in breast_trends],
         "study_rows": rows, "age": patient.age_on(today),
-        "can_edit": has_role(request.user, *RECORD_EDITORS),
-        "can_add_study": has_role(request.user, *STUDY_DRAFTERS),
-        "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "plan": timeline.surveillance_plan(as_of=today),
     })
 
@@ -151,7 +144,5 @@ def patient_records(request: HttpRequest, uuid) -> HttpResponse:
     timeline = select_timeline(user=request.user, uuid=uuid)
     return render(request, "clinic/records.html", {
         "t": timeline, "patient": timeline.patient,
-        "can_edit": has_role(request.user, *RECORD_EDITORS),
-        "can_log_visit": has_role(request.user, *VISIT_LOGGERS),
         "timeline_url": reverse("patient-timeline", kwargs={"uuid": timeline.patient.uuid}),
     })

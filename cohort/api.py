@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.permissions import can_view_cohort
 from imaging.vocabulary import Modality
 from patients import vocabulary as pv
 
-from .access import may_view_cohort
 from .analysis import concordance_for, survival_for
 from .export import concordance_json, filters_json, survival_json
 from .forms import DEFAULT_PCR_DEFINITION, CohortFilterForm, ConcordanceQueryForm
@@ -25,7 +25,7 @@ class MayViewCohort(permissions.BasePermission):
     message = "The cohort analytics are for radiologists, clinic staff and admins."
 
     def has_permission(self, request, view) -> bool:
-        return may_view_cohort(request.user)
+        return can_view_cohort(request.user)
 
 
 FILTER_PARAMETERS = [

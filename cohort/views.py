@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
+from core.permissions import can_view_cohort
 from imaging.vocabulary import Modality
 from patients.vocabulary import PcrDefinition
 
 from . import charts
-from .access import may_view_cohort
 from .analysis import (
     HISTOLOGY_LABELS,
     MODALITY_LABELS,
@@ -29,7 +29,7 @@ from .stats import METRIC_LABELS, METRICS
 
 
 def _form(request: HttpRequest) -> CohortFilterForm:
-    if not may_view_cohort(request.user):
+    if not can_view_cohort(request.user):
         raise PermissionDenied("The cohort view is for radiologists, clinic staff and admins.")
     return CohortFilterForm(request.GET, user=request.user)
 

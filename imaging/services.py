@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
-from core.roles import RADIOLOGIST, has_role
+from core.permissions import can_sign_studies
 from outbox.models import Event
 from outbox.services import event_write
 from patients.models import Patient
@@ -155,7 +155,7 @@ def _replace_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
 @transaction.atomic
 def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy:
     """Sign a draft study; writes the outbox event that triggers alert evaluation."""
-    if not has_role(by, RADIOLOGIST):
+    if not can_sign_studies(by):
         raise PermissionDenied("Only a radiologist can sign a study.")
     study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
     if study.is_final:
@@ -207,7 +207,7 @@ def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
 
     Returns None when nothing changed (no amendment is recorded, nothing re-evaluated).
     """
-    if not has_role(by, RADIOLOGIST):
+    if not can_sign_studies(by):
         raise PermissionDenied("Only a radiologist can amend a final study.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the signed study is being amended."})

@@ -4,6 +4,8 @@ Every write goes through `imaging.services` (all or nothing); the forms only par
 and show the service's errors in place.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.roles import ADMIN, CLINIC_STAFF, RADIOLOGIST, has_role
+from core.permissions import User, can_draft_studies, can_sign_studies
 from patients.access import get_patient_for_user
 from patients.models import Patient
 
@@ -37,11 +39,9 @@ from .services import (
     study_save_draft,
 )
 
-STUDY_EDITORS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)
 
-
-def _require(request: HttpRequest, *roles: str) -> None:
-    if not has_role(request.user, *roles):
+def _require(request: HttpRequest, capability: Callable[[User], bool]) -> None:
+    if not capability(request.user):
         raise PermissionDenied("Your role cannot do this.")
 
 
@@ -95,7 +95,6 @@ def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: s
         "amend_form": page.amend_form, "patient": patient, "study": page.study, "title": title,
         "mode": mode, "group_labels": groups, "lesion_labels": lesions,
         "group_list_id": GROUP_LIST_ID, "lesion_list_id": LESION_LIST_ID,
-        "can_sign": has_role(request.user, RADIOLOGIST),
     })
 
 
@@ -109,7 +108,7 @@ def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
     except StudyValidationError as exc:
         page.show_errors(exc)
         return None
-    if "sign" in request.POST and has_role(request.user, RADIOLOGIST):
+    if "sign" in request.POST and can_sign_studies(request.user):
         study_finalize(study=saved, by=request.user)
         messages.success(request, "Study saved and signed.")
     else:
@@ -119,7 +118,7 @@ def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
 
 def study_create(request: HttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *STUDY_EDITORS)
+    _require(request, can_draft_studies)
     modality = request.GET.get("modality", v.Modality.MG)
     if modality not in v.Modality.values:
         modality = v.Modality.MG
@@ -135,7 +134,7 @@ def study_create(request: HttpRequest, uuid) -> HttpResponse:
 
 def study_edit(request: HttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *STUDY_EDITORS)
+    _require(request, can_draft_studies)
     if study.is_final:
         messages.info(request, "This study is signed: a radiologist can amend it.")
         return redirect("study-detail", uuid=study.uuid)
@@ -152,15 +151,13 @@ def study_detail(request: HttpRequest, uuid) -> HttpResponse:
     amendments = [{"amendment": a, "lines": amendment_lines(a.changes)} for a in study.amendments.all()]
     return render(request, "imaging/study_detail.html", {
         "study": study, "patient": study.patient, "amendments": amendments,
-        "is_radiologist": has_role(request.user, RADIOLOGIST),
-        "can_edit": has_role(request.user, *STUDY_EDITORS),
     })
 
 
 @require_POST
 def study_sign(request: HttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)  # 404 before 403: outsiders learn nothing
-    _require(request, RADIOLOGIST)
+    _require(request, can_sign_studies)
     if study.is_final:
         messages.info(request, "This study was already signed.")
     else:
@@ -175,7 +172,7 @@ def study_sign(request: HttpRequest, uuid) -> HttpResponse:
 
 def study_amend_view(request: HttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)
-    _require(request, RADIOLOGIST)
+    _require(request, can_sign_studies)
     if not study.is_final:
         return redirect("study-edit", uuid=study.uuid)
     page = StudyPage(request, study.patient, study, amend=True)

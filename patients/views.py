@@ -6,12 +6,14 @@ through `patients.services` (the API writes through the same functions). The pag
 read everything about a patient (list, timeline, records overview) are in `clinic.views`.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from core.roles import ADMIN, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
+from core.permissions import User, can_edit_records, can_log_visits, can_register_patients
 
 from . import services
 from .access import get_patient_for_user, sites_for
@@ -27,20 +29,14 @@ from .forms import (
 )
 from .models import ClinicalEvent, ClinicVisit, NacCourse, Radiotherapy, Surgery, TumourProfile
 
-# Clinic staff (and admins) register patients and record treatment (DESIGN, issue 7);
-# radiologists enter findings, coordinators log visits and contacts.
-RECORD_EDITORS = (CLINIC_STAFF, ADMIN)
-VISIT_LOGGERS = (CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
-STUDY_DRAFTERS = (CLINIC_STAFF, RADIOLOGIST, ADMIN)  # as imaging.views.STUDY_EDITORS
 
-
-def _require(request: HttpRequest, *roles: str) -> None:
-    if not has_role(request.user, *roles):
+def _require(request: HttpRequest, capability: Callable[[User], bool]) -> None:
+    if not capability(request.user):
         raise PermissionDenied("Your role cannot change these records.")
 
 
 def patient_create(request: HttpRequest) -> HttpResponse:
-    _require(request, *RECORD_EDITORS)
+    _require(request, can_register_patients)
     form = PatientForm(request.POST or None, sites=sites_for(request.user))
     if request.method == "POST" and form.is_valid():
         patient = services.record_save(form.instance)
@@ -51,7 +47,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *RECORD_EDITORS)
+    _require(request, can_edit_records)
     form = PatientForm(request.POST or None, instance=patient, sites=sites_for(request.user))
     if request.method == "POST" and form.is_valid():
         services.record_save(form.instance)
@@ -63,7 +59,7 @@ def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
 
 def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *RECORD_EDITORS)
+    _require(request, can_edit_records)
     instance = TumourProfile.objects.filter(patient=patient).first() or TumourProfile(patient=patient)
     form = TumourProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -74,20 +70,20 @@ def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
                   {"form": form, "patient": patient, "title": "Tumour profile at diagnosis"})
 
 
-# Records that belong to one patient and have a simple form: (model, form, title, roles).
+# Records that belong to one patient and have a simple form: (model, form, title, capability).
 RECORDS = {
-    "nac": (NacCourse, NacCourseForm, "NAC course", RECORD_EDITORS),
-    "radiotherapy": (Radiotherapy, RadiotherapyForm, "Radiotherapy", RECORD_EDITORS),
-    "visit": (ClinicVisit, ClinicVisitForm, "Clinic visit", VISIT_LOGGERS),
-    "event": (ClinicalEvent, ClinicalEventForm, "Outcome event", RECORD_EDITORS),
+    "nac": (NacCourse, NacCourseForm, "NAC course", can_edit_records),
+    "radiotherapy": (Radiotherapy, RadiotherapyForm, "Radiotherapy", can_edit_records),
+    "visit": (ClinicVisit, ClinicVisitForm, "Clinic visit", can_log_visits),
+    "event": (ClinicalEvent, ClinicalEventForm, "Outcome event", can_edit_records),
 }
 
 
 def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) -> HttpResponse:
     """Add (pk None) or edit one of the patient's NAC, radiotherapy, visit or event records."""
-    model, form_class, title, roles = RECORDS[kind]
+    model, form_class, title, capability = RECORDS[kind]
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *roles)
+    _require(request, capability)
     if pk is None:
         instance = model(patient=patient)
         if kind == "visit":
@@ -107,7 +103,7 @@ def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) ->
 def surgery_form(request: HttpRequest, uuid, pk: int | None = None) -> HttpResponse:
     """Surgery and, when known, its pathology: both saved or neither."""
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
-    _require(request, *RECORD_EDITORS)
+    _require(request, can_edit_records)
     surgery = (Surgery(patient=patient) if pk is None
                else get_object_or_404(Surgery.objects.select_related("pathology"), pk=pk, patient=patient))
     pathology = getattr(surgery, "pathology", None) if surgery.pk else None

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from core.roles import ADMIN, has_role
+from core.permissions import can_import_registry
 from patients.access import sites_for
 from patients.models import Site
 
@@ -55,7 +55,7 @@ def _pending(request: HttpRequest) -> tuple[Path | None, Site | None]:
 
 @require_http_methods(["GET", "POST"])
 def registry_import(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, ADMIN):
+    if not can_import_registry(request.user):
         raise PermissionDenied("Only administrators import registry files.")
     sites = sites_for(request.user)
     form = RegistryUploadForm(sites=sites)

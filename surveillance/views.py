@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.permissions import can_view_worklist, can_work_worklist
 from patients.access import sites_for
 
 from .forms import ContactForm, WorklistFilterForm
 from .models import ContactLog
-from .roles import can_view_worklist, can_work_worklist
 from .selectors import item_contacts, item_for_user, worklist_counts, worklist_items
 from .services import calendar as cal
 from .services.contacts import contact_log
@@ -51,7 +51,6 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "surveillance/worklist.html", {
         "form": form, "page": page, "today": today, "filter_query": query.urlencode(),
         "counts": worklist_counts(user=request.user, as_of=today),
-        "can_work": can_work_worklist(request.user),
     })
 
 
@@ -61,10 +60,9 @@ def worklist_item(request: HttpRequest, uuid) -> HttpResponse:
     item = item_for_user(user=request.user, uuid=uuid)
     if item is None:
         raise Http404("No such scheduled item.")
-    can_work = can_work_worklist(request.user)
     form = ContactForm(request.POST or None)
     if request.method == "POST":
-        if not can_work:
+        if not can_work_worklist(request.user):
             raise PermissionDenied("Radiologists can view the worklist but not log contacts.")
         if form.is_valid():
             try:
@@ -80,7 +78,7 @@ def worklist_item(request: HttpRequest, uuid) -> HttpResponse:
     item.current_state = "lost" if item.lost_to_follow_up else item.state(today)
     return render(request, "surveillance/item.html", {
         "item": item, "patient": item.patient, "contacts": item_contacts(item), "form": form,
-        "can_work": can_work, "today": today,
+        "today": today,
     }, status=400 if request.method == "POST" else 200)
 
 

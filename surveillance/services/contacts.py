@@ -7,12 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.permissions import can_work_worklist
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus
 
 from .. import schedule
 from ..models import ContactLog, ScheduledItem
-from ..roles import can_work_worklist
 from .plans import Protocols
 
 Outcome = ContactLog.Outcome
