@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import ContactLog, ScheduledItem
+from .models import BiopsyFollowUp, ContactLog, ScheduledItem
 from .selectors import STATE_FILTERS
 
 STATE_CHOICES = [(s, {"lost": "Lost to follow-up"}.get(s, s.capitalize())) for s in STATE_FILTERS]
@@ -23,3 +23,14 @@ class ContactForm(forms.Form):
     done_on = forms.DateField(required=False, label="Date of imaging (done elsewhere)",
                               widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class BiopsyResultForm(forms.Form):
+    biopsy_date = forms.DateField(label="Biopsy date", widget=forms.DateInput(attrs={"type": "date"}))
+    histology = forms.ChoiceField(choices=[("", "—"), *BiopsyFollowUp.Histology.choices])
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BiopsyFilterForm(forms.Form):
+    state = forms.ChoiceField(required=False, choices=[("", "All"), ("awaiting", "Awaiting a result"),
+                                                       ("overdue", "Overdue"), ("done", "Result recorded")])

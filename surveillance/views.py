@@ -11,13 +11,22 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.permissions import can_view_worklist, can_work_worklist
+from core.permissions import can_sign_studies, can_view_worklist, can_work_worklist
 from patients.access import sites_for
 
-from .forms import ContactForm, WorklistFilterForm
+from .forms import BiopsyFilterForm, BiopsyResultForm, ContactForm, WorklistFilterForm
 from .models import ContactLog
-from .selectors import item_contacts, item_for_user, worklist_counts, worklist_items
+from .selectors import (
+    biopsy_counts,
+    biopsy_follow_up_for_user,
+    biopsy_follow_ups,
+    item_contacts,
+    item_for_user,
+    worklist_counts,
+    worklist_items,
+)
 from .services import calendar as cal
+from .services.biopsies import biopsy_result_record
 from .services.contacts import contact_log
 
 PAGE_SIZE = 50
@@ -51,6 +60,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "surveillance/worklist.html", {
         "form": form, "page": page, "today": today, "filter_query": query.urlencode(),
         "counts": worklist_counts(user=request.user, as_of=today),
+        "biopsy_counts": biopsy_counts(user=request.user, as_of=today),
     })
 
 
@@ -78,6 +88,57 @@ def worklist_item(request: HttpRequest, uuid) -> HttpResponse:
     item.current_state = "lost" if item.lost_to_follow_up else item.state(today)
     return render(request, "surveillance/item.html", {
         "item": item, "patient": item.patient, "contacts": item_contacts(item), "form": form,
+        "today": today,
+    }, status=400 if request.method == "POST" else 200)
+
+
+def can_record_biopsy_results(user) -> bool:
+    """Coordinators, clinic staff and admins (who work the worklist) and radiologists."""
+    return can_work_worklist(user) or can_sign_studies(user)
+
+
+@require_GET
+def biopsies(request: HttpRequest) -> HttpResponse:
+    """Biopsies ordered by an alert's resolution, until their histology is recorded."""
+    _require_viewer(request)
+    today = timezone.localdate()
+    form = BiopsyFilterForm(request.GET or None)
+    state = form.cleaned_data.get("state", "") if form.is_valid() else ""
+    page = Paginator(biopsy_follow_ups(user=request.user, as_of=today, state=state), PAGE_SIZE) \
+        .get_page(request.GET.get("page"))
+    for follow_up in page:
+        follow_up.current_state = follow_up.state(today)
+        follow_up.days_late = (today - follow_up.due_date).days
+    return render(request, "surveillance/biopsies.html", {"form": form, "page": page, "today": today,
+                                                          "state": state})
+
+
+@require_http_methods(["GET", "POST"])
+def biopsy(request: HttpRequest, uuid) -> HttpResponse:
+    _require_viewer(request)
+    follow_up = biopsy_follow_up_for_user(user=request.user, uuid=uuid)
+    if follow_up is None:
+        raise Http404("No such biopsy follow-up.")
+    may_record = can_record_biopsy_results(request.user)
+    initial = {"biopsy_date": follow_up.biopsy_date, "histology": follow_up.histology, "note": follow_up.note}
+    form = BiopsyResultForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied("Coordinators, staff, radiologists and admins record biopsy results.")
+        if form.is_valid():
+            try:
+                biopsy_result_record(follow_up=follow_up, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, "Biopsy result recorded.")
+                return redirect("worklist-biopsy", uuid=follow_up.uuid)
+    today = timezone.localdate()
+    follow_up.current_state = follow_up.state(today)
+    return render(request, "surveillance/biopsy.html", {
+        "follow_up": follow_up, "patient": follow_up.patient, "form": form, "may_record": may_record,
         "today": today,
     }, status=400 if request.method == "POST" else 200)
 
