@@ -22,6 +22,7 @@ NAV: list[tuple[str, str, Callable[[User], bool]]] = [
     ("Alerts", "alert-inbox", has_tracker_role),
     ("Worklist", "worklist", can_view_worklist),
     ("Cohort", "cohort", can_view_cohort),
+    ("Quality", "cohort-quality", has_tracker_role),
     ("API", "api-docs", has_tracker_role),
     ("Import", "registry-import", can_import_registry),
     ("Admin", "admin:index", is_site_admin),

@@ -14,7 +14,8 @@ GROUP_COLOURS = ("#067647", "#84caa1", "#b42318", "#f79009")
 GROUP_DASHES = ("solid", "dash", "solid", "dash")
 FONT = {"family": "DejaVu Sans, sans-serif", "size": 13}
 # The page reserves this height for each chart before Plotly draws it (cohort.css).
-METRIC_HEIGHT, KM_HEIGHT = 380, 560
+METRIC_HEIGHT, KM_HEIGHT, QUALITY_HEIGHT = 380, 560, 360
+PALETTE = ("#7b2d6b", "#2e90fa", "#067647", "#f79009", "#b42318", "#616e7c", "#84caa1", "#175cd3")
 # Charts drawn narrower than this (a phone) use the figure's `meta.narrow` overrides.
 NARROW_WIDTH = 560
 
@@ -146,3 +147,82 @@ def _survival_at(curve: KmCurve, t: float) -> float:
             break
         value = s
     return value
+
+
+WINDOW_COLOURS = {30: "#067647", 60: "#f79009", 90: "#b42318"}
+
+
+def resolved_within_bars(groups: Sequence, section: str = "alerts") -> go.Figure:
+    """Share of starts resolved within 30/60/90 days per group (%), Wilson whiskers.
+
+    `groups`: `GroupMeasures`; `section`: "alerts" or "abnormal". A group without a start
+    old enough for a window has no bar for it.
+    """
+    fig = go.Figure()
+    x = [g.label for g in groups]
+    for window in (30, 60, 90):
+        estimates = [getattr(g, section).share_within(window) for g in groups]
+        y = [_pct(e.value) for e in estimates]
+        plus = [None if e.value is None else _pct(e.ci_high - e.value) for e in estimates]
+        minus = [None if e.value is None else _pct(e.value - e.ci_low) for e in estimates]
+        fig.add_trace(go.Bar(
+            name=f"within {window} days", x=x, y=y, marker_color=WINDOW_COLOURS[window],
+            error_y={"type": "data", "symmetric": False, "color": "#1f2933", "thickness": 1.2,
+                     "width": 4, "array": plus, "arrayminus": minus},
+            customdata=[list(getattr(g, section).within[window]) for g in groups],
+            hovertemplate="%{x}: %{y}% (%{customdata[0]} of %{customdata[1]})<extra>within "
+            + str(window) + " days</extra>",
+        ))
+    fig.update_layout(barmode="group", font=FONT, height=QUALITY_HEIGHT, plot_bgcolor="#fff",
+                      margin={"l": 56, "r": 16, "t": 36, "b": 60},
+                      yaxis={"title": {"text": "Resolved"}, "range": [0, 104], "ticksuffix": "%",
+                             "dtick": 20},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_yaxes(gridcolor="#eef2f6")
+    return fig
+
+
+def adherence_lines(groups: Sequence) -> go.Figure:
+    """Scheduled exams done within their window by year of follow-up, one line per group."""
+    fig = go.Figure()
+    for i, g in enumerate(groups):
+        years = [y for y, (_, total) in sorted(g.adherence.by_year.items()) if total]
+        estimates = [g.adherence.year(y) for y in years]
+        fig.add_trace(go.Scatter(
+            x=years, y=[_pct(e.value) for e in estimates], mode="lines+markers", name=g.label,
+            line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+            customdata=[list(g.adherence.by_year[y]) for y in years],
+            hovertemplate="Year %{x}: %{y}% (%{customdata[0]} of %{customdata[1]})<extra>"
+            + g.label + "</extra>",
+        ))
+    fig.update_layout(font=FONT, height=QUALITY_HEIGHT, plot_bgcolor="#fff",
+                      margin={"l": 56, "r": 16, "t": 36, "b": 50},
+                      xaxis={"title": {"text": "Year of follow-up since surgery"}, "dtick": 1,
+                             "range": [0.5, 10.5]},
+                      yaxis={"title": {"text": "Done within the window"}, "range": [0, 104],
+                             "ticksuffix": "%", "dtick": 20},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_xaxes(gridcolor="#eef2f6")
+    fig.update_yaxes(gridcolor="#eef2f6")
+    return fig
+
+
+def ppv_bars(rules: Sequence, labels: Mapping[str, str]) -> go.Figure:
+    """Per rule: share of biopsied alerts found malignant (the rule's PPV), Wilson whiskers."""
+    shown = [r for r in rules if r.biopsied]
+    estimates = [r.ppv for r in shown]
+    fig = go.Figure(go.Bar(
+        x=[labels.get(r.rule, r.rule) for r in shown], y=[_pct(e.value) for e in estimates],
+        marker_color=MODALITY_COLOURS["MR"],
+        error_y={"type": "data", "symmetric": False, "color": "#1f2933", "thickness": 1.2, "width": 5,
+                 "array": [_pct(e.ci_high - e.value) for e in estimates],
+                 "arrayminus": [_pct(e.value - e.ci_low) for e in estimates]},
+        customdata=[[r.malignant, r.biopsied] for r in shown],
+        hovertemplate="%{x}: %{y}% (%{customdata[0]} malignant of %{customdata[1]} biopsied)<extra></extra>",
+    ))
+    fig.update_layout(font=FONT, height=QUALITY_HEIGHT, plot_bgcolor="#fff",
+                      margin={"l": 56, "r": 16, "t": 16, "b": 90},
+                      yaxis={"title": {"text": "Malignant at biopsy"}, "range": [0, 104], "ticksuffix": "%",
+                             "dtick": 20})
+    fig.update_yaxes(gridcolor="#eef2f6")
+    return fig
