@@ -8,6 +8,8 @@ what `quality_report` returns, so they agree by construction. Definitions (docs/
   acknowledgement and its resolution, in calendar days (local dates). *Resolved within N
   days* counts the starts at least N days old on the report date, so a start still inside
   its window is not counted as late.
+- **Biopsy follow-through**: from the order (an alert resolved as biopsy ordered) to the
+  biopsy whose histology is recorded; follow-ups past their due date without a result.
 - **Adherence**: scheduled exams done within their window, among those whose window has
   closed (cancelled ones left out), by year of follow-up since surgery.
 - **Overdue / lost**: patients with a surveillance plan who have an overdue exam today, and
@@ -119,11 +121,28 @@ class PlanStatus:
 
 
 @dataclass(frozen=True)
+class BiopsyFollowThrough:
+    """Biopsies ordered by an alert's resolution: order to result, and those late."""
+
+    timeliness: Timeliness  # from the order to the biopsy date, once the histology is recorded
+    overdue: int  # no result, past the due date
+
+
+def biopsy_follow_through(rows: Iterable[tuple[date, date, date | None]], as_of: date) -> BiopsyFollowThrough:
+    """`rows`: (ordered on, result due, biopsy date when the histology is recorded)."""
+    rows = list(rows)
+    return BiopsyFollowThrough(
+        timeliness=timeliness((Start(day=o, acknowledged=None, resolved=b) for o, _, b in rows), as_of),
+        overdue=sum(1 for _, due, b in rows if b is None and as_of > due))
+
+
+@dataclass(frozen=True)
 class GroupMeasures:
     key: str
     label: str
     alerts: Timeliness
     abnormal: Timeliness
+    biopsies: BiopsyFollowThrough
     adherence: Adherence | None  # None where it does not apply (grouped by radiologist)
     status: PlanStatus | None  # None where it does not apply (by radiologist or year)
 

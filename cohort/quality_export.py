@@ -21,7 +21,9 @@ def timeliness_json(t: Timeliness) -> dict:
 
 def group_json(g: GroupMeasures) -> dict:
     out = {"key": g.key, "label": g.label, "alerts": timeliness_json(g.alerts),
-           "abnormal_results": timeliness_json(g.abnormal), "adherence": None, "follow_up": None}
+           "abnormal_results": timeliness_json(g.abnormal),
+           "biopsies": {**timeliness_json(g.biopsies.timeliness), "overdue": g.biopsies.overdue},
+           "adherence": None, "follow_up": None}
     if g.adherence is not None:
         out["adherence"] = {
             "done": g.adherence.done, "of": g.adherence.total, **_estimate(g.adherence.overall),
@@ -65,6 +67,9 @@ def quality_rows(report: QualityReport, filters: dict[str, str]) -> list[list]:
     for g in [report.overall, *report.groups]:
         rows += _timeliness_rows("alerts", g.label, g.alerts)
         rows += _timeliness_rows("abnormal_results", g.label, g.abnormal)
+        rows += [r for r in _timeliness_rows("biopsies", g.label, g.biopsies.timeliness)
+                 if "acknowledge" not in r[2]]
+        rows.append(["biopsies", g.label, "overdue", g.biopsies.overdue, "", ""])
         if g.adherence is not None:
             e = g.adherence.overall
             rows.append(["adherence", g.label, "done_within_window", e.value, e.ci_low, e.ci_high])

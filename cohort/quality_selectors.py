@@ -1,6 +1,6 @@
 """The database side of the programme quality measures (`cohort/quality.py`).
 
-A fixed number of queries whatever the cohort's size (7 at most, `tests/cohort/
+A fixed number of queries whatever the cohort's size (8 at most, `tests/cohort/
 test_quality.py` asserts it): the alerts and the abnormal results are read as rows (a few
 per patient at most) because their medians need the values; the scheduled exams and the
 patients' follow-up status are counted by the database, grouped. The alert models are
@@ -32,6 +32,7 @@ from .quality import (
     QualityReport,
     Start,
     adherence_from_cumulative,
+    biopsy_follow_through,
     rule_outcomes,
     timeliness,
 )
@@ -108,6 +109,23 @@ def _abnormal_rows(f: QualityFilters) -> list[tuple]:
                                           "patient__tumour__subtype", "ack", "next_exam", "biopsy", "other"))
 
 
+def _biopsy_rows(f: QualityFilters) -> list[tuple]:
+    """Biopsy follow-ups, filtered and grouped like the alerts that ordered them (by the
+    day of the order for the period)."""
+    qs = BiopsyFollowUp.objects.filter(patient__site_id__in=f.site_ids)
+    if f.subtype:
+        qs = qs.filter(patient__tumour__subtype=f.subtype)
+    if f.radiologist_id:
+        qs = qs.filter(alert__study__signed_by_id=f.radiologist_id)
+    if f.date_from:
+        qs = qs.filter(ordered_on__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(ordered_on__lte=f.date_to)
+    return list(qs.order_by().values_list("ordered_on", "due_date", "biopsy_date", "histology",
+                                          "alert__study__signed_by_id", "patient__site_id",
+                                          "patient__tumour__subtype"))
+
+
 def _items(f: QualityFilters, as_of: date):
     qs = (ScheduledItem.objects.filter(patient__site_id__in=f.site_ids, window_end__lt=as_of)
           .exclude(status=ScheduledItem.Status.CANCELLED))
@@ -163,6 +181,7 @@ def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]
     """Every measure, overall and per group (`f.group_by`), as of `as_of`."""
     alerts = _alert_rows(f)
     abnormal = _abnormal_rows(f)
+    biopsies = _biopsy_rows(f)
     items, patients = _items(f, as_of), _patients(f, as_of)
     overall_adherence = _adherence(items.aggregate(**_adherence_counts()))
     overall_status = _status(patients.aggregate(**_STATUS_COUNTS))
@@ -174,8 +193,12 @@ def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]
     def abnormal_key(row) -> object:
         return {"site": row[3], "radiologist": row[2], "subtype": row[4], "year": row[0].year}[f.group_by]
 
+    def biopsy_key(row) -> object:
+        return {"site": row[5], "radiologist": row[4], "subtype": row[6], "year": row[0].year}[f.group_by]
+
     alert_starts = _group(alerts, alert_key, _alert_start)
     abnormal_starts = _group(abnormal, abnormal_key, _abnormal_start)
+    biopsy_rows = _group(biopsies, biopsy_key, _biopsy)
     adherence, status = {}, {}
     if f.group_by in ("site", "subtype", "year"):
         field = {"site": "patient__site_id", "subtype": "patient__tumour__subtype",
@@ -187,13 +210,14 @@ def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]
         field = {"site": "site_id", "subtype": "tumour__subtype"}[f.group_by]
         status = {row[field]: _status(row)
                   for row in patients.order_by().values(field).annotate(**_STATUS_COUNTS)}
-    keys = set(alert_starts) | set(abnormal_starts) | set(adherence) | set(status)
+    keys = set(alert_starts) | set(abnormal_starts) | set(biopsy_rows) | set(adherence) | set(status)
     labels = _labels(f.group_by, keys, site_names)
     groups = [
         GroupMeasures(
             key=str(key if key is not None else ""), label=labels[key],
             alerts=timeliness(alert_starts.get(key, []), as_of),
             abnormal=timeliness(abnormal_starts.get(key, []), as_of),
+            biopsies=biopsy_follow_through(biopsy_rows.get(key, []), as_of),
             adherence=adherence.get(key) if f.group_by in ("site", "subtype", "year") else None,
             status=status.get(key) if f.group_by in ("site", "subtype") else None,
         )
@@ -202,6 +226,7 @@ def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]
     overall = GroupMeasures(
         key="all", label="All", alerts=timeliness((_alert_start(r) for r in alerts), as_of),
         abnormal=timeliness((_abnormal_start(r) for r in abnormal), as_of),
+        biopsies=biopsy_follow_through((_biopsy(r) for r in biopsies), as_of),
         adherence=overall_adherence, status=overall_status)
     outcomes = rule_outcomes((AlertOutcome(rule=r[0], state=r[1], resolution=r[2], histology=r[9] or "")
                               for r in alerts), Rule.values)
@@ -213,6 +238,11 @@ def _group(rows: Iterable[tuple], key, start) -> dict[object, list[Start]]:
     for row in rows:
         out.setdefault(key(row), []).append(start(row))
     return out
+
+
+def _biopsy(row: tuple) -> tuple[date, date, date | None]:
+    ordered, due, biopsy_date, histology = row[:4]
+    return ordered, due, biopsy_date if histology else None
 
 
 def _alert_start(row: tuple) -> Start:

@@ -260,6 +260,9 @@ def test_page_csv_and_api_agree_with_the_hand_figures(client, fixed_cohort, djan
     assert overall["abnormal_results"]["median_days_to_acknowledge"] == 11
     assert overall["adherence"]["by_year"][0] == {**overall["adherence"]["by_year"][0], "done": 2, "of": 3}
     assert overall["follow_up"]["lost"] == 1 and overall["follow_up"]["patients"] == 3
+    assert overall["biopsies"]["median_days_to_resolve"] == 9 and overall["biopsies"]["overdue"] == 0
+    assert by[("biopsies", "All", "median_days_to_resolve")] == "9.0"
+    assert cell(html, "biopsies-table", "all", "data-overdue") == ["0"]
     ppv = next(r for r in api["rules"] if r["rule"] == "calc_extent_increase")["ppv"]
     assert ppv["value"] == 1.0
 
@@ -326,3 +329,17 @@ def test_unknown_alert_states_and_resolutions_are_kept():
     assert out["calc_new_group"].states == {"superseded": 1, "resolved": 1}
     assert out["calc_new_group"].resolutions == {"contacted": 1}
     assert "some_future_rule" in out
+
+
+def test_biopsy_follow_through_feeds_the_measures(fixed_cohort):
+    # A1 ordered 20 Jan, biopsied 28 Jan (8 d); A3 ordered 15 Apr, biopsied 25 Apr (10 d).
+    b = report(fixed_cohort).overall.biopsies
+    assert (b.timeliness.n, b.timeliness.resolved, b.timeliness.median_days_to_resolve) == (2, 2, 9)
+    assert b.timeliness.within[30] == (2, 2) and b.overdue == 0
+    # Without its result A3's follow-up (due 15 May) is overdue on 30 June.
+    BiopsyFollowUp.objects.filter(alert__rule="birads_suspicious").update(histology="", biopsy_date=None)
+    b = report(fixed_cohort).overall.biopsies
+    assert (b.timeliness.resolved, b.overdue) == (1, 1)
+    assert b.timeliness.within[30] == (1, 2)
+    rules = {r.rule: r for r in report(fixed_cohort).rules}
+    assert rules["birads_suspicious"].biopsied == 0  # no result: not in the PPV
