@@ -404,6 +404,24 @@ def concordance_row(b: Bench) -> Row:
                checks=report.seconds_check(sample.median, report.MAX_CONCORDANCE_SECONDS))
 
 
+# --- (9) programme quality measures (issue 21) --------------------------------------------------
+
+def quality_rows(b: Bench) -> list[Row]:
+    """Every programme quality measure (`quality_report`), once per grouping."""
+    from cohort.quality_selectors import GROUP_BY, QualityFilters, quality_report
+
+    names = {s.id: s.name for s in b.sites}
+    rows = []
+    for group_by in GROUP_BY:
+        filters = QualityFilters(site_ids=b.site_ids, group_by=group_by)
+        sample, _ = run_pair(lambda f=filters: quality_report(f, as_of=b.as_of, site_names=names), None,
+                             b.repeat, b.tick, "quality")
+        rows.append(Row(item="9", name=f"Programme quality measures, by {group_by}", median=sample.median,
+                        p95=sample.p95, queries=sample.queries, runs=len(sample.times),
+                        checks=report.quality_checks(sample.median, sample.queries)))
+    return rows
+
+
 # --- (7) CSV import ------------------------------------------------------------------------------
 
 def import_row(b: Bench) -> Row:
@@ -463,6 +481,7 @@ MEASUREMENTS: dict[str, tuple[Callable[[Bench], Row | list[Row]], str, str]] = {
     "concordance": (concordance_row, "6", "Cohort concordance statistics"),
     "import": (import_row, "7", "CSV registry import"),
     "trivial": (trivial_row, "8", "Framework floor: trivial view (login, middleware)"),
+    "quality": (quality_rows, "9", "Programme quality measures"),
 }
 
 
@@ -489,4 +508,4 @@ def ticks_for(b: Bench, patients: int) -> int:
 
     chunks = ceil(patients / 200)
     return (4 * b.repeat + 4 * b.repeat + (1 + b.heavy_repeat) * chunks + b.repeat + 1
-            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat)
+            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 4 * b.repeat)
