@@ -22,6 +22,7 @@ AUDITED_MODELS = [
     "patients.ClinicVisit",
     "patients.ClinicalEvent",
     "alerts.Alert",
+    "surveillance.BiopsyFollowUp",
     "auth.User",
     "auth.Group",
 ]

@@ -22,7 +22,8 @@ MAX_CONCORDANCE_SECONDS = 2.0
 MIN_IMPORT_STUDIES_PER_S = 5_000
 # Issue 21: every programme quality measure within 2 s, in a fixed number of queries.
 MAX_QUALITY_SECONDS = 2.0
-MAX_QUALITY_QUERIES = 8
+# 7 to 11 queries by grouping, and JIT switched off and back on PostgreSQL.
+MAX_QUALITY_QUERIES = 13
 
 
 @dataclass(frozen=True)

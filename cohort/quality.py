@@ -20,13 +20,14 @@ what `quality_report` returns, so they agree by construction. Definitions (docs/
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from statistics import median
 
 from .stats import Estimate, wilson
 
 WINDOWS = (30, 60, 90)
 FOLLOW_UP_YEARS = tuple(range(1, 11))
+YEAR = timedelta(days=365.25)
 MALIGNANT = frozenset({"dcis", "invasive"})
 
 
@@ -200,4 +201,5 @@ class QualityReport:
     groups: list[GroupMeasures]
     overall: GroupMeasures
     rules: list[RuleOutcome]
+    adherence_as_of: date | None = None  # the day of the adherence snapshot
     filters: dict = field(default_factory=dict)

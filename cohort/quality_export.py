@@ -39,6 +39,7 @@ def group_json(g: GroupMeasures) -> dict:
 def quality_json(report: QualityReport) -> dict:
     return {
         "as_of": report.as_of.isoformat(), "group_by": report.group_by,
+        "adherence_as_of": report.adherence_as_of.isoformat() if report.adherence_as_of else None,
         "overall": group_json(report.overall), "groups": [group_json(g) for g in report.groups],
         "rules": [{"rule": r.rule, "alerts": r.n, "states": r.states, "resolutions": r.resolutions,
                    "biopsied": r.biopsied, "malignant": r.malignant, "ppv": _estimate(r.ppv)}
@@ -64,6 +65,8 @@ def quality_rows(report: QualityReport, filters: dict[str, str]) -> list[list]:
     rows: list[list] = [HEADER]
     rows += [["filter", "", name, value, "", ""] for name, value in filters.items()]
     rows.append(["filter", "", "as_of", report.as_of.isoformat(), "", ""])
+    if report.adherence_as_of:
+        rows.append(["filter", "", "adherence_as_of", report.adherence_as_of.isoformat(), "", ""])
     for g in [report.overall, *report.groups]:
         rows += _timeliness_rows("alerts", g.label, g.alerts)
         rows += _timeliness_rows("abnormal_results", g.label, g.abnormal)

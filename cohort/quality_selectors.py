@@ -1,47 +1,62 @@
 """The database side of the programme quality measures (`cohort/quality.py`).
 
-A fixed number of queries whatever the cohort's size (8 at most, `tests/cohort/
-test_quality.py` asserts it): the alerts and the abnormal results are read as rows (a few
-per patient at most) because their medians need the values; the scheduled exams and the
-patients' follow-up status are counted by the database, grouped. The alert models are
-read through a few fields only (rule, state, resolution, the three timestamps, the study)
-so the measures keep working whatever else the alert engine records.
+A fixed number of queries whatever the cohort's size (7 grouped by site or subtype, 9 by
+year, 11 by radiologist; `tests/cohort/test_quality.py` asserts them), each small at
+100,000 patients (benchmark row 9):
+
+1. the alerts, the abnormal post-surgical exams and the biopsy follow-ups are read as rows
+   (their medians need the values; tens of thousands at most), their dates as local dates
+   by the database; an abnormal exam's acknowledgement, resolution and biopsy are matched
+   to it in Python from the alert and biopsy rows already read, not by a subquery per
+   exam;
+2. adherence is summed from the daily snapshot (`cohort.models`), never from the three
+   million scheduled exams;
+3. overdue patients are found through the few exams the sweep stamped overdue (its
+   partial index), the patients with a plan and those lost counted by site or subtype.
+
+The alert models are read through a few fields only (rule, state, resolution, the three
+timestamps, the study), so the measures keep working whatever else the alert engine
+records. On PostgreSQL the queries run with JIT off (`surveillance.services.sweep.
+without_jit`): it compiled for longer than they run.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
-from django.db.models.functions import ExtractYear
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, When
+from django.db.models.functions import ExtractYear, TruncDate
 from django.utils import timezone
 
-from alerts.models import Alert, Rule
+from alerts.models import Alert, Resolution, Rule
 from imaging.models import ImagingStudy
 from imaging.vocabulary import Phase, StudyStatus
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus, Subtype
 from surveillance.models import BiopsyFollowUp, ScheduledItem
+from surveillance.services.sweep import without_jit
 
+from .models import AdherenceCount, AdherenceSnapshot
 from .quality import (
     FOLLOW_UP_YEARS,
+    Adherence,
     AlertOutcome,
     GroupMeasures,
     PlanStatus,
     QualityReport,
     Start,
-    adherence_from_cumulative,
     biopsy_follow_through,
     rule_outcomes,
     timeliness,
 )
+from .services import adherence_rebuild
 
 GROUP_BY = {"site": "Site", "radiologist": "Radiologist", "subtype": "Subtype", "year": "Year"}
 # Post-surgical assessments that need a diagnostic follow-up: more imaging (0) or a biopsy.
 ABNORMAL_BIRADS = ("0", "4", "4A", "4B", "4C", "5")
 NO_RADIOLOGIST = "No radiologist (surveillance alert)"
-YEAR = timedelta(days=365.25)
+BIOPSY_ORDERED = Resolution.BIOPSY_ORDERED.value
 
 
 @dataclass(frozen=True)
@@ -49,210 +64,259 @@ class QualityFilters:
     site_ids: tuple[int, ...]
     subtype: str = ""
     radiologist_id: int | None = None
-    date_from: date | None = None  # alerts raised, abnormal exams and exams due on or after
+    date_from: date | None = None  # alerts raised, exams done, biopsies ordered, exams due on or after
     date_to: date | None = None  # … on or before
     group_by: str = "site"
 
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _local(moment: datetime | None) -> date | None:
-    return timezone.localdate(moment) if moment is not None else None
+    def in_period(self, day: date) -> bool:
+        return ((self.date_from is None or day >= self.date_from)
+                and (self.date_to is None or day <= self.date_to))
 
 
-def _alert_rows(f: QualityFilters) -> list[tuple]:
-    qs = Alert.objects.filter(patient__site_id__in=f.site_ids)
+@dataclass(frozen=True)
+class AlertRow:
+    rule: str
+    state: str
+    resolution: str
+    raised: date
+    acknowledged: date | None
+    resolved: date | None
+    study_id: int | None
+    radiologist_id: int | None
+    site_id: int
+    subtype: str | None
+    histology: str  # of its biopsy follow-up ("" without a result)
+
+
+def _scoped(qs, f: QualityFilters, patient: str = "patient__", signer: str | None = None):
+    qs = qs.filter(**{f"{patient}site_id__in": f.site_ids})
     if f.subtype:
-        qs = qs.filter(patient__tumour__subtype=f.subtype)
-    if f.radiologist_id:
-        qs = qs.filter(study__signed_by_id=f.radiologist_id)
-    if f.date_from:
-        qs = qs.filter(created_at__gte=_start_of(f.date_from))
-    if f.date_to:
-        qs = qs.filter(created_at__lt=_start_of(f.date_to + timedelta(days=1)))
-    return list(qs.order_by().values_list(
-        "rule", "state", "resolution", "created_at", "acknowledged_at", "resolved_at",
-        "study__signed_by_id", "patient__site_id", "patient__tumour__subtype", "biopsy_follow_up__histology"))
+        qs = qs.filter(**{f"{patient}tumour__subtype": f.subtype})
+    if f.radiologist_id and signer:
+        qs = qs.filter(**{signer: f.radiologist_id})
+    return qs
+
+
+def _alert_rows(f: QualityFilters) -> list[AlertRow]:
+    """Every alert of the selection, whatever the period (the abnormal exams need the alerts
+    they raised, raised in the period or not)."""
+    local = timezone.get_current_timezone()
+    qs = _scoped(Alert.objects.all(), f, signer="study__signed_by_id").annotate(
+        raised=TruncDate("created_at", tzinfo=local), acked=TruncDate("acknowledged_at", tzinfo=local),
+        done=TruncDate("resolved_at", tzinfo=local))
+    return [AlertRow(*row, histology=histology or "") for *row, histology in qs.order_by().values_list(
+        "rule", "state", "resolution", "raised", "acked", "done", "study_id", "study__signed_by_id",
+        "patient__site_id", "patient__tumour__subtype", "biopsy_follow_up__histology")]
 
 
 def _abnormal_rows(f: QualityFilters) -> list[tuple]:
-    """Signed post-surgical BI-RADS 0/4/5 exams with the dates that acknowledge and resolve them:
-    the first acknowledgement of an alert it raised; for BI-RADS 0 the next signed exam that
-    is not 0, for 4 and 5 the biopsy (with a result) of one of its alerts, or failing that
-    the first resolution of one of its alerts other than "biopsy ordered"."""
-    qs = ImagingStudy.objects.filter(status=StudyStatus.FINAL, phase=Phase.SURVEILLANCE,
-                                     birads__in=ABNORMAL_BIRADS, patient__site_id__in=f.site_ids)
-    if f.subtype:
-        qs = qs.filter(patient__tumour__subtype=f.subtype)
-    if f.radiologist_id:
-        qs = qs.filter(signed_by_id=f.radiologist_id)
+    """Signed post-surgical BI-RADS 0/4/5 exams of the period; for a BI-RADS 0 the next
+    signed exam of the patient that is not 0 (a subquery evaluated for those only)."""
+    qs = _scoped(ImagingStudy.objects.filter(status=StudyStatus.FINAL, phase=Phase.SURVEILLANCE,
+                                             birads__in=ABNORMAL_BIRADS), f, signer="signed_by_id")
     if f.date_from:
         qs = qs.filter(study_date__gte=f.date_from)
     if f.date_to:
         qs = qs.filter(study_date__lte=f.date_to)
-    its_alerts = Alert.objects.filter(study_id=OuterRef("pk")).order_by()
-    qs = qs.annotate(
-        ack=Subquery(its_alerts.filter(acknowledged_at__isnull=False).order_by("acknowledged_at")
-                     .values("acknowledged_at")[:1]),
-        next_exam=Subquery(ImagingStudy.objects.filter(
-            patient_id=OuterRef("patient_id"), status=StudyStatus.FINAL,
-            study_date__gt=OuterRef("study_date")).exclude(birads="0").order_by("study_date")
-            .values("study_date")[:1]),
-        biopsy=Subquery(BiopsyFollowUp.objects.filter(alert__study_id=OuterRef("pk")).exclude(histology="")
-                        .order_by("biopsy_date").values("biopsy_date")[:1]),
-        other=Subquery(its_alerts.filter(resolved_at__isnull=False).exclude(resolution="biopsy_ordered")
-                       .order_by("resolved_at").values("resolved_at")[:1]),
-    )
-    return list(qs.order_by().values_list("study_date", "birads", "signed_by_id", "patient__site_id",
-                                          "patient__tumour__subtype", "ack", "next_exam", "biopsy", "other"))
+    next_exam = (ImagingStudy.objects.filter(patient_id=OuterRef("patient_id"), status=StudyStatus.FINAL,
+                                             study_date__gt=OuterRef("study_date"))
+                 .exclude(birads="0").order_by("study_date").values("study_date")[:1])
+    qs = qs.annotate(next_exam=Case(When(birads="0", then=Subquery(next_exam))))
+    return list(qs.order_by().values_list("id", "study_date", "birads", "signed_by_id", "patient__site_id",
+                                          "patient__tumour__subtype", "next_exam"))
 
 
 def _biopsy_rows(f: QualityFilters) -> list[tuple]:
-    """Biopsy follow-ups, filtered and grouped like the alerts that ordered them (by the
-    day of the order for the period)."""
-    qs = BiopsyFollowUp.objects.filter(patient__site_id__in=f.site_ids)
-    if f.subtype:
-        qs = qs.filter(patient__tumour__subtype=f.subtype)
-    if f.radiologist_id:
-        qs = qs.filter(alert__study__signed_by_id=f.radiologist_id)
-    if f.date_from:
-        qs = qs.filter(ordered_on__gte=f.date_from)
-    if f.date_to:
-        qs = qs.filter(ordered_on__lte=f.date_to)
+    """Biopsy follow-ups of the selection, whatever the period (the abnormal exams need
+    theirs): (ordered on, due, biopsy date, histology, signer, site, subtype, study)."""
+    qs = _scoped(BiopsyFollowUp.objects.all(), f, signer="alert__study__signed_by_id")
     return list(qs.order_by().values_list("ordered_on", "due_date", "biopsy_date", "histology",
                                           "alert__study__signed_by_id", "patient__site_id",
-                                          "patient__tumour__subtype"))
+                                          "patient__tumour__subtype", "alert__study_id"))
 
 
-def _items(f: QualityFilters, as_of: date):
-    qs = (ScheduledItem.objects.filter(patient__site_id__in=f.site_ids, window_end__lt=as_of)
-          .exclude(status=ScheduledItem.Status.CANCELLED))
+def _snapshot(as_of: date) -> AdherenceSnapshot:
+    """The latest adherence snapshot; built now when there is none yet (a new database)."""
+    latest = AdherenceSnapshot.objects.order_by("-built_at", "-id").first()
+    return latest or adherence_rebuild(as_of=as_of)
+
+
+def _adherence(f: QualityFilters, snapshot: AdherenceSnapshot, field: str | None) -> dict:
+    """Adherence per value of `field` (None: the whole selection, under the key None)."""
+    qs = AdherenceCount.objects.filter(snapshot=snapshot, site_id__in=f.site_ids)
     if f.subtype:
-        qs = qs.filter(patient__tumour__subtype=f.subtype)
+        qs = qs.filter(subtype=f.subtype)
     if f.date_from:
         qs = qs.filter(due_date__gte=f.date_from)
     if f.date_to:
         qs = qs.filter(due_date__lte=f.date_to)
-    return qs.annotate(followed=ExpressionWrapper(
-        F("due_date") - F("patient__surveillance_plan__surgery_date"), output_field=DurationField()))
+    if field == "due_year":
+        qs = qs.annotate(due_year=ExtractYear("due_date"))
+    keys = [field] if field else []
+    by_key: dict = {}
+    for row in qs.order_by().values(*keys, "follow_up_year").annotate(closed=Sum("closed"), done=Sum("done")):
+        years = by_key.setdefault(row[field] if field else None, {y: (0, 0) for y in FOLLOW_UP_YEARS})
+        if row["follow_up_year"] in years:
+            years[row["follow_up_year"]] = (row["done"], row["closed"])
+    return {key: Adherence(years) for key, years in by_key.items()}
 
 
-def _adherence_counts() -> dict:
-    """Cumulative counts per year of follow-up: items due before the end of year k."""
-    in_window = Q(status=ScheduledItem.Status.DONE, done_on__gte=F("window_start"),
-                  done_on__lte=F("window_end"))
-    counts = {}
-    for k in FOLLOW_UP_YEARS:
-        before = Q(followed__lt=YEAR * k)
-        counts[f"total_{k}"] = Count("id", filter=before)
-        counts[f"done_{k}"] = Count("id", filter=before & in_window)
-    return counts
-
-
-def _adherence(row: dict):
-    return adherence_from_cumulative([row[f"done_{k}"] for k in FOLLOW_UP_YEARS],
-                                     [row[f"total_{k}"] for k in FOLLOW_UP_YEARS])
-
-
-def _patients(f: QualityFilters, as_of: date):
-    qs = Patient.objects.filter(site_id__in=f.site_ids, surveillance_plan__isnull=False)
-    if f.subtype:
-        qs = qs.filter(tumour__subtype=f.subtype)
-    overdue_item = ScheduledItem.objects.filter(
-        patient_id=OuterRef("pk"), status=ScheduledItem.Status.PENDING, overdue_after__lt=as_of,
-        lost_to_follow_up=False)
-    return qs.annotate(has_overdue=Exists(overdue_item))
-
-
-_STATUS_COUNTS = {
-    "patients": Count("id"),
-    "overdue": Count("id", filter=Q(has_overdue=True, follow_up_status=FollowUpStatus.ACTIVE)),
-    "lost": Count("id", filter=Q(follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP)),
-}
-
-
-def _status(row: dict) -> PlanStatus:
-    return PlanStatus(patients=row["patients"], overdue=row["overdue"], lost=row["lost"])
+def _status(f: QualityFilters, as_of: date, field: str | None) -> dict:
+    """Patients with a plan, overdue today and lost, per value of `field` (a patient field
+    path; None: the whole selection, under the key None)."""
+    patients = _scoped(Patient.objects.filter(surveillance_plan__isnull=False), f, patient="").order_by()
+    counts = {"patients": Count("id"),
+              "lost": Count("id", filter=Q(follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP))}
+    # Overdue as the daily sweep stamped it (and the worklist shows it): pending, stamped
+    # overdue, not lost. The sweep's partial index `item_not_yet_lost_idx` holds exactly
+    # these rows, a few thousand of the millions of exams.
+    overdue_items = _scoped(ScheduledItem.objects.filter(
+        status=ScheduledItem.Status.PENDING, lost_on__isnull=True, became_overdue_on__isnull=False,
+        patient__follow_up_status=FollowUpStatus.ACTIVE), f).order_by()
+    overdue_count = Count("patient_id", distinct=True)
+    if field is None:
+        row = patients.aggregate(**counts)
+        overdue = overdue_items.aggregate(n=overdue_count)["n"]
+        return {None: PlanStatus(patients=row["patients"], overdue=overdue, lost=row["lost"])}
+    rows = {row[field]: row for row in patients.values(field).annotate(**counts)}
+    overdue_by = {row[f"patient__{field}"]: row["n"]
+                  for row in overdue_items.values(f"patient__{field}").annotate(n=overdue_count)}
+    return {key: PlanStatus(patients=row["patients"], overdue=overdue_by.get(key, 0), lost=row["lost"])
+            for key, row in rows.items()}
 
 
 def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> QualityReport:
     """Every measure, overall and per group (`f.group_by`), as of `as_of`."""
+    with without_jit():
+        return _report(f, as_of=as_of, site_names=site_names)
+
+
+def _report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> QualityReport:
     alerts = _alert_rows(f)
     abnormal = _abnormal_rows(f)
     biopsies = _biopsy_rows(f)
-    items, patients = _items(f, as_of), _patients(f, as_of)
-    overall_adherence = _adherence(items.aggregate(**_adherence_counts()))
-    overall_status = _status(patients.aggregate(**_STATUS_COUNTS))
+    snapshot = _snapshot(as_of)
+    # Adherence and follow-up status are grouped by site, subtype or due year; by
+    # radiologist (and, for the status, by year) they are shown for the whole selection.
+    # Groups partition the selection, so the whole is their sum, not another query.
+    adherence_field = {"site": "site_id", "subtype": "subtype", "year": "due_year"}.get(f.group_by)
+    status_field = {"site": "site_id", "subtype": "tumour__subtype"}.get(f.group_by)
+    adherence = _adherence(f, snapshot, adherence_field)
+    status = _status(f, as_of, status_field)
+    alert_key, abnormal_key, biopsy_key = _keys(f.group_by)
 
-    def alert_key(row) -> object:
-        return {"site": row[7], "radiologist": row[6], "subtype": row[8],
-                "year": _local(row[3]).year}[f.group_by]
-
-    def abnormal_key(row) -> object:
-        return {"site": row[3], "radiologist": row[2], "subtype": row[4], "year": row[0].year}[f.group_by]
-
-    def biopsy_key(row) -> object:
-        return {"site": row[5], "radiologist": row[4], "subtype": row[6], "year": row[0].year}[f.group_by]
-
-    alert_starts = _group(alerts, alert_key, _alert_start)
-    abnormal_starts = _group(abnormal, abnormal_key, _abnormal_start)
-    biopsy_rows = _group(biopsies, biopsy_key, _biopsy)
-    adherence, status = {}, {}
-    if f.group_by in ("site", "subtype", "year"):
-        field = {"site": "patient__site_id", "subtype": "patient__tumour__subtype",
-                 "year": "due_year"}[f.group_by]
-        grouped = items.annotate(due_year=ExtractYear("due_date")) if f.group_by == "year" else items
-        adherence = {row[field]: _adherence(row)
-                     for row in grouped.order_by().values(field).annotate(**_adherence_counts())}
-    if f.group_by in ("site", "subtype"):
-        field = {"site": "site_id", "subtype": "tumour__subtype"}[f.group_by]
-        status = {row[field]: _status(row)
-                  for row in patients.order_by().values(field).annotate(**_STATUS_COUNTS)}
-    keys = set(alert_starts) | set(abnormal_starts) | set(biopsy_rows) | set(adherence) | set(status)
+    in_period = [a for a in alerts if f.in_period(a.raised)]
+    period_biopsies = [b for b in biopsies if f.in_period(b[0])]
+    abnormal_starts = _abnormal_starts(abnormal, alerts, biopsies)
+    alert_groups = _group(in_period, alert_key, _alert_start)
+    abnormal_groups = _group(zip(abnormal, abnormal_starts, strict=True), lambda r: abnormal_key(r[0]),
+                             lambda r: r[1])
+    biopsy_groups = _group(period_biopsies, biopsy_key, _biopsy)
+    keys = set(alert_groups) | set(abnormal_groups) | set(biopsy_groups)
+    if adherence_field:
+        keys |= {k if f.group_by != "subtype" else (k or None) for k in adherence}
+    if status_field:
+        keys |= set(status)
     labels = _labels(f.group_by, keys, site_names)
+
+    def adherence_of(key):
+        return adherence.get(key if f.group_by != "subtype" else (key or ""), _empty_adherence())
+
     groups = [
         GroupMeasures(
             key=str(key if key is not None else ""), label=labels[key],
-            alerts=timeliness(alert_starts.get(key, []), as_of),
-            abnormal=timeliness(abnormal_starts.get(key, []), as_of),
-            biopsies=biopsy_follow_through(biopsy_rows.get(key, []), as_of),
-            adherence=adherence.get(key) if f.group_by in ("site", "subtype", "year") else None,
-            status=status.get(key) if f.group_by in ("site", "subtype") else None,
+            alerts=timeliness(alert_groups.get(key, []), as_of),
+            abnormal=timeliness(abnormal_groups.get(key, []), as_of),
+            biopsies=biopsy_follow_through(biopsy_groups.get(key, []), as_of),
+            adherence=adherence_of(key) if adherence_field else None,
+            status=status.get(key, PlanStatus(0, 0, 0)) if status_field else None,
         )
         for key in sorted(keys, key=lambda k: labels[k])
     ]
+    whole_adherence = (_sum_adherence(adherence.values()) if adherence_field
+                       else _adherence(f, snapshot, None).get(None, _empty_adherence()))
+    whole_status = (_sum_status(status.values()) if status_field
+                    else _status(f, as_of, None).get(None, PlanStatus(0, 0, 0)))
     overall = GroupMeasures(
-        key="all", label="All", alerts=timeliness((_alert_start(r) for r in alerts), as_of),
-        abnormal=timeliness((_abnormal_start(r) for r in abnormal), as_of),
-        biopsies=biopsy_follow_through((_biopsy(r) for r in biopsies), as_of),
-        adherence=overall_adherence, status=overall_status)
-    outcomes = rule_outcomes((AlertOutcome(rule=r[0], state=r[1], resolution=r[2], histology=r[9] or "")
-                              for r in alerts), Rule.values)
-    return QualityReport(as_of=as_of, group_by=f.group_by, groups=groups, overall=overall, rules=outcomes)
+        key="all", label="All", alerts=timeliness((_alert_start(a) for a in in_period), as_of),
+        abnormal=timeliness(abnormal_starts, as_of),
+        biopsies=biopsy_follow_through((_biopsy(r) for r in period_biopsies), as_of),
+        adherence=whole_adherence, status=whole_status)
+    outcomes = rule_outcomes((AlertOutcome(rule=a.rule, state=a.state, resolution=a.resolution,
+                                           histology=a.histology) for a in in_period), Rule.values)
+    return QualityReport(as_of=as_of, group_by=f.group_by, groups=groups, overall=overall, rules=outcomes,
+                         adherence_as_of=snapshot.as_of)
 
 
-def _group(rows: Iterable[tuple], key, start) -> dict[object, list[Start]]:
-    out: dict[object, list[Start]] = {}
+def _keys(group_by: str) -> tuple[Callable, Callable, Callable]:
+    """Group keys of an alert row, an abnormal exam row and a biopsy row."""
+    if group_by == "site":
+        return (lambda a: a.site_id), (lambda r: r[4]), (lambda b: b[5])
+    if group_by == "radiologist":
+        return (lambda a: a.radiologist_id), (lambda r: r[3]), (lambda b: b[4])
+    if group_by == "subtype":
+        return (lambda a: a.subtype), (lambda r: r[5]), (lambda b: b[6])
+    return (lambda a: a.raised.year), (lambda r: r[1].year), (lambda b: b[0].year)
+
+
+def _abnormal_starts(abnormal: list[tuple], alerts: list[AlertRow], biopsies: list[tuple]) -> list[Start]:
+    """Each abnormal exam acknowledged by the first acknowledgement of an alert it raised;
+    resolved, for a BI-RADS 0, by the next exam that is not 0, for 4 and 5 by its biopsy
+    with a result or else by the first resolution of its alerts other than biopsy ordered."""
+    first_ack: dict[int, date] = {}
+    first_other: dict[int, date] = {}
+    for a in alerts:
+        if a.study_id is None:
+            continue
+        if a.acknowledged and (a.study_id not in first_ack or a.acknowledged < first_ack[a.study_id]):
+            first_ack[a.study_id] = a.acknowledged
+        if a.resolved and a.resolution != BIOPSY_ORDERED and (
+                a.study_id not in first_other or a.resolved < first_other[a.study_id]):
+            first_other[a.study_id] = a.resolved
+    first_biopsy: dict[int, date] = {}
+    for _, _, biopsy_date, histology, *_, study_id in biopsies:
+        if histology and study_id and (study_id not in first_biopsy or biopsy_date < first_biopsy[study_id]):
+            first_biopsy[study_id] = biopsy_date
+    starts = []
+    for study_id, study_date, birads, *_, next_exam in abnormal:
+        resolved = next_exam if birads == "0" else (first_biopsy.get(study_id) or first_other.get(study_id))
+        starts.append(Start(day=study_date, acknowledged=first_ack.get(study_id), resolved=resolved))
+    return starts
+
+
+def _empty_adherence() -> Adherence:
+    return Adherence({y: (0, 0) for y in FOLLOW_UP_YEARS})
+
+
+def _sum_adherence(parts: Iterable[Adherence]) -> Adherence:
+    years = {y: [0, 0] for y in FOLLOW_UP_YEARS}
+    for part in parts:
+        for y, (done, total) in part.by_year.items():
+            years[y][0] += done
+            years[y][1] += total
+    return Adherence({y: (d, t) for y, (d, t) in years.items()})
+
+
+def _sum_status(parts: Iterable[PlanStatus]) -> PlanStatus:
+    parts = list(parts)
+    return PlanStatus(patients=sum(p.patients for p in parts), overdue=sum(p.overdue for p in parts),
+                      lost=sum(p.lost for p in parts))
+
+
+def _group(rows: Iterable, key, start) -> dict[object, list]:
+    out: dict[object, list] = {}
     for row in rows:
         out.setdefault(key(row), []).append(start(row))
     return out
 
 
+def _alert_start(a: AlertRow) -> Start:
+    return Start(day=a.raised, acknowledged=a.acknowledged, resolved=a.resolved)
+
+
 def _biopsy(row: tuple) -> tuple[date, date, date | None]:
     ordered, due, biopsy_date, histology = row[:4]
     return ordered, due, biopsy_date if histology else None
-
-
-def _alert_start(row: tuple) -> Start:
-    return Start(day=_local(row[3]), acknowledged=_local(row[4]), resolved=_local(row[5]))
-
-
-def _abnormal_start(row: tuple) -> Start:
-    study_date, birads, *_, ack, next_exam, biopsy, other = row
-    resolved = next_exam if birads == "0" else (biopsy or _local(other))
-    return Start(day=study_date, acknowledged=_local(ack), resolved=resolved)
 
 
 def _labels(group_by: str, keys: set, site_names: dict[int, str]) -> dict[object, str]:
@@ -266,3 +330,4 @@ def _labels(group_by: str, keys: set, site_names: dict[int, str]) -> dict[object
     users = {u.pk: u.get_full_name() or u.get_username()
              for u in get_user_model().objects.filter(pk__in=[k for k in keys if k is not None])}
     return {k: users.get(k, NO_RADIOLOGIST) if k is not None else NO_RADIOLOGIST for k in keys}
+

@@ -114,7 +114,7 @@ def test_every_item_has_a_row_with_sane_values(tiny):
     trivial = next(r for r in rows if r.item == "8")
     assert trivial.queries <= 3  # session and user: the framework's own cost
     quality = [r for r in rows if r.item == "9"]
-    assert len(quality) == 4 and all(0 < r.queries <= 8 for r in quality)
+    assert len(quality) == 4 and all(0 < r.queries <= 13 for r in quality)
     # Where the code exists, the row is measured, never marked unavailable.
     measured = {r.item for r in rows if r.status != NOT_AVAILABLE}
     expected = {"1", "2", "3", "4", "6", "8", "9"}

@@ -1,7 +1,7 @@
 """Biopsy follow-through: resolving an alert as biopsy ordered opens a follow-up, which is
 overdue without a result after 30 days; a malignant result records an outcome event."""
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -37,7 +37,7 @@ def ordered(site, radiologist):
     """An alert resolved as biopsy ordered on 2 March 2026, its follow-up opened."""
     patient = PatientFactory(site=site)
     alert = alert_for(patient)
-    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 2, 10, tzinfo=UTC), tick=False):
         alert_resolve(alert=alert, by=radiologist, resolution="biopsy_ordered", note="US-guided core")
         biopsy_follow_through()
     return BiopsyFollowUp.objects.get(alert=alert)
@@ -70,7 +70,7 @@ def test_overdue_the_day_after_the_due_date(ordered, days_after_due, overdue):
 
 
 def test_a_result_stops_it_going_overdue(ordered, coordinator):
-    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=UTC), tick=False):
         biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=date(2026, 3, 12),
                              histology="benign")
     assert biopsy_overdue_sweep(as_of=ordered.due_date + timedelta(days=5)) == 0
@@ -80,7 +80,7 @@ def test_a_result_stops_it_going_overdue(ordered, coordinator):
 
 def test_daily_sweep_opens_and_stamps(site, radiologist):
     alert = alert_for(PatientFactory(site=site))
-    with time_machine.travel(datetime(2026, 1, 5, 10, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 1, 5, 10, tzinfo=UTC), tick=False):
         alert_resolve(alert=alert, by=radiologist, resolution="biopsy_ordered")
     counts = surveillance_sweep(as_of=date(2026, 2, 10))  # 36 days later, no result
     assert counts["biopsies_opened"] == 1 and counts["biopsies_overdue"] == 1
@@ -90,10 +90,15 @@ def test_daily_sweep_opens_and_stamps(site, radiologist):
 @pytest.mark.parametrize(("histology", "event"), [
     ("invasive", True), ("dcis", True), ("benign", False), ("other", False)])
 def test_malignant_result_records_a_confirmed_progression(ordered, coordinator, histology, event):
-    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=UTC), tick=False):
         follow_up = biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=date(2026, 3, 12),
                                          histology=histology)
     events = ClinicalEvent.objects.filter(patient=ordered.patient)
+    from audit.models import AuditEvent
+
+    change = AuditEvent.objects.get(object_type="surveillance.BiopsyFollowUp", action="update")
+    assert change.changes["histology"] == {"before": "", "after": histology}
+    assert change.patient_id == ordered.patient_id
     if event:
         (recorded,) = events
         assert recorded.kind == pv.EventKind.CONFIRMED_PROGRESSION
@@ -104,7 +109,7 @@ def test_malignant_result_records_a_confirmed_progression(ordered, coordinator, 
 
 
 def test_correcting_the_result_keeps_the_event_in_step(ordered, coordinator):
-    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=UTC), tick=False):
         biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=date(2026, 3, 12),
                              histology="invasive")
         biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=date(2026, 3, 13),
@@ -121,7 +126,7 @@ def test_correcting_the_result_keeps_the_event_in_step(ordered, coordinator):
     (date(2026, 3, 12), "malignant", "histology"),  # not a choice
 ])
 def test_bad_results_are_refused_and_nothing_written(ordered, coordinator, biopsy_date, histology, field):
-    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=UTC), tick=False):
         with pytest.raises(ValidationError) as exc:
             biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=biopsy_date,
                                  histology=histology)
@@ -131,7 +136,7 @@ def test_bad_results_are_refused_and_nothing_written(ordered, coordinator, biops
 
 
 def test_first_day_counts_the_biopsy_on_the_day_of_the_order(ordered, coordinator):
-    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=UTC), tick=False):
         follow_up = biopsy_result_record(follow_up=ordered, by=coordinator, biopsy_date=ORDERED,
                                          histology="benign")
     assert follow_up.biopsy_date == ORDERED
@@ -140,7 +145,7 @@ def test_first_day_counts_the_biopsy_on_the_day_of_the_order(ordered, coordinato
 def test_pages_list_and_record_a_result_scoped_to_the_sites(client, ordered, coordinator, outsider,
                                                             django_assert_max_num_queries):
     client.force_login(coordinator)
-    with time_machine.travel(datetime(2026, 4, 10, 12, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 4, 10, 12, tzinfo=UTC), tick=False):
         with django_assert_max_num_queries(12):
             listing = client.get("/worklist/biopsies/")
         assert 'data-state="overdue"' in listing.content.decode()
@@ -158,7 +163,8 @@ def test_pages_list_and_record_a_result_scoped_to_the_sites(client, ordered, coo
     assert str(ordered.uuid) not in client.get("/worklist/biopsies/").content.decode()
 
 
-def test_list_query_count_does_not_grow(client, site, radiologist, coordinator, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow(client, site, radiologist, coordinator,
+                                        django_assert_max_num_queries):
     for i in range(15):
         alert = alert_for(PatientFactory(site=site), key=f"k{i}")
         alert_resolve(alert=alert, by=radiologist, resolution="biopsy_ordered")
