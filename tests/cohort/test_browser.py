@@ -80,3 +80,39 @@ def test_cohort_page_renders_charts(live_server, chromium_path, radiologist, sit
         assert "ypT0 ypN0 (no invasive or in-situ disease)" in page.content()
         browser.close()
     assert errors == []
+
+
+def test_quality_page_renders_charts_on_desktop_and_phone(live_server, chromium_path, radiologist, site,
+                                                          other_site, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.cohort.test_quality import build_fixed_cohort
+
+    build_fixed_cohort(site, other_site, radiologist)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        page = browser.new_page(viewport={"width": 1360, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text)
+                if m.type == "error" and "favicon" not in m.location.get("url", "") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{live_server.url}/login/?next=/quality/")
+        page.fill("#id_username", radiologist.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/quality/", timeout=90_000)  # a loaded CI machine is slow
+        for chart in ("quality-alerts", "quality-abnormal", "quality-adherence", "quality-ppv"):
+            page.wait_for_selector(f"#{chart} .main-svg")
+        assert page.locator("#quality-alerts .bars .point").count() >= 3
+        assert page.locator("#rules-table tbody tr").count() == 5
+        page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.select_option("#id_group_by", "radiologist")
+        page.click("form.toolbar button[type=submit]")
+        page.wait_for_url("**group_by=radiologist**")
+        page.wait_for_selector("#quality-alerts .main-svg")
+        assert "Ruth Alvarez" in page.content()
+        browser.close()
+    assert errors == []

@@ -76,6 +76,10 @@ def plan(patient, surgery: date) -> None:
 
 @pytest.fixture
 def fixed_cohort(site, other_site, radiologist):
+    return build_fixed_cohort(site, other_site, radiologist)
+
+
+def build_fixed_cohort(site, other_site, radiologist) -> dict:
     r1 = radiologist
     r1.first_name, r1.last_name = "Ruth", "Alvarez"
     r1.save()
