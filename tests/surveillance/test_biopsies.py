@@ -173,3 +173,22 @@ def test_list_query_count_does_not_grow(client, site, radiologist, coordinator,
     with django_assert_max_num_queries(12):
         response = client.get("/worklist/biopsies/")
     assert response.content.decode().count("Record result") == 15
+
+
+def test_a_malignant_biopsy_is_an_event_of_the_cohorts_survival(site, radiologist, coordinator):
+    from cohort.selectors import CohortFilters, SurvivalRow, survival_rows
+    from tests.cohort import builders as b
+
+    patient = b.patient(site, mg="pos")
+    study = ImagingStudyFactory(patient=patient, final=True, birads="4C",
+                                study_date=b.SURGERY + timedelta(days=700))
+    alert = Alert.objects.create(patient=patient, rule="birads_suspicious", severity="high", study=study,
+                                 dedup_key="surv", reason="BI-RADS 4C")
+    alert_resolve(alert=alert, by=radiologist, resolution="biopsy_ordered")
+    biopsy_follow_ups_open()
+    follow_up = BiopsyFollowUp.objects.get(alert=alert)
+    biopsy_result_record(follow_up=follow_up, by=coordinator, biopsy_date=follow_up.ordered_on,
+                         histology="invasive")
+    days = (follow_up.ordered_on - b.SURGERY).days
+    assert survival_rows(CohortFilters(site_ids=(site.id,))) == [
+        SurvivalRow(is_pcr=True, mg="positive", days=days, event=True, n=1)]
