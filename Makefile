@@ -4,14 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-db bench-scale venv
+.PHONY: run test lint lock bench bench-db bench-scale venv
 
+# The locks pin every package with its hashes: pip refuses anything else.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
+
+## lock: compile requirements.in / requirements-dev.in into the locks (README "Dependencies")
+# Pins already in a lock are kept; LOCK_ARGS="--upgrade-package NAME" or "--upgrade" moves them.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --no-header --generate-hashes --universal --python-version 3.11 $(LOCK_ARGS)
+lock: $(STAMP)
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
 ## run: migrate, load demo data, print the demo logins, start web + Celery worker + beat
 run: $(STAMP)
@@ -21,10 +29,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: the gates CI runs before the tests (style, layers, migrations)
+## lint: the gates CI runs before the tests (style, layers, types, migrations)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	TRACKER_DEV_APPS=true $(BIN)/python manage.py makemigrations --check --dry-run
 

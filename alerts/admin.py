@@ -47,8 +47,8 @@ class NotificationInline(admin.TabularInline):
     model = Notification
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["channel", "address", "status", "attempts", "last_error",
-                                "created_at", "sent_at"]
+    fields = readonly_fields = ("channel", "address", "status", "attempts", "last_error",
+                                "created_at", "sent_at")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from .models import AlertState, Resolution, Rule, Severity
@@ -13,7 +15,8 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites"), *((s.code, s.name) for s in sites)]
+        site = cast(forms.ChoiceField, self.fields["site"])
+        site.choices = [("", "All my sites"), *((s.code, s.name) for s in sites)]
 
     def filters(self) -> dict[str, str]:
         """The valid filters; an invalid value is ignored rather than failing the page."""

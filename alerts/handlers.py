@@ -9,4 +9,4 @@ from . import evaluation
 @handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED)
 def evaluate_after_signing(event: Event) -> None:
     evaluation.test_slow_evaluation_hook()
-    evaluation.evaluate_patient(event.patient_id)
+    evaluation.evaluate_patient(event.patient_pk)

@@ -11,7 +11,7 @@ from .rules import Thresholds
 
 
 class Rule(models.TextChoices):
-    """The rules of DESIGN.md ("Calcification burden and progression")."""
+    """The rules of docs/clinical-rules.md ("Alert rules")."""
 
     CALC_NEW_GROUP = "calc_new_group", "New calcification group"
     CALC_EXTENT_INCREASE = "calc_extent_increase", "Calcification extent increase"

@@ -1,4 +1,4 @@
-"""Progression and new-enhancement rules (DESIGN.md, "Calcification burden and progression").
+"""Progression and new-enhancement rules (docs/clinical-rules.md, "Alert rules").
 
 Pure functions: a `PatientHistory` and a `Thresholds` in, `Decision`s out; no ORM. The
 surveillance rules (`surveillance_overdue`, `lost_to_follow_up`) live with the schedule.
@@ -170,7 +170,7 @@ def _calcification_decisions(history: PatientHistory, breast: str, thresholds: T
                     out += _new_groups(study, breast, groups, seen, earlier, since)
                 out += _reported_increase(study, breast, groups)
             current = _vector(groups)
-            if prior is not None:
+            if prior is not None and low is not None:  # both set from the first exam on
                 out += _compare_with_prior(study, breast, current, prior, low, thresholds)
                 if (current[0], study.study_date) < (low[0][0], low[1].study_date):
                     low = (current, study)

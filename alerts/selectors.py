@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -18,7 +18,7 @@ from .models import Alert, AlertState
 ACTIVE = "active"  # the inbox's default state filter: open or acknowledged
 
 
-def alerts_for(user: AbstractBaseUser, *, severity: str = "", rule: str = "", site: str = "",
+def alerts_for(user: User, *, severity: str = "", rule: str = "", site: str = "",
                state: str = ACTIVE) -> QuerySet[Alert]:
     """The alerts of the user's sites, newest first, filtered; a fixed number of queries."""
     qs = Alert.objects.select_related("patient", "patient__site", "study")
@@ -37,7 +37,7 @@ def alerts_for(user: AbstractBaseUser, *, severity: str = "", rule: str = "", si
     return qs.order_by("-created_at", "-id")
 
 
-def alert_for_user(user: AbstractBaseUser, pk: int) -> Alert:
+def alert_for_user(user: User, pk: int) -> Alert:
     """The alert if the user may see its patient, else 404 (never 403)."""
     qs = Alert.objects.select_related("patient", "patient__site", "study", "acknowledged_by",
                                       "resolved_by")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -61,13 +61,13 @@ def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
     return created
 
 
-def _require_capability(by: AbstractBaseUser, alert: Alert) -> None:
+def _require_capability(by: User, alert: Alert) -> None:
     if not can_act_on_alert(by, alert):
         raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str = "") -> tuple[Alert, bool]:
+def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> tuple[Alert, bool]:
     """open → acknowledged. Returns (alert, changed).
 
     The row is locked and its state re-read, so two radiologists acknowledging at once
@@ -86,7 +86,7 @@ def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str = "") -> 
 
 
 @transaction.atomic
-def alert_resolve(*, alert: Alert, by: AbstractBaseUser, resolution: str,
+def alert_resolve(*, alert: Alert, by: User, resolution: str,
                   note: str = "") -> tuple[Alert, bool]:
     """open or acknowledged → resolved, with a resolution. Returns (alert, changed).
 
@@ -111,7 +111,7 @@ def alert_resolve(*, alert: Alert, by: AbstractBaseUser, resolution: str,
 
 
 @transaction.atomic
-def thresholds_update(*, by: AbstractBaseUser, values: dict[str, Any], note: str = "",
+def thresholds_update(*, by: User, values: dict[str, Any], note: str = "",
                       reevaluate: bool = True) -> ThresholdChange | None:
     """Change the rule thresholds, auditing who, when, before and after.
 

@@ -3,11 +3,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from core.permissions import can_act_on_alert
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.history import load_history
@@ -22,7 +23,7 @@ PAGE_SIZE = 50
 
 
 @require_GET
-def alert_inbox(request: HttpRequest) -> HttpResponse:
+def alert_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     sites = list(sites_for(request.user))
     form = InboxFilterForm(request.GET, sites=sites)
     qs = alerts_for(request.user, **form.filters())
@@ -42,7 +43,7 @@ def _patient_url(patient) -> str | None:
         return None
 
 
-def _detail(request: HttpRequest, alert: Alert, *, ack_form=None, resolve_form=None,
+def _detail(request: AuthenticatedHttpRequest, alert: Alert, *, ack_form=None, resolve_form=None,
             status: int = 200) -> HttpResponse:
     study = alert.study
     history = load_history(alert.patient_id)
@@ -63,11 +64,11 @@ def _detail(request: HttpRequest, alert: Alert, *, ack_form=None, resolve_form=N
 
 
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail(request, alert_for_user(request.user, pk))
 
 
-def _acting_on(request: HttpRequest, pk: int) -> Alert:
+def _acting_on(request: AuthenticatedHttpRequest, pk: int) -> Alert:
     alert = alert_for_user(request.user, pk)  # 404 for other sites, before the role check
     if not can_act_on_alert(request.user, alert):
         raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
@@ -75,7 +76,7 @@ def _acting_on(request: HttpRequest, pk: int) -> Alert:
 
 
 @require_POST
-def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_acknowledge_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = _acting_on(request, pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
@@ -84,13 +85,14 @@ def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     if changed:
         messages.success(request, f"Alert #{alert.pk} acknowledged.")
     else:
-        who = alert.acknowledged_by.get_full_name() or alert.acknowledged_by.username
+        by = alert.acknowledged_by
+        who = (by.get_full_name() or by.username) if by is not None else "someone else"
         messages.info(request, f"Alert #{alert.pk} was already acknowledged by {who}.")
     return redirect(reverse("alert-detail", kwargs={"pk": alert.pk}))
 
 
 @require_POST
-def alert_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_resolve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = _acting_on(request, pk)
     form = ResolveForm(request.POST)
     if not form.is_valid():

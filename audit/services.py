@@ -27,7 +27,7 @@ def patient_ref(obj: models.Model | None) -> tuple[int | None, str | None]:
     if obj is None:
         return None, None
     if obj._meta.label == "patients.Patient":  # the audit trail sits below the patients app
-        return obj.id, str(obj.uuid)
+        return obj.pk, str(getattr(obj, "uuid"))  # noqa: B009
     patient_id = getattr(obj, "patient_id", None)
     if patient_id is None and getattr(obj, "study_id", None):
         study = obj._state.fields_cache.get("study")

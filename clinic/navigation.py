@@ -6,8 +6,8 @@ from collections.abc import Callable
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from core.http import AnyUser
 from core.permissions import (
-    User,
     can_import_registry,
     can_view_cohort,
     can_view_worklist,
@@ -16,7 +16,7 @@ from core.permissions import (
 )
 
 # (label, url name, who sees it)
-NAV: list[tuple[str, str, Callable[[User], bool]]] = [
+NAV: list[tuple[str, str, Callable[[AnyUser], bool]]] = [
     ("Dashboard", "dashboard", has_tracker_role),
     ("Patients", "patient-list", has_tracker_role),
     ("Alerts", "alert-inbox", has_tracker_role),

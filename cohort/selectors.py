@@ -1,6 +1,6 @@
 """Cohort aggregation in the database: a fixed number of queries whatever the cohort size.
 
-Definitions (DESIGN.md, "Cohort view"; docs/cohort.md):
+Definitions (docs/cohort.md):
 
 1. The *index surgery* of a patient is her earliest surgery that has surgical pathology
    (ties on date broken by id). Surgery filters apply to it.
@@ -58,7 +58,7 @@ EXCLUSION_LABELS = {
 
 SUSPICIOUS_MORPHOLOGIES = tuple(m for m, rank in MORPHOLOGY_RANK.items() if rank >= 1)
 
-# Event-free survival events (DESIGN.md): recurrence or a biopsy-confirmed progression.
+# Event-free survival events (docs/cohort.md): recurrence or a biopsy-confirmed progression.
 EFS_EVENT_KINDS = (
     pv.EventKind.LOCAL_RECURRENCE,
     pv.EventKind.REGIONAL_RECURRENCE,

@@ -24,6 +24,7 @@ None of them sends model signals (nor do `bulk_create` and `bulk_update`).
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, cast
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -74,7 +75,7 @@ def copy_rows(model: type[models.Model], fields: Sequence[models.Field], rows: S
         return 0
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    cols = ", ".join(qn(f.column) for f in fields)
+    cols = ", ".join(qn(_column(f)) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -98,7 +99,7 @@ class Defaults:
     def __init__(self, fields: Sequence[models.Field], now: datetime | None = None):
         now = now or timezone.now()
         self.fields = list(fields)
-        self._plan = []  # (attname, kind, value): kind 0 constant, 1 callable
+        self._plan: list[tuple[str, int, Any]] = []  # (attname, kind, value): kind 0 constant, 1 callable
         for f in self.fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 self._plan.append((f.attname, 0, now))
@@ -152,19 +153,20 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         return 0
     meta = model._meta
     pk = meta.pk
-    columns = [pk, *(meta.get_field(name) for name in fields)]
+    assert pk is not None
+    columns = [pk, *(cast(models.Field, meta.get_field(name)) for name in fields)]
     qn = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
     # PostgreSQL types a VALUES column from its values (NULLs alone would be text), so each
     # value is cast to its column's type; strings to text, since an explicit cast to
     # varchar(n) would silently cut a value the column's own check refuses.
     marks = ", ".join(f"CAST(%s AS {_cast_type(f)})" if postgres else "%s" for f in columns)
-    assignments = ", ".join(f"{qn(f.column)} = v.column{n}" for n, f in enumerate(columns[1:], start=2))
+    assignments = ", ".join(f"{qn(_column(f))} = v.column{n}" for n, f in enumerate(columns[1:], start=2))
     table = qn(meta.db_table)
     if postgres:
         batch = PG_UPDATE_BATCH
     else:
-        batch = max(1, connection.features.max_query_params // len(columns))
+        batch = max(1, (connection.features.max_query_params or 999) // len(columns))
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
@@ -173,13 +175,19 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             params = [f.get_db_prep_save(v, connection) for row in chunk
                       for f, v in zip(columns, row, strict=True)]
             cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v"
-                           f" WHERE {table}.{qn(pk.column)} = v.column1", params)
+                           f" WHERE {table}.{qn(_column(pk))} = v.column1", params)
             updated += cursor.rowcount
     return updated
 
 
+def _column(field: models.Field) -> str:
+    assert field.column is not None  # a concrete field
+    return field.column
+
+
 def _cast_type(field: models.Field) -> str:
     db_type = field.cast_db_type(connection)
+    assert db_type is not None  # a concrete field
     return "text" if db_type.startswith("varchar") else db_type
 
 
@@ -211,8 +219,8 @@ def insert_values(objs: Sequence[models.Model], *, on_conflict: str = "",
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     ops = conn.ops
     table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    returned = ", ".join(ops.quote_name(model._meta.get_field(name).column)
+    columns = ", ".join(ops.quote_name(_column(f)) for f in fields)
+    returned = ", ".join(ops.quote_name(_column(cast(models.Field, model._meta.get_field(name))))
                          for name in (model._meta.pk.name, *returning))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, ops.bulk_batch_size(fields, objs))

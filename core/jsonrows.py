@@ -31,11 +31,24 @@ from decimal import Decimal
 from functools import cache
 from operator import attrgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.db import connections
-from django.db.models import Aggregate, F, Field, Func, Model, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    Aggregate,
+    DecimalField,
+    F,
+    Field,
+    ForeignKey,
+    Func,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.db.models.expressions import OrderByList, RawSQL
 
 
@@ -45,7 +58,8 @@ class JSONArray(Aggregate):
     output_field = TextField()
 
     def __init__(self, expression, *, order_by: tuple[str, ...] = ()):
-        self.order_by = OrderByList(*order_by) if order_by else None
+        # Django takes field names ("-date") here; the stubs only know expressions.
+        self.order_by = OrderByList(*order_by) if order_by else None  # type: ignore[arg-type]
         super().__init__(expression)
 
     def get_source_expressions(self):
@@ -55,7 +69,7 @@ class JSONArray(Aggregate):
         *exprs, self.order_by = exprs
         super().set_source_expressions(exprs)
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
         raise NotImplementedError(f"JSONArray is not written for {connection.vendor}")
 
     def _compile(self, compiler, template: str, ordered: bool) -> tuple[str, tuple]:
@@ -94,7 +108,7 @@ class RowObject(Func):
             params.extend(expression_params)
         return f"{function}({', '.join(parts)})", params
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
         raise NotImplementedError(f"RowObject is not written for {connection.vendor}")
 
     def as_postgresql(self, compiler, connection, **extra):
@@ -113,7 +127,7 @@ def _parse_datetime(value: str) -> datetime:
 def _converter(field: Field) -> Callable[[Any], Any] | None:
     """JSON value -> the Python value Django's converters give for this field (None: as is)."""
     if field.is_relation:
-        field = field.target_field  # a foreign key holds its target's value
+        field = cast(ForeignKey, field).target_field  # a foreign key holds its target's value
     kind = field.get_internal_type()
     if kind == "DateField":
         return date.fromisoformat
@@ -127,7 +141,7 @@ def _converter(field: Field) -> Callable[[Any], Any] | None:
         return float  # decoded as Decimal (for the decimal fields' exact digits)
     if kind == "DecimalField":
         # The column's scale, as PostgreSQL's numeric(p, s) and Django's SQLite converter give it.
-        exponent = Decimal(1).scaleb(-field.decimal_places)
+        exponent = Decimal(1).scaleb(-cast(DecimalField, field).decimal_places)
         return lambda value: Decimal(str(value)).quantize(exponent)
     if kind == "JSONField":
         raise ValueError(f"{field} holds JSON: leave it out of JsonRows (its text would be ambiguous)")
@@ -199,6 +213,7 @@ class JsonRows:
             for rel in self.related:
                 field = self.model._meta.get_field(rel)
                 nested, rel_model = data[rel], field.related_model
+                assert rel_model is not None and not isinstance(rel_model, str)  # a relation
                 pk = nested[rel_model._meta.pk.attname]
                 if pk is not None and (rel, pk) not in targets:
                     targets[rel, pk] = _build(rel_model, db, nested)
@@ -206,7 +221,7 @@ class JsonRows:
                 if plain:
                     setattr(obj, rel, target)
                 else:
-                    field.set_cached_value(obj, target)
+                    cast(ForeignKey, field).set_cached_value(cast(Model, obj), target)
             objects.append(obj)
         if connections[using].vendor != "postgresql":
             for name in reversed(self.order_by):  # stable sorts, last key first
@@ -278,6 +293,6 @@ class RowSet:
     def read(self, obj: Model, *, plain: bool = False) -> dict[str, list]:
         """The rows of an object fetched through `annotate`, as model instances (`plain`:
         as attribute objects, see `JsonRows.instances`)."""
-        db = obj._state.db
+        db = obj._state.db or "default"  # fetched objects always have one
         return {name: rows.instances(getattr(obj, f"{name}_json"), db, plain=plain)
                 for name, (rows, _) in self.kinds.items()}

@@ -14,12 +14,11 @@ any capability. Roles are Django groups (`core.roles`); a superuser passes every
 from collections.abc import Callable
 from typing import Protocol
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
+from .http import AnyUser
 from .roles import ADMIN, ALL_ROLES, CLINIC_STAFF, COORDINATOR, RADIOLOGIST, has_role
-
-User = AbstractBaseUser | AnonymousUser
 
 
 class AlertLike(Protocol):
@@ -29,88 +28,88 @@ class AlertLike(Protocol):
     def is_surveillance(self) -> bool: ...
 
 
-def has_tracker_role(user: User) -> bool:
+def has_tracker_role(user: AnyUser) -> bool:
     """Holds any of the tracker's roles: sees the main navigation."""
     return has_role(user, *ALL_ROLES)
 
 
-def can_register_patients(user: User) -> bool:
+def can_register_patients(user: AnyUser) -> bool:
     """Register a new patient (page and API)."""
     return has_role(user, CLINIC_STAFF, ADMIN)
 
 
-def can_edit_records(user: User) -> bool:
+def can_edit_records(user: AnyUser) -> bool:
     """Edit a patient's details, tumour profile, NAC, surgery and pathology,
     radiotherapy and outcome events (page and API)."""
     return has_role(user, CLINIC_STAFF, ADMIN)
 
 
-def can_log_visits(user: User) -> bool:
+def can_log_visits(user: AnyUser) -> bool:
     """Add and edit clinic visits."""
     return has_role(user, CLINIC_STAFF, RADIOLOGIST, COORDINATOR, ADMIN)
 
 
-def can_draft_studies(user: User) -> bool:
+def can_draft_studies(user: AnyUser) -> bool:
     """Enter and edit draft imaging studies with their findings (page and API)."""
     return has_role(user, CLINIC_STAFF, RADIOLOGIST, ADMIN)
 
 
-def can_sign_studies(user: User) -> bool:
+def can_sign_studies(user: AnyUser) -> bool:
     """Sign a draft study and amend a signed one (page, API and `imaging.services`)."""
     return has_role(user, RADIOLOGIST)
 
 
-def can_act_on_imaging_alerts(user: User) -> bool:
+def can_act_on_imaging_alerts(user: AnyUser) -> bool:
     """Acknowledge and resolve the alerts raised by the imaging rules."""
     return has_role(user, RADIOLOGIST)
 
 
-def can_act_on_surveillance_alerts(user: User) -> bool:
+def can_act_on_surveillance_alerts(user: AnyUser) -> bool:
     """Acknowledge and resolve the surveillance alerts (overdue, lost to follow-up)."""
     return has_role(user, RADIOLOGIST)
 
 
-def can_act_on_alerts(user: User) -> bool:
+def can_act_on_alerts(user: AnyUser) -> bool:
     """Acknowledge and resolve some kind of alert (which kinds: `can_act_on_alert`)."""
     return can_act_on_imaging_alerts(user) or can_act_on_surveillance_alerts(user)
 
 
-def can_act_on_alert(user: User, alert: AlertLike) -> bool:
+def can_act_on_alert(user: AnyUser, alert: AlertLike) -> bool:
     """Acknowledge and resolve this alert: by its kind, imaging or surveillance."""
     if alert.is_surveillance:
         return can_act_on_surveillance_alerts(user)
     return can_act_on_imaging_alerts(user)
 
 
-def can_view_worklist(user: User) -> bool:
+def can_view_worklist(user: AnyUser) -> bool:
     """See the surveillance worklist, its items and contact logs, and the calendar feed
     (the API's schedule endpoints too)."""
     return has_role(user, COORDINATOR, CLINIC_STAFF, ADMIN, RADIOLOGIST)
 
 
-def can_work_worklist(user: User) -> bool:
+def can_work_worklist(user: AnyUser) -> bool:
     """Log contacts on worklist items (which may reschedule, cancel or complete them)."""
     return has_role(user, COORDINATOR, CLINIC_STAFF, ADMIN)
 
 
-def can_view_cohort(user: User) -> bool:
+def can_view_cohort(user: AnyUser) -> bool:
     """See the cohort statistics: page, CSV export and the analytics API."""
     return has_role(user, RADIOLOGIST, CLINIC_STAFF, ADMIN)
 
 
-def can_import_registry(user: User) -> bool:
+def can_import_registry(user: AnyUser) -> bool:
     """Upload and import a registry CSV file."""
     return has_role(user, ADMIN)
 
 
-def is_site_admin(user: User) -> bool:
+def is_site_admin(user: AnyUser) -> bool:
     """Administers the tracker (the Admin entry of the navigation; the Django admin
     itself also needs `is_staff` and the admin group's model permissions)."""
     return has_role(user, ADMIN)
 
 
 # The capabilities that depend on the user only, by the name templates use (`can.<name>`).
-CAPABILITIES: dict[str, Callable[[User], bool]] = {
+CAPABILITIES: dict[str, Callable[[AnyUser], bool]] = {
     "register_patients": can_register_patients,
     "edit_records": can_edit_records,
     "log_visits": can_log_visits,
@@ -139,7 +138,7 @@ class Capabilities:
     template fails its tests instead of silently hiding a button.
     """
 
-    def __init__(self, user: User):
+    def __init__(self, user: AnyUser):
         self._user = user
         self._answers: dict[str, bool] = {}
 

@@ -1,6 +1,6 @@
 """Roles are Django groups, created by migration 0002 and given permissions after migrate."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from .http import AnyUser
 
 CLINIC_STAFF = "clinic_staff"
 RADIOLOGIST = "radiologist"
@@ -16,18 +16,18 @@ ROLE_LABELS = {
 }
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def roles_of(user: AnyUser) -> frozenset[str]:
     """The user's role names, cached on the user object for the request."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_tracker_roles", None)
     if cached is None:
         cached = frozenset(user.groups.values_list("name", flat=True))
-        user._tracker_roles = cached
+        setattr(user, "_tracker_roles", cached)  # noqa: B010 (not a declared attribute)
     return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def has_role(user: AnyUser, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles)) or bool(getattr(user, "is_superuser", False))
 
 

@@ -1,4 +1,4 @@
-"""Calcification burden per breast per mammogram (DESIGN.md, "Calcification burden").
+"""Calcification burden per breast per mammogram (docs/clinical-rules.md, "Burden and reference points").
 
 Pure functions over `imaging.history` values; no database access.
 """

@@ -84,7 +84,9 @@ def _finding_changes(name: str, key: str, before: list[dict], after: list[dict])
     lines = []
     for ident in sorted(set(old) | set(new), key=lambda i: (str(i[0]), str(i[1]))):
         o, n = old.get(ident), new.get(ident)
-        label = f"{name} {_row_label(o or n, key)}"
+        row = o or n
+        assert row is not None  # the key came from one of the two
+        label = f"{name} {_row_label(row, key)}"
         if o is None:
             lines.append(f"{label} added")
         elif n is None:

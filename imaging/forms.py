@@ -4,8 +4,11 @@ The forms only parse and check fields; `imaging.services` saves the whole study 
 and its `StudyValidationError` is mapped back onto these forms (`apply_service_errors`).
 """
 
+from typing import cast
+
 from django import forms
 from django.forms import BaseFormSet, formset_factory
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from patients.forms import DateInput
 
@@ -74,7 +77,8 @@ class CalcificationForm(FindingForm):
         self.fields["group"].help_text = self.fields["count"].help_text = ""
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         count, count_bin = data.get("count"), data.get("count_bin")
         if count is not None and not count_bin:
             data["count_bin"] = v.count_bin_for(count)
@@ -113,13 +117,14 @@ class EnhancementForm(FindingForm):
 class BaseFindingFormSet(BaseFormSet):
     def rows(self) -> list[FindingForm]:
         """The filled, not deleted rows, in the order they are passed to the service."""
-        return [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+        return [f for f in self.forms
+                if f.has_changed() and not f.cleaned_data.get(DELETION_FIELD_NAME, False)]
 
 
-CalcificationFormSet = formset_factory(CalcificationForm, formset=BaseFindingFormSet,
-                                       extra=1, can_delete=True)
-EnhancementFormSet = formset_factory(EnhancementForm, formset=BaseFindingFormSet,
-                                     extra=1, can_delete=True)
+CalcificationFormSet = cast("type[BaseFindingFormSet]", formset_factory(
+    CalcificationForm, formset=BaseFindingFormSet, extra=1, can_delete=True))
+EnhancementFormSet = cast("type[BaseFindingFormSet]", formset_factory(
+    EnhancementForm, formset=BaseFindingFormSet, extra=1, can_delete=True))
 
 
 class AmendForm(forms.Form):
@@ -134,7 +139,7 @@ class AmendForm(forms.Form):
         return reason
 
 
-def _add(form: forms.Form, field: str | None, messages: list[str]) -> None:
+def _add(form: forms.BaseForm, field: str | None, messages: list[str]) -> None:
     target = field if field in form.fields else None
     for message in messages:
         if target is None and field not in (None, "__all__"):

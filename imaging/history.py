@@ -8,6 +8,7 @@ from the database, in a fixed number of queries whatever the number of patients/
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from django.db.models import F, Lookup, Prefetch
 
@@ -188,12 +189,12 @@ _LESION_FIELDS = ("study_id", "lesion", "laterality", "lesion_type", "size_mm", 
 _new_object, _set_attribute = object.__new__, object.__setattr__
 
 
-def _frozen(cls: type, values: dict):
+def _frozen(cls: type, values: dict) -> Any:
     """An instance of the frozen dataclass `cls` with every field in `values`, without
     its generated `__init__`, which sets each field with a call of `object.__setattr__`:
     for the ~2,400 studies of a re-evaluation chunk, half the time of loading them.
     `tests/imaging/test_history.py` checks the result equals the `__init__` one."""
-    obj = _new_object(cls)
+    obj: Any = _new_object(cls)
     _set_attribute(obj, "__dict__", values)
     return obj
 
@@ -261,7 +262,7 @@ def load_histories(patient_ids: Iterable[int]) -> dict[int, PatientHistory]:
     rt_ends: dict[int, list[date]] = {}
     for pid, end in Radiotherapy.objects.filter(end_date__isnull=False, **by_patient).order_by().values_list(
             "patient_id", "end_date"):
-        rt_ends.setdefault(pid, []).append(end)
+        rt_ends.setdefault(pid, []).append(cast(date, end))  # not null: filtered above
     courses: dict[int, list[tuple]] = {}
     for pid, start, end in (NacCourse.objects.filter(**by_patient).order_by("start_date", "id")
                             .values_list("patient_id", "start_date", "end_date")):

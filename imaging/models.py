@@ -1,4 +1,4 @@
-"""Imaging studies with structured BI-RADS findings (DESIGN.md, "Domain vocabulary")."""
+"""Imaging studies with structured BI-RADS findings (docs/clinical-rules.md, "Vocabulary")."""
 
 import uuid
 from datetime import date, timedelta

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -13,13 +13,13 @@ from patients.models import Patient
 from .models import CalcificationFinding, EnhancementFinding, ImagingStudy
 
 
-def studies_for(user: AbstractBaseUser) -> QuerySet[ImagingStudy]:
+def studies_for(user: User) -> QuerySet[ImagingStudy]:
     if user.is_superuser:
         return ImagingStudy.objects.all()
     return ImagingStudy.objects.filter(patient__in=patients_for(user))
 
 
-def get_study_for_user(user: AbstractBaseUser, uuid: UUID | str) -> ImagingStudy:
+def get_study_for_user(user: User, uuid: UUID | str) -> ImagingStudy:
     """The study with its patient, findings, signer and amendments; 404 outside the user's sites."""
     qs = (
         studies_for(user)
@@ -46,14 +46,14 @@ def finding_labels(patient: Patient) -> tuple[list[tuple[str, str]], list[tuple[
     return list(groups), list(lesions)
 
 
-def recent_studies(user: AbstractBaseUser, *, limit: int = 10) -> list[ImagingStudy]:
+def recent_studies(user: User, *, limit: int = 10) -> list[ImagingStudy]:
     return list(
         studies_for(user).select_related("patient", "signed_by")
         .order_by("-study_date", "-id")[:limit]
     )
 
 
-def drafts_awaiting_signature(user: AbstractBaseUser, *, limit: int = 10) -> list[ImagingStudy]:
+def drafts_awaiting_signature(user: User, *, limit: int = 10) -> list[ImagingStudy]:
     return list(
         studies_for(user).filter(status="draft").select_related("patient")
         .order_by("study_date", "id")[:limit]

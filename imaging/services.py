@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -118,7 +118,7 @@ def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
 
 
 @transaction.atomic
-def study_save_draft(*, patient: Patient, data: dict[str, Any], by: AbstractBaseUser,
+def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
                      calcifications: Sequence[dict] = (), enhancements: Sequence[dict] = (),
                      study: ImagingStudy | None = None) -> ImagingStudy:
     """Create or update a draft study and replace its findings; all or nothing."""
@@ -153,7 +153,7 @@ def _replace_findings(study: ImagingStudy, calcs: list, enhs: list) -> None:
 
 
 @transaction.atomic
-def study_finalize(*, study: ImagingStudy, by: AbstractBaseUser) -> ImagingStudy:
+def study_finalize(*, study: ImagingStudy, by: User) -> ImagingStudy:
     """Sign a draft study; writes the outbox event that triggers alert evaluation."""
     if not can_sign_studies(by):
         raise PermissionDenied("Only a radiologist can sign a study.")
@@ -200,7 +200,7 @@ def study_as_dict(study: ImagingStudy) -> dict:
 
 
 @transaction.atomic
-def study_amend(*, study: ImagingStudy, by: AbstractBaseUser, reason: str,
+def study_amend(*, study: ImagingStudy, by: User, reason: str,
                 data: dict[str, Any], calcifications: Sequence[dict],
                 enhancements: Sequence[dict]) -> StudyAmendment | None:
     """Change a final study. Keeps who, when, why and the before/after of every change.

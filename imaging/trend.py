@@ -102,7 +102,9 @@ def describe(trend: BreastTrend) -> str:
     if trend.baseline is None:
         return (f"{side}: latest extent {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}; "
                 "no post-treatment baseline yet.")
-    parts = [f"{side}: nadir {trend.nadir.extent_mm:g} mm on {_d(trend.nadir.study_date)}"]
+    nadir = trend.nadir
+    assert nadir is not None  # there is a nadir once there is a baseline
+    parts = [f"{side}: nadir {nadir.extent_mm:g} mm on {_d(nadir.study_date)}"]
     above = trend.above_nadir_mm or 0.0
     if trend.stable_since is not None:
         parts.append(f"stable since {_d(trend.stable_since)} ({trend.stable_exams} mammograms)")

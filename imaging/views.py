@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.permissions import User, can_draft_studies, can_sign_studies
+from core.http import AnyUser, AuthenticatedHttpRequest
+from core.permissions import can_draft_studies, can_sign_studies
 from patients.access import get_patient_for_user
 from patients.models import Patient
 
@@ -40,7 +41,7 @@ from .services import (
 )
 
 
-def _require(request: HttpRequest, capability: Callable[[User], bool]) -> None:
+def _require(request: AuthenticatedHttpRequest, capability: Callable[[AnyUser], bool]) -> None:
     if not capability(request.user):
         raise PermissionDenied("Your role cannot do this.")
 
@@ -54,7 +55,8 @@ def _initial_rows(study: ImagingStudy | None, related: str, fields) -> list[dict
 class StudyPage:
     """The forms of one study entry page (new draft, edit draft, or amend a final study)."""
 
-    def __init__(self, request: HttpRequest, patient: Patient, study: ImagingStudy, *, amend: bool):
+    def __init__(self, request: AuthenticatedHttpRequest, patient: Patient, study: ImagingStudy, *,
+                 amend: bool):
         data = request.POST if request.method == "POST" else None
         self.study = study
         self.form = StudyForm(data, instance=study)
@@ -87,7 +89,7 @@ class StudyPage:
         apply_service_errors(exc, self.form, self.calc_rows(), self.enh_rows())
 
 
-def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: str,
+def _render(request: AuthenticatedHttpRequest, page: StudyPage, patient: Patient, *, title: str,
             mode: str) -> HttpResponse:
     groups, lesions = finding_labels(patient)
     return render(request, "imaging/study_form.html", {
@@ -98,7 +100,7 @@ def _render(request: HttpRequest, page: StudyPage, patient: Patient, *, title: s
     })
 
 
-def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
+def _save_draft(request: AuthenticatedHttpRequest, page: StudyPage, patient: Patient,
                 study: ImagingStudy | None) -> ImagingStudy | None:
     """Save through the service; None (with errors shown on the page) when it refuses."""
     if not page.is_valid():
@@ -116,7 +118,7 @@ def _save_draft(request: HttpRequest, page: StudyPage, patient: Patient,
     return saved
 
 
-def study_create(request: HttpRequest, uuid) -> HttpResponse:
+def study_create(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_draft_studies)
     modality = request.GET.get("modality", v.Modality.MG)
@@ -132,7 +134,7 @@ def study_create(request: HttpRequest, uuid) -> HttpResponse:
     return _render(request, page, patient, title=title, mode="create")
 
 
-def study_edit(request: HttpRequest, uuid) -> HttpResponse:
+def study_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_draft_studies)
     if study.is_final:
@@ -146,7 +148,7 @@ def study_edit(request: HttpRequest, uuid) -> HttpResponse:
     return _render(request, page, study.patient, title="Edit draft study", mode="edit")
 
 
-def study_detail(request: HttpRequest, uuid) -> HttpResponse:
+def study_detail(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)
     amendments = [{"amendment": a, "lines": amendment_lines(a.changes)} for a in study.amendments.all()]
     return render(request, "imaging/study_detail.html", {
@@ -155,7 +157,7 @@ def study_detail(request: HttpRequest, uuid) -> HttpResponse:
 
 
 @require_POST
-def study_sign(request: HttpRequest, uuid) -> HttpResponse:
+def study_sign(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)  # 404 before 403: outsiders learn nothing
     _require(request, can_sign_studies)
     if study.is_final:
@@ -170,21 +172,23 @@ def study_sign(request: HttpRequest, uuid) -> HttpResponse:
     return redirect(reverse("study-detail", kwargs={"uuid": study.uuid}))
 
 
-def study_amend_view(request: HttpRequest, uuid) -> HttpResponse:
+def study_amend_view(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     study = get_study_for_user(request.user, uuid)
     _require(request, can_sign_studies)
     if not study.is_final:
         return redirect("study-edit", uuid=study.uuid)
     page = StudyPage(request, study.patient, study, amend=True)
+    amend_form = page.amend_form
+    assert amend_form is not None
     if request.method == "POST" and page.is_valid():
         try:
             amendment = study_amend(study=study, by=request.user,
-                                    reason=page.amend_form.cleaned_data["reason"], **page.service_kwargs())
+                                    reason=amend_form.cleaned_data["reason"], **page.service_kwargs())
         except StudyValidationError as exc:
             page.show_errors(exc)
         except ValidationError as exc:  # the reason
             for message in exc.messages:
-                page.amend_form.add_error("reason", message)
+                amend_form.add_error("reason", message)
         else:
             if amendment is None:
                 messages.info(request, "Nothing was changed, so no amendment was recorded.")

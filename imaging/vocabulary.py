@@ -67,7 +67,7 @@ class Morphology(models.TextChoices):
     FINE_LINEAR_BRANCHING = "fine_linear_branching", "Fine linear or fine-linear branching"
 
 
-# DESIGN.md: benign 0, coarse heterogeneous 1, amorphous 2, fine pleomorphic 3, FLB 4.
+# docs/clinical-rules.md: benign 0, coarse heterogeneous 1, amorphous 2, fine pleomorphic 3, FLB 4.
 MORPHOLOGY_RANK: dict[str, int] = {m.value: 0 for m in Morphology} | {
     Morphology.COARSE_HETEROGENEOUS.value: 1,
     Morphology.AMORPHOUS.value: 2,

@@ -49,3 +49,17 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+    @property
+    def patient_pk(self) -> int:
+        """The patient's id, for the kinds that name one (all but protocol_changed)."""
+        if self.patient_id is None:
+            raise ValueError(f"Outbox event {self} names no patient.")
+        return self.patient_id
+
+    @property
+    def object_pk(self) -> int:
+        """The study's, visit's or protocol's id, for the kinds that name one."""
+        if self.object_id is None:
+            raise ValueError(f"Outbox event {self} names no object.")
+        return self.object_id

@@ -2,17 +2,17 @@
 
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
 from audit.context import note_patient_viewed
+from core.http import AnyUser
 
 from .models import Patient, Site
 
 
-def sites_for(user: AbstractBaseUser) -> QuerySet[Site]:
+def sites_for(user: AnyUser) -> QuerySet[Site]:
     if user.is_superuser:
         return Site.objects.all()
     if not user.is_authenticated:
@@ -20,7 +20,7 @@ def sites_for(user: AbstractBaseUser) -> QuerySet[Site]:
     return Site.objects.filter(members=user)
 
 
-def patients_for(user: AbstractBaseUser) -> QuerySet[Patient]:
+def patients_for(user: AnyUser) -> QuerySet[Patient]:
     """Patients the user may see: those of the sites they belong to."""
     if user.is_superuser:
         return Patient.objects.all()
@@ -29,7 +29,7 @@ def patients_for(user: AbstractBaseUser) -> QuerySet[Patient]:
     return Patient.objects.filter(site__members=user)
 
 
-def get_patient_for_user(user: AbstractBaseUser, uuid: UUID | str,
+def get_patient_for_user(user: AnyUser, uuid: UUID | str,
                          queryset: QuerySet[Patient] | None = None) -> Patient:
     """The patient with this public UUID if the user may see it, else 404 (never 403)."""
     qs = queryset if queryset is not None else Patient.objects.all()

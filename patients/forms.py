@@ -36,8 +36,10 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, sites: QuerySet[Site], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-        self.fields["site"].empty_label = None
+        site = self.fields["site"]
+        assert isinstance(site, forms.ModelChoiceField)
+        site.queryset = sites
+        site.empty_label = None
         if sites.count() == 1:
             self.fields["site"].initial = sites.first()
 
@@ -52,7 +54,8 @@ class TumourProfileForm(forms.ModelForm):
         widgets = _date_widgets(["diagnosis_date", "diagnosis_mammogram_date"])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("er_percent", "pr_percent", "ki67_percent"):
             value = data.get(name)
             if value is not None and value > 100:
@@ -103,7 +106,8 @@ class PathologyForm(forms.ModelForm):
         return self.is_bound and not any((self.data.get(self.add_prefix(f)) or "").strip() for f in typed)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("ypt") and (data.get("ypn") or data.get("rcb_class")
                                     or data.get("rcb_index") is not None):
             self.add_error("ypt", "Give ypT to record the pathology.")

@@ -36,7 +36,8 @@ class Patient(models.Model):
     follow_up_status = models.CharField(
         max_length=20, choices=v.FollowUpStatus.choices, default=v.FollowUpStatus.ACTIVE
     )
-    # High-risk flags (DESIGN.md, MRI surveillance). Density and age come from other records.
+    # High-risk flags (docs/clinical-rules.md, "Surveillance schedule"). Density and age come
+    # from other records.
     pathogenic_variant = models.BooleanField(
         default=False, help_text="Known pathogenic variant (e.g. BRCA1/2, TP53, PALB2)."
     )

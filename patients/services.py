@@ -12,9 +12,9 @@ keyed by the row's index as DRF does, e.g. ``{"nac_courses": {"1": {"end_date": 
 Nested lists given in `data` replace the patient's rows; lists left out are kept as they are.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
@@ -27,6 +27,8 @@ PATIENT_FIELDS = (
     "site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
     "pathogenic_variant", "chest_radiation_before_30", "lifetime_risk_percent", "notes",
 )
+RecordT = TypeVar("RecordT", bound=models.Model)
+
 CHILD_LISTS = {"nac_courses": NacCourse, "radiotherapy": Radiotherapy, "surgeries": Surgery}
 
 
@@ -38,7 +40,7 @@ class PatientValidationError(Exception):
         self.errors = errors
 
 
-def _clean(obj, exclude: list[str]) -> dict[str, list[str]]:
+def _clean(obj, exclude: list[str]) -> dict[str, Any]:
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
@@ -56,7 +58,7 @@ def _build(model, patient: Patient, row: dict) -> tuple[Any, Any]:
 
 
 @transaction.atomic
-def patient_save(*, data: dict[str, Any], by: AbstractBaseUser,
+def patient_save(*, data: dict[str, Any], by: User,
                  patient: Patient | None = None) -> Patient:
     """Create or update a patient with tumour and treatment rows; all or nothing."""
     if patient is not None:
@@ -126,7 +128,7 @@ def _record_events(record: models.Model) -> None:
 
 
 @transaction.atomic
-def record_save(record: models.Model) -> models.Model:
+def record_save(record: RecordT) -> RecordT:
     """Validate and save one record of a patient (the patient herself, her tumour profile, a
     NAC course, radiotherapy, a visit or an outcome event), with its outbox events."""
     record.full_clean()

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from core.permissions import User, can_edit_records, can_log_visits, can_register_patients
+from core.http import AnyUser, AuthenticatedHttpRequest
+from core.permissions import can_edit_records, can_log_visits, can_register_patients
 
 from . import services
 from .access import get_patient_for_user, sites_for
@@ -30,12 +31,12 @@ from .forms import (
 from .models import ClinicalEvent, ClinicVisit, NacCourse, Radiotherapy, Surgery, TumourProfile
 
 
-def _require(request: HttpRequest, capability: Callable[[User], bool]) -> None:
+def _require(request: AuthenticatedHttpRequest, capability: Callable[[AnyUser], bool]) -> None:
     if not capability(request.user):
         raise PermissionDenied("Your role cannot change these records.")
 
 
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require(request, can_register_patients)
     form = PatientForm(request.POST or None, sites=sites_for(request.user))
     if request.method == "POST" and form.is_valid():
@@ -45,7 +46,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
 
 
-def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
+def patient_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_edit_records)
     form = PatientForm(request.POST or None, instance=patient, sites=sites_for(request.user))
@@ -57,7 +58,7 @@ def patient_edit(request: HttpRequest, uuid) -> HttpResponse:
                   {"form": form, "patient": patient, "title": "Edit patient details"})
 
 
-def tumour_edit(request: HttpRequest, uuid) -> HttpResponse:
+def tumour_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_edit_records)
     instance = TumourProfile.objects.filter(patient=patient).first() or TumourProfile(patient=patient)
@@ -79,14 +80,14 @@ RECORDS = {
 }
 
 
-def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) -> HttpResponse:
+def record_form(request: AuthenticatedHttpRequest, uuid, kind: str, pk: int | None = None) -> HttpResponse:
     """Add (pk None) or edit one of the patient's NAC, radiotherapy, visit or event records."""
     model, form_class, title, capability = RECORDS[kind]
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, capability)
     if pk is None:
         instance = model(patient=patient)
-        if kind == "visit":
+        if isinstance(instance, ClinicVisit):
             instance.recorded_by = request.user
     else:
         instance = get_object_or_404(model, pk=pk, patient=patient)
@@ -100,7 +101,7 @@ def record_form(request: HttpRequest, uuid, kind: str, pk: int | None = None) ->
                   {"form": form, "patient": patient, "title": f"{verb} {title.lower()}"})
 
 
-def surgery_form(request: HttpRequest, uuid, pk: int | None = None) -> HttpResponse:
+def surgery_form(request: AuthenticatedHttpRequest, uuid, pk: int | None = None) -> HttpResponse:
     """Surgery and, when known, its pathology: both saved or neither."""
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_edit_records)

@@ -1,4 +1,4 @@
-"""Clinical vocabulary for patients, tumours and treatment (DESIGN.md, "Domain vocabulary").
+"""Clinical vocabulary for patients, tumours and treatment (docs/clinical-rules.md, "Vocabulary").
 
 Pure choices and functions: no database access, importable from rules and charts.
 """

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from .models import BiopsyFollowUp, ContactLog, ScheduledItem
@@ -13,7 +15,8 @@ class WorklistFilterForm(forms.Form):
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites"), *[(s.id, s.name) for s in sites]]
+        site = cast(forms.TypedChoiceField, self.fields["site"])
+        site.choices = [("", "All my sites"), *[(s.id, s.name) for s in sites]]
 
 
 class ContactForm(forms.Form):

@@ -15,17 +15,17 @@ from .services.plans import plan_regenerate
 
 @handles(Event.Kind.ANCHORS_CHANGED)
 def rebuild_plan(event: Event) -> None:
-    plan_regenerate(event.patient_id)
+    plan_regenerate(event.patient_pk)
 
 
 @handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED)
 def match_study(event: Event) -> None:
-    study_sync(event.object_id)
+    study_sync(event.object_pk)
 
 
 @handles(Event.Kind.VISIT_RECORDED)
 def match_visit(event: Event) -> None:
-    visit_sync(event.object_id)
+    visit_sync(event.object_pk)
 
 
 @handles(Event.Kind.PROTOCOL_CHANGED)

@@ -1,6 +1,6 @@
 """Surveillance protocol, each patient's plan of scheduled items, contacts and digests.
 
-DESIGN.md, "Surveillance schedule". The cadences live in `Protocol` rows (admins edit
+docs/clinical-rules.md, "Surveillance schedule". The cadences live in `Protocol` rows (admins edit
 them); the date arithmetic is pure (`surveillance/schedule.py`).
 """
 
@@ -206,6 +206,12 @@ class ScheduledItem(models.Model):
     lost_to_follow_up = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not stored: set on the items a page shows (surveillance.selectors, surveillance.views).
+    current_state: str  # due, overdue, lost, … on the day shown
+    missed: bool  # still pending with its matching window closed
+    days_late: int
+    last_contact_label: str
 
     class Meta:
         ordering = ["due_date", "kind"]

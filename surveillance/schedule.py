@@ -1,6 +1,6 @@
 """The surveillance schedule as pure functions: dates in, planned items out. No ORM.
 
-DESIGN.md, "Surveillance schedule". Cadences come in as `ProtocolRules` (from a
+docs/clinical-rules.md, "Surveillance schedule". Cadences come in as `ProtocolRules` (from a
 `Protocol` row, or `DEFAULT_RULES` in tests); the patient's anchors and risk flags as
 `PlanInputs`.
 """
@@ -135,7 +135,8 @@ def first_mammogram_date(inputs: PlanInputs, rules: ProtocolRules = DEFAULT_RULE
 
 def exam_offsets(rules: ProtocolRules = DEFAULT_RULES) -> list[int]:
     """Months after surgery of the clinical exams (4-monthly, then 6-monthly, then yearly)."""
-    offsets, m, end = [], 0, rules.duration_years * 12
+    offsets: list[int] = []
+    m, end = 0, rules.duration_years * 12
     while True:
         year = m // 12 + 1
         if year <= rules.exam_early_until_year:
@@ -309,7 +310,9 @@ def pair_for_regeneration(existing: Sequence[tuple[int, str, str, date]],
         groups.setdefault(key(row[1], row[2]), ([], []))[0].append(row)
     for item in sorted(wanted, key=lambda i: i.due_date):
         groups.setdefault(key(item.kind, item.laterality), ([], []))[1].append(item)
-    pairs, surplus, new = [], [], []
+    pairs: list[tuple[int, PlannedItem]] = []
+    surplus: list[int] = []
+    new: list[PlannedItem] = []
     for old_rows, new_items in groups.values():
         n = min(len(old_rows), len(new_items))
         pairs.extend((old_rows[i][0], new_items[i]) for i in range(n))

@@ -4,12 +4,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from core.formatting import day_month_year
 from imaging.models import ImagingStudy
+from imaging.vocabulary import Modality
 from patients.access import sites_for
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus, Laterality
@@ -20,7 +21,7 @@ WORKLIST_STATUSES = (FollowUpStatus.ACTIVE, FollowUpStatus.LOST_TO_FOLLOW_UP)
 STATE_FILTERS = ("due", "overdue", "lost")
 
 
-def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None = None,
+def worklist_items(*, user: User, as_of: date, site_id: int | None = None,
                    kind: str = "", state: str = "") -> QuerySet[ScheduledItem]:
     """Due and overdue items of the user's sites, latest first (oldest due date first).
 
@@ -70,11 +71,11 @@ def overdue_items(as_of: date) -> QuerySet[ScheduledItem]:
     return actionable_items(as_of).filter(overdue_after__lt=as_of)
 
 
-def _open_items(user: AbstractBaseUser, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
+def _open_items(user: User, as_of: date, due_by: date | None = None) -> QuerySet[ScheduledItem]:
     return actionable_items(as_of, due_by).filter(patient__site__in=sites_for(user))
 
 
-def item_for_user(*, user: AbstractBaseUser, uuid) -> ScheduledItem | None:
+def item_for_user(*, user: User, uuid) -> ScheduledItem | None:
     """The item if it belongs to one of the user's sites (the view turns None into 404)."""
     try:
         return (ScheduledItem.objects.select_related("patient", "patient__site", "study", "visit")
@@ -87,7 +88,7 @@ def item_contacts(item: ScheduledItem) -> QuerySet[ContactLog]:
     return item.contacts.select_related("by").order_by("-at", "-id")
 
 
-def feed_items(*, user: AbstractBaseUser, as_of: date, until: date) -> QuerySet[ScheduledItem]:
+def feed_items(*, user: User, as_of: date, until: date) -> QuerySet[ScheduledItem]:
     """The worklist's items plus those coming due by `until`, for the calendar feed."""
     return (_open_items(user, as_of, due_by=until).select_related("patient")
             .only("uuid", "kind", "laterality", "due_date", "due_from", "overdue_after", "status",
@@ -134,7 +135,7 @@ class PlanView:
 
 KIND_LABELS = dict(ScheduledItem.Kind.choices)
 LATERALITY_LABELS = dict(Laterality.choices)
-MODALITY_LABELS = dict(ImagingStudy._meta.get_field("modality").choices)
+MODALITY_LABELS = dict(Modality.choices)
 
 
 def item_label(item: ScheduledItem) -> str:
@@ -151,6 +152,7 @@ def plan_line(item: ScheduledItem) -> dict:
     `item` went through `plan_view` (its `current_state` is set)."""
     if item.study_id is not None:
         study = item.study  # read with the items (no query)
+        assert study is not None
         done_with = MODALITY_LABELS.get(study.modality, study.modality)
     else:
         done_with = "visit" if item.visit_id is not None else "elsewhere"
@@ -219,7 +221,7 @@ def unmatched_among(studies: list[ImagingStudy], items: list[ScheduledItem], *,
             and s.study_date > since and s.id not in linked]
 
 
-def digest_for_dashboard(user: AbstractBaseUser) -> Digest | None:
+def digest_for_dashboard(user: User) -> Digest | None:
     """The user's latest digest with something in it (the in-app copy of the email)."""
     if not user.is_authenticated:
         return None
@@ -227,7 +229,7 @@ def digest_for_dashboard(user: AbstractBaseUser) -> Digest | None:
             .exclude(Q(newly_due=0) & Q(newly_overdue=0) & Q(newly_lost=0)).order_by("-date").first())
 
 
-def worklist_counts(*, user: AbstractBaseUser, as_of: date) -> dict[str, int]:
+def worklist_counts(*, user: User, as_of: date) -> dict[str, int]:
     """Due / overdue / lost counts of the user's sites, for the dashboard (one query)."""
     return _open_items(user, as_of).aggregate(
         due=Count("id", filter=Q(overdue_after__gte=as_of)),
@@ -238,7 +240,7 @@ def worklist_counts(*, user: AbstractBaseUser, as_of: date) -> dict[str, int]:
 
 
 
-def biopsy_follow_ups(*, user: AbstractBaseUser, as_of: date, state: str = "") -> QuerySet:
+def biopsy_follow_ups(*, user: User, as_of: date, state: str = "") -> QuerySet:
     """The user's sites' biopsy follow-ups, those without a result first (oldest due first).
 
     `state`: "awaiting", "overdue" or "done" on `as_of`; empty for all.
@@ -254,7 +256,7 @@ def biopsy_follow_ups(*, user: AbstractBaseUser, as_of: date, state: str = "") -
     return qs.order_by(Case(When(histology="", then=0), default=1), "due_date", "id")
 
 
-def biopsy_follow_up_for_user(*, user: AbstractBaseUser, uuid):
+def biopsy_follow_up_for_user(*, user: User, uuid):
     """The follow-up if it belongs to one of the user's sites (None otherwise: 404)."""
     try:
         return (BiopsyFollowUp.objects.select_related("patient", "patient__site", "alert", "alert__study",
@@ -264,7 +266,7 @@ def biopsy_follow_up_for_user(*, user: AbstractBaseUser, uuid):
         return None
 
 
-def biopsy_counts(*, user: AbstractBaseUser, as_of: date) -> dict[str, int]:
+def biopsy_counts(*, user: User, as_of: date) -> dict[str, int]:
     """Follow-ups without a result on `as_of`: awaiting (not yet due) and overdue."""
     return (BiopsyFollowUp.objects.filter(patient__site__in=sites_for(user), histology="")
             .aggregate(awaiting=Count("id", filter=Q(due_date__gte=as_of)),

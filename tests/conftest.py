@@ -79,6 +79,49 @@ def chromium_path() -> str:
     return path
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def browser(chromium_path, monkeypatch):
+    """Debian's Chromium driven by Playwright's sync API, for the `browser` tests.
+
+    Assert on the page with Playwright's `expect(...)`, which waits until the condition
+    holds (or times out): a count or a text read right after a click may still see the
+    previous page, so no test may read one without waiting.
+    """
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM must still work.
+    # Set per test (not at import) so it does not leak into other tests (`check --deploy`).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    # While Playwright's sync API runs, the ORM opened a second database connection here
+    # (Django keeps connections per context) that nothing else closes: close it, or
+    # PostgreSQL refuses to drop the test database at the end of the session.
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context's page; console errors and page errors are collected in
+    `page.console_errors` (favicon misses aside)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1180})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and "favicon" not in msg.location.get("url", "")
+            and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def postgres_db(db, settings):
     from django.db import connection

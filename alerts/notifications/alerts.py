@@ -10,6 +10,7 @@
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -49,7 +50,7 @@ def notifications_create_for(alert: Alert) -> list[Notification]:
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     created = list(Notification.objects.filter(alert=alert, status=Notification.Status.PENDING))
     for n in created:
-        transaction.on_commit(lambda i=n.id: enqueue_send(i))
+        transaction.on_commit(partial(enqueue_send, n.id))
     return created
 
 
@@ -77,7 +78,7 @@ def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
     # New alerts have no rows yet: nothing conflicts, every row gets its id back.
     insert_values(rows)
     for n in rows:
-        transaction.on_commit(lambda i=n.id: enqueue_send(i))
+        transaction.on_commit(partial(enqueue_send, n.id))
     return rows
 
 

@@ -24,9 +24,8 @@ class ChannelError(Exception):
 def render_email(name: str, context: dict) -> tuple[str, str, str]:
     """(subject, text body, html body) of the triplet `emails/<name>-*`."""
     context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
-    subject = render_to_string(f"emails/{name}-subject.txt", context)
     # Header injection and stray template newlines: a subject is one line.
-    subject = " ".join(subject.split())
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
     return subject, text, html

@@ -19,7 +19,7 @@ PLANNED_CODE = {
     "mri": (c.LOINC, "30794-2", "MR Breast"),
     "clinical_exam": (c.SNOMED, "5880005", "Physical examination"),
 }
-# Scheduled item state (DESIGN.md) → CarePlan.activity.detail.status.
+# Scheduled item state (docs/clinical-rules.md) → CarePlan.activity.detail.status.
 ACTIVITY_STATUS = {"upcoming": "scheduled", "due": "scheduled", "overdue": "not-started",
                    "done": "completed", "cancelled": "cancelled"}
 

@@ -1,4 +1,4 @@
-"""Code systems and codes of the FHIR export (DESIGN.md, "Interoperability").
+"""Code systems and codes of the FHIR export (docs/api.md, "FHIR R4 export").
 
 Codes reuse SNOMED CT, LOINC, DICOM and the code systems of the HL7 Breast Radiology
 IG (RadLex CDEs RDE15xx, set RDES241). The export reuses those codes; it does not claim
@@ -88,7 +88,7 @@ COMPOSITION_VALUE = {
     "d": "RDE1587_categoryDTheBreastsAreExtremelyDense",
 }
 
-# Enhancement has no RadLex CDE in the IG's set: tracker codes, values as in DESIGN.md.
+# Enhancement has no RadLex CDE in the IG's set: tracker codes, values as in docs/clinical-rules.md.
 ENHANCEMENT = ("mri-enhancement", "MRI breast enhancing lesion")
 ENH_COMPONENT = {
     "lesion_type": "Lesion type", "mass_shape": "Mass shape", "mass_margin": "Mass margin",

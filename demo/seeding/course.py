@@ -2,7 +2,7 @@
 
 `Course` holds the clinical choices (tumour, regimen, response, surgery, what the
 calcifications do afterwards); `build_plan` lays them on the calendar the way
-DESIGN.md's surveillance schedule does and returns a `PatientPlan`:
+docs/clinical-rules.md's surveillance schedule does and returns a `PatientPlan`:
 
 1. Work back from the surgery date: post-NAC imaging, NAC courses, diagnosis, the
    diagnostic (baseline) mammogram and MRI.
@@ -37,7 +37,7 @@ REGIMENS: dict[str, list[tuple[str, str, int, int]]] = {
                ("paclitaxel + carboplatin", "paclitaxel, carboplatin", 12, 77)],
     "TCHP": [("TCHP", "docetaxel, carboplatin, trastuzumab, pertuzumab", 6, 105)],
 }
-# Clinical exam cadence in months after surgery (DESIGN.md): 4-monthly in years 1-2,
+# Clinical exam cadence in months after surgery (docs/clinical-rules.md): 4-monthly in years 1-2,
 # 6-monthly in years 3-5, yearly in years 6-10.
 VISIT_MONTHS = [*range(4, 25, 4), *range(30, 61, 6), *range(72, 121, 12)]
 PROGRESSIONS = ("extent_flb", "new_group_outside", "count_birads4b", "creep", "mri_nme", "mri_growth")
@@ -257,7 +257,7 @@ def _tumour(c: Course, key: dict) -> dict:
 def _surveillance(c: Course, d0: date, rt_end: date | None, rng: random.Random) -> list[StudyPlan]:
     """Post-surgical mammograms and MRIs for ten years, before the horizon cut."""
     s, bcs = c.surgery_date, c.procedure == "BCS"
-    # DESIGN.md: after BCS the later of diagnosis mammogram + 12 months and RT end + 6
+    # docs/clinical-rules.md: after BCS the later of diagnosis mammogram + 12 months and RT end + 6
     # months; after mastectomy the other breast yearly from diagnosis mammogram + 12 months.
     first = _days(d0, 365)
     if bcs and rt_end:

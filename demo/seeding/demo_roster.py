@@ -38,7 +38,7 @@ def ago(today: date, years: float) -> date:
 
 
 def case_report(today: date) -> Course:
-    """DESIGN.md's typical patient (case report, 2022), study by study."""
+    """docs/clinical-rules.md's typical patient (case report, 2022), study by study."""
     return Course(
         mrn=CASE_REPORT_MRN, given_name=CASE_REPORT_NAME[0], family_name=CASE_REPORT_NAME[1],
         age_at_diagnosis=48, surgery_date=today - timedelta(days=CASE_REPORT_SURGERY_DAYS_AGO),
@@ -50,7 +50,7 @@ def case_report(today: date) -> Course:
         rcb_class="0", rcb_index=0.0, excised_histology="benign", procedure="BCS", axilla="ALND",
         radiotherapy=True, rt_days=21, residual_in_place=True, surv_calc_series=CASE_REPORT_CALCS,
         composition="c", bpe="mild", jitter=False,
-        notes="Case-report patient (DESIGN.md): extensive calcifications persisted after NAC while "
+        notes="Case-report patient: extensive calcifications persisted after NAC while "
               "MRI showed complete response; pCR at surgery. Residual calcifications followed for "
               "ten years without progression. Adjuvant trastuzumab completed to one year.",
     )

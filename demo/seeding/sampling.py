@@ -1,6 +1,6 @@
 """Draw a realistic post-NAC patient course from a seeded random generator.
 
-Proportions (DESIGN.md and the literature it cites, J Clin Med 2026;15:451):
+Proportions (docs/clinical-rules.md and the literature it cites, J Clin Med 2026;15:451):
 - subtype mix of a NAC cohort; pCR rate by subtype;
 - suspicious calcifications at diagnosis (more often HER2+), persisting after NAC in most
   patients whatever the response, so mammography predicts residual disease poorly;

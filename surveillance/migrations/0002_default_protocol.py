@@ -1,4 +1,4 @@
-"""The network default protocol of DESIGN.md ("Surveillance schedule"); admins edit it."""
+"""The network default protocol of docs/clinical-rules.md ("Surveillance schedule"); admins edit it."""
 
 from django.db import migrations
 

@@ -13,7 +13,7 @@
 
 from datetime import date, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -54,7 +54,7 @@ def biopsy_overdue_sweep(*, as_of: date) -> int:
 
 
 @transaction.atomic
-def biopsy_result_record(*, follow_up: BiopsyFollowUp, by: AbstractBaseUser, biopsy_date: date,
+def biopsy_result_record(*, follow_up: BiopsyFollowUp, by: User, biopsy_date: date,
                          histology: str, note: str = "") -> BiopsyFollowUp:
     """Record (or correct) the biopsy's date and histology, with its outcome event."""
     if histology not in BiopsyFollowUp.Histology.values:
@@ -76,6 +76,7 @@ def _sync_event(follow_up: BiopsyFollowUp) -> ClinicalEvent | None:
         return None
     if event is None:
         event = ClinicalEvent(patient_id=follow_up.patient_id, kind=EventKind.CONFIRMED_PROGRESSION)
+    assert follow_up.biopsy_date is not None  # a result has its date (model check)
     event.date = follow_up.biopsy_date
     event.notes = (f"Biopsy ({follow_up.get_histology_display()}) after the alert "
                    f"\"{follow_up.alert.get_rule_display()}\".")

@@ -5,7 +5,7 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ def _hash(raw: str) -> str:
 
 
 @transaction.atomic
-def calendar_token_create(*, user: AbstractBaseUser) -> str:
+def calendar_token_create(*, user: User) -> str:
     """A new secret for the user's feed; any older one is revoked. Returns the raw token."""
     calendar_token_revoke(user=user)
     raw = secrets.token_urlsafe(32)
@@ -30,11 +30,11 @@ def calendar_token_create(*, user: AbstractBaseUser) -> str:
     return raw
 
 
-def calendar_token_revoke(*, user: AbstractBaseUser) -> int:
+def calendar_token_revoke(*, user: User) -> int:
     return CalendarToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def active_token(*, user: AbstractBaseUser) -> CalendarToken | None:
+def active_token(*, user: User) -> CalendarToken | None:
     return CalendarToken.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
@@ -48,7 +48,7 @@ def user_for_token(raw: str):
     return token.user
 
 
-def feed_events(*, user: AbstractBaseUser, as_of: date) -> list[ical.CalendarEvent]:
+def feed_events(*, user: User, as_of: date) -> list[ical.CalendarEvent]:
     """Due, overdue and soon-due items of the user's sites. No names, MRN or birth dates:
     calendars sync to phones, so a patient is a short reference only."""
     kinds = dict(ScheduledItem.Kind.choices)

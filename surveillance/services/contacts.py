@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +19,7 @@ Outcome = ContactLog.Outcome
 
 
 @transaction.atomic
-def contact_log(*, item: ScheduledItem, by: AbstractBaseUser, outcome: str, note: str = "",
+def contact_log(*, item: ScheduledItem, by: User, outcome: str, note: str = "",
                 new_date: date | None = None, done_on: date | None = None,
                 today: date | None = None) -> ContactLog:
     """Record a contact attempt and apply it to the item.
@@ -44,6 +44,7 @@ def contact_log(*, item: ScheduledItem, by: AbstractBaseUser, outcome: str, note
         Patient.objects.filter(id=item.patient_id, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP).update(
             follow_up_status=FollowUpStatus.ACTIVE)
     if outcome == Outcome.RESCHEDULED:
+        assert new_date is not None  # _validate requires it
         _reschedule(item, new_date)
     elif outcome == Outcome.DECLINED:
         item.status, item.cancel_reason = ScheduledItem.Status.CANCELLED, "declined by the patient"

@@ -82,7 +82,7 @@ def _transitions(start: date, end: date, site_ids: set[int]) -> list[dict]:
     for _, stamp in TRANSITIONS:
         window |= Q(**{f"{stamp}__gte": start, f"{stamp}__lte": end})
     items = ScheduledItem.objects.filter(window, patient__site_id__in=site_ids).order_by("due_date", "id")
-    return list(items.values(
+    return list(items.values(  # type: ignore[arg-type]  # TypedDict rows, read as dicts
         "uuid", "kind", "laterality", "due_date", "became_due_on", "became_overdue_on", "lost_on",
         "patient__uuid", "patient__given_name", "patient__family_name", "patient__mrn",
         "patient__site_id", "patient__site__name"))

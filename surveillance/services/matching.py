@@ -64,9 +64,9 @@ def load_evidence(patient_ids: Sequence[int]) -> Evidence:
     for row in (final_imaging().filter(patient_id__in=patient_ids).order_by("study_date", "id")
                 .values_list("id", "patient_id", "study_date", "modality", "laterality")):
         evidence.studies[row[1]].append(row)
-    for row in (exam_visits().filter(patient_id__in=patient_ids).order_by("date", "id")
-                .values_list("id", "patient_id", "date")):
-        evidence.visits[row[1]].append(row)
+    for visit in (exam_visits().filter(patient_id__in=patient_ids).order_by("date", "id")
+                  .values_list("id", "patient_id", "date")):
+        evidence.visits[visit[1]].append(visit)
     return evidence
 
 

@@ -1,6 +1,6 @@
 """Patient histories as plain values, for rule tests (no database).
 
-`case_report()` is the patient of DESIGN.md: left breast IDC + DCIS with extensive
+`case_report()` is the patient of docs/clinical-rules.md: left breast IDC + DCIS with extensive
 pleomorphic calcifications and NME with a type 3 curve; AC then paclitaxel +
 trastuzumab; MRI complete response while calcifications persist; BCS + ALND with pCR;
 residual calcifications that decrease after surgery and then stay stable for 10 years,

@@ -1,4 +1,4 @@
-"""The rule table of DESIGN.md, tested on plain histories (no database)."""
+"""The rule table of docs/clinical-rules.md, tested on plain histories (no database)."""
 
 from datetime import date
 

@@ -1,6 +1,6 @@
 """The FHIR export parses with the `fhir.resources` R4B models (R4B keeps R4's Patient,
 Condition, ImagingStudy, DiagnosticReport, Observation and CarePlan) and carries the
-codes of DESIGN.md, "Interoperability"."""
+codes of docs/api.md, "FHIR R4 export"."""
 
 from datetime import date, timedelta
 from pathlib import Path

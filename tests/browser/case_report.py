@@ -1,4 +1,4 @@
-"""The case-report patient (DESIGN.md) built with factories: ten years after NAC and surgery.
+"""The case-report patient (docs/clinical-rules.md) built with factories: ten years after NAC and surgery.
 
 Grade 3 IDC with DCIS, ER 50% / PR 0 / HER2 3+, extensive pleomorphic calcifications
 and NME with a washout curve; AC then paclitaxel + trastuzumab; BCS + ALND with pCR;

@@ -1,4 +1,4 @@
-"""DESIGN.md's progression rules, written plainly for checking seeded histories.
+"""docs/clinical-rules.md's progression rules, written plainly for checking seeded histories.
 
 Not the alerts engine (alerts/rules.py is): an independent reading of the same table, so
 the seed tests fail if the demo data stops telling the story docs/demo-data.md tells.

@@ -22,7 +22,7 @@ from .progression import extent_increases, progression_signals
 
 pytestmark = pytest.mark.django_db
 
-# docs/demo-data.md: the demo patients whose histories trip DESIGN.md's rules.
+# docs/demo-data.md: the demo patients whose histories trip docs/clinical-rules.md's rules.
 PROGRESSORS = {
     "NC-100002": {"calc_extent_increase", "calc_morphology_worse", "calc_reported_increase",
                   "birads_suspicious"},

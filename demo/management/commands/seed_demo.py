@@ -10,7 +10,7 @@ from demo.seeding.demo import seed_demo
 class Command(BaseCommand):
     help = (
         "Load the demo data: the North and South Clinic sites, one login per role "
-        f"(password {DEMO_PASSWORD!r}), the case-report patient of DESIGN.md and ~40 other "
+        f"(password {DEMO_PASSWORD!r}), the case-report patient of docs/clinical-rules.md and ~40 other "
         "patients. Idempotent: existing users and patients are left as they are."
     )
 
