@@ -35,6 +35,16 @@ def seed_followed_cohort(site, n: int = 36) -> None:
                                          kind=pv.EventKind.LOCAL_RECURRENCE)
 
 
+def page_width_settles_at(page, width: int) -> bool:
+    """The page is no wider than the viewport once the charts have reflowed (the page's CSP
+    forbids `wait_for_function`'s eval, so poll with `evaluate`)."""
+    for _ in range(30):
+        if page.evaluate("() => document.documentElement.scrollWidth") <= width:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
 def test_cohort_page_renders_charts(live_server, page, radiologist, site, tmp_path):
     from playwright.sync_api import expect
 
@@ -61,7 +71,7 @@ def test_cohort_page_renders_charts(live_server, page, radiologist, site, tmp_pa
     page.screenshot(path=str(shot), full_page=True)
     # On a phone the wide tables scroll inside their box; the page itself does not widen.
     page.set_viewport_size({"width": 390, "height": 800})
-    page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    assert page_width_settles_at(page, 390)
     page.set_viewport_size({"width": 1360, "height": 1000})
 
     page.select_option("#id_pcr_definition", pv.PcrDefinition.YPT0_YPN0)
@@ -92,7 +102,7 @@ def test_quality_page_renders_charts_on_desktop_and_phone(live_server, page, rad
     expect(page.locator("#rules-table tbody tr")).to_have_count(5)
     page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 800})
-    page.wait_for_function("document.documentElement.scrollWidth <= 390")
+    assert page_width_settles_at(page, 390)
     page.select_option("#id_group_by", "radiologist")
     page.click("form.toolbar button[type=submit]")
     expect(page).to_have_url(re.compile(r"[?&]group_by=radiologist"))
