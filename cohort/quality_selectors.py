@@ -23,6 +23,7 @@ without_jit`): it compiled for longer than they run.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, When
@@ -41,7 +42,6 @@ from .models import AdherenceCount, AdherenceSnapshot
 from .quality import (
     FOLLOW_UP_YEARS,
     Adherence,
-    AlertOutcome,
     GroupMeasures,
     PlanStatus,
     QualityReport,
@@ -73,12 +73,14 @@ class QualityFilters:
                 and (self.date_to is None or day <= self.date_to))
 
 
-@dataclass(frozen=True)
-class AlertRow:
+class AlertRow(NamedTuple):
+    """An alert as the measures read it; a `Start` (day raised, acknowledged, resolved) and
+    an `AlertOutcome` (rule, state, resolution, histology) by its field names."""
+
     rule: str
     state: str
     resolution: str
-    raised: date
+    day: date  # raised
     acknowledged: date | None
     resolved: date | None
     study_id: int | None
@@ -104,7 +106,7 @@ def _alert_rows(f: QualityFilters) -> list[AlertRow]:
     qs = _scoped(Alert.objects.all(), f, signer="study__signed_by_id").annotate(
         raised=TruncDate("created_at", tzinfo=local), acked=TruncDate("acknowledged_at", tzinfo=local),
         done=TruncDate("resolved_at", tzinfo=local))
-    return [AlertRow(*row, histology=histology or "") for *row, histology in qs.order_by().values_list(
+    return [AlertRow(*row[:10], row[10] or "") for row in qs.order_by().values_list(
         "rule", "state", "resolution", "raised", "acked", "done", "study_id", "study__signed_by_id",
         "patient__site_id", "patient__tumour__subtype", "biopsy_follow_up__histology")]
 
@@ -205,10 +207,10 @@ def _report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> Qu
     status = _status(f, as_of, status_field)
     alert_key, abnormal_key, biopsy_key = _keys(f.group_by)
 
-    in_period = [a for a in alerts if f.in_period(a.raised)]
+    in_period = [a for a in alerts if f.in_period(a.day)]
     period_biopsies = [b for b in biopsies if f.in_period(b[0])]
     abnormal_starts = _abnormal_starts(abnormal, alerts, biopsies)
-    alert_groups = _group(in_period, alert_key, _alert_start)
+    alert_groups = _group(in_period, alert_key, lambda a: a)
     abnormal_groups = _group(zip(abnormal, abnormal_starts, strict=True), lambda r: abnormal_key(r[0]),
                              lambda r: r[1])
     biopsy_groups = _group(period_biopsies, biopsy_key, _biopsy)
@@ -238,12 +240,11 @@ def _report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> Qu
     whole_status = (_sum_status(status.values()) if status_field
                     else _status(f, as_of, None).get(None, PlanStatus(0, 0, 0)))
     overall = GroupMeasures(
-        key="all", label="All", alerts=timeliness((_alert_start(a) for a in in_period), as_of),
+        key="all", label="All", alerts=timeliness(in_period, as_of),
         abnormal=timeliness(abnormal_starts, as_of),
         biopsies=biopsy_follow_through((_biopsy(r) for r in period_biopsies), as_of),
         adherence=whole_adherence, status=whole_status)
-    outcomes = rule_outcomes((AlertOutcome(rule=a.rule, state=a.state, resolution=a.resolution,
-                                           histology=a.histology) for a in in_period), Rule.values)
+    outcomes = rule_outcomes(in_period, Rule.values)
     return QualityReport(as_of=as_of, group_by=f.group_by, groups=groups, overall=overall, rules=outcomes,
                          adherence_as_of=snapshot.as_of)
 
@@ -256,7 +257,7 @@ def _keys(group_by: str) -> tuple[Callable, Callable, Callable]:
         return (lambda a: a.radiologist_id), (lambda r: r[3]), (lambda b: b[4])
     if group_by == "subtype":
         return (lambda a: a.subtype), (lambda r: r[5]), (lambda b: b[6])
-    return (lambda a: a.raised.year), (lambda r: r[1].year), (lambda b: b[0].year)
+    return (lambda a: a.day.year), (lambda r: r[1].year), (lambda b: b[0].year)
 
 
 def _abnormal_starts(abnormal: list[tuple], alerts: list[AlertRow], biopsies: list[tuple]) -> list[Start]:
@@ -308,10 +309,6 @@ def _group(rows: Iterable, key, start) -> dict[object, list]:
     for row in rows:
         out.setdefault(key(row), []).append(start(row))
     return out
-
-
-def _alert_start(a: AlertRow) -> Start:
-    return Start(day=a.raised, acknowledged=a.acknowledged, resolved=a.resolved)
 
 
 def _biopsy(row: tuple) -> tuple[date, date, date | None]:
