@@ -84,5 +84,16 @@ def build_world() -> World:
         "alert": Alert.objects.get(pk=alert.pk),
         "item": item,
         "calendar_token": cal.calendar_token_create(user=w.users["coordinator"]),
+        "biopsy": _biopsy_follow_up(patient, final),
     }
     return w
+
+
+def _biopsy_follow_up(patient, study):
+    """A biopsy follow-up (surveillance), of its own alert: the world's alert stays open."""
+    from surveillance.models import BiopsyFollowUp
+
+    ordered, _ = alert_raise(patient_id=patient.id, rule="birads_suspicious", severity="high", breast="right",
+                             trigger=f"study:{study.id}", reason="matrix world biopsy", study_id=study.id)
+    return BiopsyFollowUp.objects.create(patient=patient, alert_id=ordered.pk, ordered_on=date(2023, 3, 10),
+                                         due_date=date(2023, 4, 9))
