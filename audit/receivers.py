@@ -28,6 +28,7 @@ AUDITED_MODELS = [
     "alerts.AlertSettings",
     "surveillance.Protocol",
     "surveillance.ContactLog",
+    "surveillance.BiopsyFollowUp",
     "auth.User",
     "auth.Group",
 ]

@@ -404,6 +404,28 @@ def concordance_row(b: Bench) -> Row:
                checks=report.seconds_check(sample.median, report.MAX_CONCORDANCE_SECONDS))
 
 
+# --- (9) programme quality measures (issue 21) --------------------------------------------------
+
+def quality_rows(b: Bench) -> list[Row]:
+    """Every programme quality measure (`quality_report`), once per grouping."""
+    from cohort.quality_selectors import GROUP_BY, QualityFilters, quality_report
+    from cohort.services import adherence_rebuild
+
+    names = {s.id: s.name for s in b.sites}
+    elapsed, _, snapshot = _timed(lambda: adherence_rebuild(as_of=b.as_of), count_queries=False)
+    b.tick("quality")
+    rows = [Row(item="10", name=f"Adherence snapshot, daily ({snapshot.rows:,} rows)", median=elapsed,
+                runs=1)]
+    for group_by in GROUP_BY:
+        filters = QualityFilters(site_ids=b.site_ids, group_by=group_by)
+        sample, _ = run_pair(lambda f=filters: quality_report(f, as_of=b.as_of, site_names=names), None,
+                             b.repeat, b.tick, "quality")
+        rows.append(Row(item="10", name=f"Programme quality measures, by {group_by}", median=sample.median,
+                        p95=sample.p95, queries=sample.queries, runs=len(sample.times),
+                        checks=report.quality_checks(sample.median, sample.queries)))
+    return rows
+
+
 # --- (7) CSV import ------------------------------------------------------------------------------
 
 def import_row(b: Bench) -> Row:
@@ -477,6 +499,7 @@ MEASUREMENTS: dict[str, tuple[Callable[[Bench], Row | list[Row]], str, str]] = {
     "import": (import_row, "7", "CSV registry import"),
     "trivial": (trivial_row, "8", "Framework floor: trivial view (login, middleware)"),
     "hl7": (hl7_row, "9", "HL7 ORU^R01 through the MLLP listener"),
+    "quality": (quality_rows, "10", "Programme quality measures"),
 }
 
 
@@ -503,4 +526,4 @@ def ticks_for(b: Bench, patients: int) -> int:
 
     chunks = ceil(patients / 200)
     return (4 * b.repeat + 4 * b.repeat + (1 + b.heavy_repeat) * chunks + b.repeat + 1
-            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 1)
+            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 4 * b.repeat + 1)

@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, Callable[[AnyUser], bool]]] = [
     ("Alerts", "alert-inbox", has_tracker_role),
     ("Worklist", "worklist", can_view_worklist),
     ("Cohort", "cohort", can_view_cohort),
+    ("Quality", "cohort-quality", has_tracker_role),
     ("API", "api-docs", has_tracker_role),
     ("Feeds", "feed-queue", can_reconcile_feeds),
     ("Import", "registry-import", can_import_registry),

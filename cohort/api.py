@@ -1,10 +1,12 @@
-"""`/api/analytics/`: the cohort's concordance and survival figures as JSON.
+"""`/api/analytics/`: the cohort's concordance and survival figures, and the programme
+quality measures, as JSON.
 
 DRF views authenticate themselves (session or token), hence `login_not_required` in
 `cohort/api_urls.py`. Same filters, same numbers as the page (`cohort/analysis.py`).
 """
 
 from django.http import QueryDict
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -12,13 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.permissions import can_view_cohort
+from core.permissions import can_view_cohort, has_tracker_role
 from imaging.vocabulary import Modality
 from patients import vocabulary as pv
 
 from .analysis import concordance_for, survival_for
 from .export import concordance_json, filters_json, survival_json
-from .forms import DEFAULT_PCR_DEFINITION, CohortFilterForm, ConcordanceQueryForm
+from .forms import DEFAULT_PCR_DEFINITION, CohortFilterForm, ConcordanceQueryForm, QualityFilterForm
+from .quality_export import quality_json
+from .quality_selectors import GROUP_BY, quality_report
 
 
 class MayViewCohort(permissions.BasePermission):
@@ -157,4 +161,47 @@ class SurvivalView(_AnalyticsView):
         filters = form.to_filters()
         body = {"filters": filters_json(filters, {s.id: s.code for s in form.sites}),
                 **survival_json(survival_for(filters))}
+        return Response(body)
+
+
+QUALITY_PARAMETERS = [
+    OpenApiParameter("site", OpenApiTypes.STR, description="Site code, one of your own (default: all)."),
+    OpenApiParameter("subtype", OpenApiTypes.STR, enum=pv.Subtype.values, description="Molecular subtype."),
+    OpenApiParameter("radiologist", OpenApiTypes.INT,
+                     description="User id of the radiologist who signed the exam that raised the alert."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE,
+                     description="Alerts raised, exams done and scheduled exams due on or after."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="… on or before."),
+    OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(GROUP_BY), description="Default: site."),
+]
+
+
+class MayViewQuality(permissions.BasePermission):
+    message = "The programme measures are for the clinic's staff."
+
+    def has_permission(self, request, view) -> bool:
+        return has_tracker_role(request.user)
+
+
+class QualityView(APIView):
+    permission_classes = [permissions.IsAuthenticated, MayViewQuality]
+
+    @extend_schema(
+        operation_id="analytics_quality",
+        summary="Programme quality: follow-up timeliness, adherence, overdue and lost, alert outcomes",
+        description="The figures of the Programme quality page and its CSV, overall and per group. "
+        "Shares carry Wilson 95% intervals and their counts; an undefined share is null. "
+        "See docs/cohort.md, \"Programme quality\", for the definitions.",
+        parameters=QUALITY_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR_RESPONSE},
+        tags=["analytics"],
+    )
+    def get(self, request: Request) -> Response:
+        form = QualityFilterForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            return _invalid(form)
+        report = quality_report(form.to_filters(), as_of=timezone.localdate(), site_names=form.site_names)
+        body = quality_json(report)
+        body["filters"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                           for k, v in form.cleaned_data.items() if v not in (None, "")}
         return Response(body)

@@ -10,4 +10,5 @@ urlpatterns = [
          name="api-analytics-concordance"),
     path("survival/", login_not_required(api.SurvivalView.as_view()),
          name="api-analytics-survival"),
+    path("quality/", login_not_required(api.QualityView.as_view()), name="api-analytics-quality"),
 ]

@@ -1,4 +1,5 @@
-"""The cohort page and its CSV download. Thin: filters in, report out."""
+"""The cohort page, the programme quality page and their CSV downloads. Thin: filters in,
+report out."""
 
 import csv
 import json
@@ -8,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from alerts.models import Resolution, Rule
 from audit.models import Action
 from audit.services import audit_record
-from core.permissions import can_view_cohort
+from core.permissions import can_view_cohort, has_tracker_role
 from imaging.vocabulary import Modality
 from patients.vocabulary import PcrDefinition
 
@@ -23,7 +25,10 @@ from .analysis import (
     cohort_report,
 )
 from .export import csv_rows
-from .forms import CohortFilterForm
+from .forms import CohortFilterForm, QualityFilterForm
+from .quality import FOLLOW_UP_YEARS, WINDOWS
+from .quality_export import quality_rows
+from .quality_selectors import GROUP_BY, quality_report
 from .selectors import EXCLUSION_LABELS, MODALITIES
 from .stats import METRIC_LABELS, METRICS
 
@@ -75,7 +80,15 @@ def _report_context(report: CohortReport) -> dict:
         "metric_chart": _figure(charts.metric_bars(
             {m: overall.modalities[m].concordance for m in MODALITIES}, MODALITY_LABELS)),
         "km_chart": _figure(charts.km_curves(curves, report.survival.time_unit)),
+        "km_legend": charts.km_legend(curves),
+        "km_axis_floor": _axis_floor(curves),
     }
+
+
+def _axis_floor(curves) -> str:
+    """"80%" when the survival axis does not start at 0 (the page says so), else ""."""
+    floor = charts.survival_axis_floor(curves)
+    return f"{floor:.0%}" if floor else ""
 
 
 def cohort_csv(request: HttpRequest) -> HttpResponse:
@@ -94,4 +107,59 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
     # Aggregate filters (sites, dates, subtypes…): no patient details.
     audit_record(action=Action.EXPORT, changes={
         "export": "cohort-concordance.csv", "filters": {k: request.GET.getlist(k) for k in request.GET}})
+    return response
+
+
+def _quality_form(request: HttpRequest) -> QualityFilterForm:
+    if not has_tracker_role(request.user):
+        raise PermissionDenied("The programme measures are for the clinic's staff.")
+    return QualityFilterForm(request.GET, user=request.user)
+
+
+def _quality(form: QualityFilterForm):
+    return quality_report(form.to_filters(), as_of=timezone.localdate(), site_names=form.site_names)
+
+
+def quality(request: HttpRequest) -> HttpResponse:
+    """Programme quality: follow-up timeliness, adherence, overdue and lost, alert outcomes."""
+    form = _quality_form(request)
+    context: dict = {"form": form, "windows": WINDOWS, "years": FOLLOW_UP_YEARS}
+    status = 200
+    if form.is_valid():
+        report = _quality(form)
+        rule_labels = dict(Rule.choices)
+        resolution_labels = dict(Resolution.choices)
+        resolutions = sorted({k for r in report.rules for k in r.resolutions},
+                             key=lambda k: (k not in resolution_labels, resolution_labels.get(k, k)))
+        with_adherence = [g for g in report.groups if g.adherence is not None and g.adherence.total]
+        every = [report.overall, *report.groups]
+        context.update({
+            "report": report, "csv_query": request.GET.urlencode(),
+            "group_label": GROUP_BY[report.group_by], "rule_labels": rule_labels,
+            "resolutions": [(k, resolution_labels.get(k, k.replace("_", " "))) for k in resolutions],
+            "alerts_chart": _figure(charts.resolved_within_bars(every, "alerts")),
+            "abnormal_chart": _figure(charts.resolved_within_bars(every, "abnormal")),
+            "adherence_chart": _figure(charts.adherence_lines(with_adherence or [report.overall])),
+            "ppv_chart": _figure(charts.ppv_bars(report.rules, rule_labels)),
+            "has_biopsies": any(r.biopsied for r in report.rules),
+        })
+    else:
+        status = 400
+    return render(request, "cohort/quality.html", context, status=status)
+
+
+def quality_csv(request: HttpRequest) -> HttpResponse:
+    form = _quality_form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            "Invalid filters: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            status=400, content_type="text/plain; charset=utf-8")
+    report = _quality(form)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"programme-quality-{report.as_of.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    filters = {k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "")}
+    csv.writer(response).writerows(quality_rows(report, filters))
+    audit_record(action=Action.EXPORT, changes={
+        "export": "programme-quality.csv", "filters": {k: request.GET.getlist(k) for k in request.GET}})
     return response

@@ -96,6 +96,12 @@ def can_work_worklist(user: AnyUser) -> bool:
     return has_role(user, *WORKLIST_WORKER_ROLES)
 
 
+def can_record_biopsy_results(user: AnyUser) -> bool:
+    """Record or correct the result of a biopsy ordered after an alert: who works the
+    worklist, and radiologists."""
+    return can_work_worklist(user) or can_sign_studies(user)
+
+
 def can_see_contact(user: AnyUser) -> bool:
     """See a patient's phones, e-mail, address, preferences and consent: the people who
     bring patients back; radiologists read images and have no need of them."""
@@ -146,6 +152,7 @@ CAPABILITIES: dict[str, Callable[[AnyUser], bool]] = {
     "act_on_alerts": can_act_on_alerts,
     "view_worklist": can_view_worklist,
     "work_worklist": can_work_worklist,
+    "record_biopsy_results": can_record_biopsy_results,
     "see_contact": can_see_contact,
     "edit_contact": can_edit_contact,
     "write_letters": can_write_letters,

@@ -75,6 +75,12 @@ class ImagingStudy(models.Model):
                          name="study_post_nac_final_idx"),
             # The daily surveillance sweep matches the studies saved since its last run.
             models.Index(fields=["updated_at"], name="study_updated_at_idx"),
+            # The programme measures read the post-surgical BI-RADS 0, 4 and 5 assessments
+            # (a few per cent of the studies).
+            models.Index(fields=["study_date"],
+                         condition=Q(phase="surveillance", status="final",
+                                     birads__in=["0", "4", "4A", "4B", "4C", "5"]),
+                         name="study_abnormal_postsurg_idx"),
         ]
         # Dated before birth or in the future is refused by a trigger (migration 0002):
         # a check constraint can neither read the patient row nor the clock.

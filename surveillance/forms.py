@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 
-from .models import ContactLog, ScheduledItem
+from .models import BiopsyFollowUp, ContactLog, ScheduledItem
 from .selectors import STATE_FILTERS, WorklistFilters
 
 STATE_CHOICES = [(s, {"lost": "Lost to follow-up"}.get(s, s.capitalize())) for s in STATE_FILTERS]
@@ -92,3 +92,12 @@ class BulkForm(forms.Form):
         if action == "reschedule" and not data.get("new_date"):
             self.add_error("new_date", "Give the new date.")
         return data
+class BiopsyResultForm(forms.Form):
+    biopsy_date = forms.DateField(label="Biopsy date", widget=forms.DateInput(attrs={"type": "date"}))
+    histology = forms.ChoiceField(choices=[("", "—"), *BiopsyFollowUp.Histology.choices])
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BiopsyFilterForm(forms.Form):
+    state = forms.ChoiceField(required=False, choices=[("", "All"), ("awaiting", "Awaiting a result"),
+                                                       ("overdue", "Overdue"), ("done", "Result recorded")])

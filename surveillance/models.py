@@ -369,3 +369,78 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"Sweep for {self.as_of}"
+
+
+class BiopsyFollowUp(models.Model):
+    """The biopsy an alert's resolution ordered, tracked until its histology is recorded.
+
+    Opened for every alert resolved as "biopsy ordered" (`services.biopsies`, every few
+    minutes and in the daily sweep); overdue when no result is recorded by `due_date`;
+    a malignant result (DCIS, invasive) records a confirmed-progression outcome event.
+    """
+
+    class Histology(models.TextChoices):
+        BENIGN = "benign", "Benign"
+        DCIS = "dcis", "DCIS"
+        INVASIVE = "invasive", "Invasive carcinoma"
+        OTHER = "other", "Other"
+
+    MALIGNANT = frozenset({Histology.DCIS, Histology.INVASIVE})
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="biopsy_follow_ups")
+    alert = models.OneToOneField("alerts.Alert", on_delete=models.CASCADE,
+                                 related_name="biopsy_follow_up")
+    ordered_on = models.DateField(help_text="The day the alert was resolved as biopsy ordered.")
+    due_date = models.DateField(help_text="A result is expected by this date.")
+    biopsy_date = models.DateField(null=True, blank=True)
+    histology = models.CharField(max_length=10, choices=Histology.choices, blank=True)
+    note = models.TextField(blank=True)
+    result_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+    result_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Stamped by the sweep the day it went overdue.
+    became_overdue_on = models.DateField(null=True, blank=True)
+    # The outcome event a malignant result recorded (kept in step when the result changes).
+    event = models.OneToOneField("patients.ClinicalEvent", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="biopsy_follow_up")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["due_date"], condition=Q(histology="", became_overdue_on__isnull=True),
+                         name="biopsy_not_yet_overdue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(histology="") | Q(biopsy_date__isnull=False),
+                                   name="biopsy_result_has_date"),
+            models.CheckConstraint(
+                condition=Q(biopsy_date__isnull=True) | Q(biopsy_date__gte=F("ordered_on")),
+                name="biopsy_not_before_order"),
+            models.CheckConstraint(condition=Q(due_date__gte=F("ordered_on")), name="biopsy_due_after_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Biopsy follow-up of alert #{self.alert_id}"
+
+    def state(self, as_of: date) -> str:
+        """awaiting / overdue / done on `as_of` (pure)."""
+        if self.histology:
+            return "done"
+        return "overdue" if as_of > self.due_date else "awaiting"
+
+    @property
+    def malignant(self) -> bool:
+        return self.histology in self.MALIGNANT
+
+    def clean(self) -> None:
+        errors = {}
+        if self.histology and not self.biopsy_date:
+            errors["biopsy_date"] = "Give the date of the biopsy with its histology."
+        if self.biopsy_date and self.ordered_on and self.biopsy_date < self.ordered_on:
+            errors["biopsy_date"] = "The biopsy cannot be before it was ordered."
+        if self.biopsy_date and self.biopsy_date > timezone.localdate():
+            errors["biopsy_date"] = "The biopsy date cannot be in the future."
+        if errors:
+            raise ValidationError(errors)

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, User
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from core.formatting import day_month_year
@@ -17,7 +17,7 @@ from patients.access import sites_for
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus, Laterality
 
-from .models import ContactLog, Digest, PatientPlan, ScheduledItem
+from .models import BiopsyFollowUp, ContactLog, Digest, PatientPlan, ScheduledItem
 
 WORKLIST_STATUSES = (FollowUpStatus.ACTIVE, FollowUpStatus.LOST_TO_FOLLOW_UP)
 STATE_FILTERS = ("due", "overdue", "lost")
@@ -297,3 +297,36 @@ def worklist_counts(*, user: User, as_of: date) -> dict[str, int]:
     )
 
 
+
+
+def biopsy_follow_ups(*, user: User, as_of: date, state: str = "") -> QuerySet:
+    """The user's sites' biopsy follow-ups, those without a result first (oldest due first).
+
+    `state`: "awaiting", "overdue" or "done" on `as_of`; empty for all.
+    """
+    qs = (BiopsyFollowUp.objects.filter(patient__site__in=sites_for(user))
+          .select_related("patient", "patient__site", "alert", "result_recorded_by"))
+    if state == "done":
+        qs = qs.exclude(histology="")
+    elif state == "overdue":
+        qs = qs.filter(histology="", due_date__lt=as_of)
+    elif state == "awaiting":
+        qs = qs.filter(histology="", due_date__gte=as_of)
+    return qs.order_by(Case(When(histology="", then=0), default=1), "due_date", "id")
+
+
+def biopsy_follow_up_for_user(*, user: User, uuid):
+    """The follow-up if it belongs to one of the user's sites (None otherwise: 404)."""
+    try:
+        return (BiopsyFollowUp.objects.select_related("patient", "patient__site", "alert", "alert__study",
+                                                      "result_recorded_by", "event")
+                .filter(patient__site__in=sites_for(user)).get(uuid=uuid))
+    except (BiopsyFollowUp.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def biopsy_counts(*, user: User, as_of: date) -> dict[str, int]:
+    """Follow-ups without a result on `as_of`: awaiting (not yet due) and overdue."""
+    return (BiopsyFollowUp.objects.filter(patient__site__in=sites_for(user), histology="")
+            .aggregate(awaiting=Count("id", filter=Q(due_date__gte=as_of)),
+                       overdue=Count("id", filter=Q(due_date__lt=as_of))))

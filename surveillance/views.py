@@ -19,12 +19,21 @@ from audit.services import audit_record
 from core.csvexport import csv_response
 from core.formatting import day_month_year
 from core.http import AuthenticatedHttpRequest
-from core.permissions import can_edit_contact, can_see_contact, can_view_worklist, can_work_worklist
+from core.permissions import (
+    can_edit_contact,
+    can_record_biopsy_results,
+    can_see_contact,
+    can_view_worklist,
+    can_work_worklist,
+)
 from patients.access import sites_for
 
-from .forms import BulkForm, ContactForm, WorklistFilterForm
+from .forms import BiopsyFilterForm, BiopsyResultForm, BulkForm, ContactForm, WorklistFilterForm
 from .models import ContactLog, ScheduledItem
 from .selectors import (
+    biopsy_counts,
+    biopsy_follow_up_for_user,
+    biopsy_follow_ups,
     item_contacts,
     item_for_user,
     item_label,
@@ -37,9 +46,11 @@ from .selectors import (
 )
 from .services import calendar as cal
 from .services import contacts
+from .services.biopsies import biopsy_result_record
 from .services.contacts import contact_log
 
 PATIENTS_PER_PAGE = 25
+PAGE_SIZE = 50  # biopsy follow-ups per page
 
 
 def _require_viewer(request: AuthenticatedHttpRequest) -> None:
@@ -100,6 +111,7 @@ def _worklist_page(request: HttpRequest, bulk: BulkForm | None) -> HttpResponse:
     return render(request, "surveillance/worklist.html", {
         "form": form, "page": page, "groups": list(groups.values()), "items": rows, "today": today,
         "filter_query": filter_query, "counts": worklist_counts(user=request.user, as_of=today),
+        "biopsy_counts": biopsy_counts(user=request.user, as_of=today),
         "can_work": can_work, "show_contact": can_see_contact(request.user),
         "bulk": bulk or BulkForm(colleagues=colleagues),
         "worklist_url": reverse("worklist") + (f"?{filter_query}" if filter_query else ""),
@@ -224,6 +236,52 @@ def worklist_item(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
         "can_work": can_work, "today": today,
         "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
         "contact_next": request.path,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+def biopsies(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Biopsies ordered by an alert's resolution, until their histology is recorded."""
+    _require_viewer(request)
+    today = timezone.localdate()
+    form = BiopsyFilterForm(request.GET or None)
+    state = form.cleaned_data.get("state", "") if form.is_valid() else ""
+    page = Paginator(biopsy_follow_ups(user=request.user, as_of=today, state=state), PAGE_SIZE) \
+        .get_page(request.GET.get("page"))
+    for follow_up in page:
+        follow_up.current_state = follow_up.state(today)
+        follow_up.days_late = (today - follow_up.due_date).days
+    return render(request, "surveillance/biopsies.html", {"form": form, "page": page, "today": today,
+                                                          "state": state})
+
+
+@require_http_methods(["GET", "POST"])
+def biopsy(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
+    _require_viewer(request)
+    follow_up = biopsy_follow_up_for_user(user=request.user, uuid=uuid)
+    if follow_up is None:
+        raise Http404("No such biopsy follow-up.")
+    may_record = can_record_biopsy_results(request.user)
+    initial = {"biopsy_date": follow_up.biopsy_date, "histology": follow_up.histology, "note": follow_up.note}
+    form = BiopsyResultForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied("Coordinators, staff, radiologists and admins record biopsy results.")
+        if form.is_valid():
+            try:
+                biopsy_result_record(follow_up=follow_up, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, "Biopsy result recorded.")
+                return redirect("worklist-biopsy", uuid=follow_up.uuid)
+    today = timezone.localdate()
+    follow_up.current_state = follow_up.state(today)
+    return render(request, "surveillance/biopsy.html", {
+        "follow_up": follow_up, "patient": follow_up.patient, "form": form, "may_record": may_record,
+        "today": today,
     }, status=400 if request.method == "POST" else 200)
 
 

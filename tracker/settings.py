@@ -280,6 +280,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "alerts.tasks.sweep_notifications",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
     },
+    # Programme quality: the adherence counts, after the morning's sweep (issue 21).
+    "cohort-adherence": {
+        "task": "cohort.tasks.rebuild_adherence",
+        "schedule": crontab(hour=env.int("SURVEILLANCE_SWEEP_HOUR", default=6), minute=30),
+    },
+    # Biopsies ordered by an alert's resolution: tracked follow-ups, late results.
+    "biopsy-follow-through": {
+        "task": "surveillance.tasks.biopsy_follow_through",
+        "schedule": env.int("BIOPSY_SWEEP_SECONDS", default=300),
+    },
     # Surveillance: transitions, alerts, then one digest per coordinator (issue 5).
     "surveillance-daily": {
         "task": "surveillance.tasks.daily_sweep_and_digest",

@@ -1,9 +1,12 @@
 """FHIR R4 export of one patient as a Bundle of type `collection`.
 
-Resources: Patient; Condition (the index cancer, body site per breast); per study an
-ImagingStudy and a DiagnosticReport (category RAD) with Observations for the BI-RADS
-assessment, breast composition, each calcification group (RDES241 with IG components)
-and each enhancing lesion; a CarePlan when scheduled exams are passed in.
+Resources: Patient; the index cancer as an mCODE PrimaryCancerCondition (body site per
+breast, histology); its ER, PR and HER2 results (mCODE TumorMarkerTest); each surgery
+(mCODE CancerRelatedSurgicalProcedure); per study an ImagingStudy and a DiagnosticReport
+(category RAD) with Observations for the BI-RADS assessment, breast composition, each
+calcification group (RDES241 with IG components, DICOM CID 6011/6013 codes) and each
+enhancing lesion; one mCODE CancerDiseaseStatus per signed post-surgical exam
+(`api.fhir.mcode`); a CarePlan when scheduled exams are passed in.
 Entries are linked with `urn:uuid:` full URLs; ids derive from the tracker's UUIDs so
 an export is stable. MRN is the Patient identifier (this is a clinical export).
 
@@ -24,6 +27,7 @@ from imaging.models import ImagingStudy
 from patients.models import ContactDetails, Patient, Surgery
 
 from . import codes as c
+from . import mcode
 from .careplan import PlannedExam, careplan_resource
 
 CLOCK_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -65,7 +69,7 @@ def load_patient_for_export(patient_id: int) -> Patient:
     return (
         Patient.objects.select_related("site", "tumour", "contact")
         .prefetch_related(
-            "nac_courses", "radiotherapy", "events",
+            "nac_courses", "radiotherapy", "events", "alerts",
             Prefetch("surgeries", queryset=Surgery.objects.select_related("pathology")),
             Prefetch("studies", queryset=ImagingStudy.objects.order_by("study_date", "id")
                      .select_related("signed_by")
@@ -158,9 +162,11 @@ def condition_resource(p: Patient) -> dict | None:
              f"Subtype: {tumour.get_subtype_display()}"]
     if tumour.grade:
         notes.append(f"Grade {tumour.grade}")
-    return {
+    res = {
         "resourceType": "Condition",
-        "id": str(_child_id(p.uuid, "condition")),
+        "id": mcode.condition_id(p),
+        "meta": {"profile": [c.PROFILE_PRIMARY_CANCER]},
+        "extension": mcode.histology_extension(tumour),
         "clinicalStatus": _concept(c.CONDITION_CLINICAL, status),
         "verificationStatus": _concept(c.CONDITION_VER, "confirmed"),
         "category": [_concept(c.CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
@@ -170,6 +176,9 @@ def condition_resource(p: Patient) -> dict | None:
         "onsetDateTime": tumour.diagnosis_date.isoformat(),
         "note": [{"text": "; ".join(notes)}],
     }
+    if not res["extension"]:
+        del res["extension"]  # mixed or other histology: no single morphology code
+    return res
 
 
 def _report_code(study: ImagingStudy) -> dict:
@@ -179,6 +188,14 @@ def _report_code(study: ImagingStudy) -> dict:
         key = "MG_screening" if study.phase == "surveillance" else "MG_diagnostic"
         return _concept(c.LOINC, *c.REPORT_CODE[key])
     return {"text": "US Breast"}
+
+
+def _birads_concept(study: ImagingStudy, text: str = "") -> dict:
+    """RadLex's assessment category; SNOMED's mammography assessment too on a mammogram."""
+    concept = _concept(c.RADLEX_CDE, c.BIRADS_VALUE[study.birads], text=text)
+    if study.modality == "MG" and study.birads in c.BIRADS_SNOMED:
+        concept = _with_translation(concept, (c.SNOMED, *c.BIRADS_SNOMED[study.birads]))
+    return concept
 
 
 def _obs_status(study: ImagingStudy) -> str:
@@ -235,13 +252,20 @@ def _location_components(f) -> list[dict]:
     return out
 
 
+def _with_translation(concept: dict, translation: tuple[str, str, str]) -> dict:
+    """`concept` with a second coding (the same meaning in another code system)."""
+    concept["coding"].append(_coding(*translation))
+    return concept
+
+
 def calcification_observation(study, calc, patient_ref: str) -> dict:
     comps = [
-        _component(c.CALC_TYPE, valueCodeableConcept=_concept(
-            c.RADLEX_CDE, c.CALC_TYPE_VALUE[calc.morphology], calc.get_morphology_display())),
-        _component(c.OBSERVED_DISTRIBUTION, valueCodeableConcept=_concept(
+        _component(c.CALC_TYPE, valueCodeableConcept=_with_translation(_concept(
+            c.RADLEX_CDE, c.CALC_TYPE_VALUE[calc.morphology], calc.get_morphology_display()),
+            c.CALC_TYPE_CID6011[calc.morphology])),
+        _component(c.OBSERVED_DISTRIBUTION, valueCodeableConcept=_with_translation(_concept(
             c.RADLEX_CDE, c.DISTRIBUTION_VALUE[calc.distribution],
-            calc.get_distribution_display())),
+            calc.get_distribution_display()), c.CALC_DISTRIBUTION_CID6013[calc.distribution])),
         _component(c.DISTRIBUTION_WIDTH, valueQuantity=_mm(calc.extent_mm)),
         _tracker_component("count-bin", "Calcification count bin", valueString=calc.count_bin),
         _tracker_component("inside-tumor-bed", "Inside the tumour bed",
@@ -283,8 +307,7 @@ def study_resources(study: ImagingStudy, patient_ref: str) -> list[dict]:
     if study.birads:
         observations.append(_observation(
             study, _child_id(study.uuid, "birads"), patient_ref, _cde(c.BIRADS_ELEMENT),
-            valueCodeableConcept=_concept(c.RADLEX_CDE, c.BIRADS_VALUE[study.birads],
-                                          text=f"BI-RADS {study.get_birads_display()}")))
+            valueCodeableConcept=_birads_concept(study, text=f"BI-RADS {study.get_birads_display()}")))
     if study.breast_composition:
         observations.append(_observation(
             study, _child_id(study.uuid, "composition"), patient_ref, _cde(c.BREAST_COMPOSITION),
@@ -340,7 +363,7 @@ def study_resources(study: ImagingStudy, patient_ref: str) -> list[dict]:
     if study.report_text:
         report["conclusion"] = study.report_text
     if study.birads:
-        report["conclusionCode"] = [_concept(c.RADLEX_CDE, c.BIRADS_VALUE[study.birads])]
+        report["conclusionCode"] = [_birads_concept(study)]
     return [imaging, *observations, report]
 
 
@@ -354,11 +377,19 @@ def patient_bundle(patient: Patient, *, planned: Sequence[PlannedExam] = (),
     p = load_patient_for_export(patient.pk)
     ref = _ref(p.uuid)
     contact = getattr(p, "contact", None) if with_contact else None
-    resources = [patient_resource(p, contact), condition_resource(p)]
+    condition = condition_resource(p)
+    resources = [patient_resource(p, contact), condition]
     if contact is not None:
         resources.append(gp_resource(p, contact))
-    for study in p.studies.all():
+    if condition is not None:
+        resources.extend(mcode.tumour_marker_resources(p, p.tumour))
+    resources.extend(mcode.surgical_procedure_resources(p, p.surgeries.all(), condition is not None))
+    studies = list(p.studies.all())
+    for study in studies:
         resources.extend(study_resources(study, ref))
+    resources.extend(mcode.disease_status_resources(
+        p, condition is not None, obs_status={s.id: _obs_status(s) for s in studies},
+        study_uuids={s.id: s.uuid for s in studies}))
     resources.append(careplan_resource(resource_id=str(_child_id(p.uuid, "careplan")),
                                        patient_ref=ref, planned=planned))
     return {

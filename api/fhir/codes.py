@@ -96,3 +96,99 @@ ENH_COMPONENT = {
     "nme_distribution": "NME distribution", "nme_pattern": "NME internal pattern",
     "kinetics_initial": "Kinetics, initial phase", "kinetics_delayed": "Kinetics, delayed phase",
 }
+
+# --- SNOMED CT and DICOM translations of the BI-RADS lexicon ---------------------------
+# SNOMED's "Mammography assessment (Category n)" findings. SNOMED has no code for the
+# subcategories 4A–4C in this family: they carry category 4 (the RadLex coding keeps the
+# subcategory), and category 6 (known malignancy) has no code here at all. The concepts are
+# defined for mammography, so MRI and ultrasound assessments get the RadLex coding only.
+BIRADS_SNOMED = {
+    "0": ("397138000", "Mammography assessment (Category 0) - Need additional imaging evaluation"),
+    "1": ("397140005", "Mammography assessment (Category 1) - Negative"),
+    "2": ("397141009", "Mammography assessment (Category 2) - Benign finding"),
+    "3": ("397143007", "Mammography assessment (Category 3) - Probably benign finding, "
+                       "short interval follow-up"),
+    "4": ("397144001", "Mammography assessment (Category 4) - Suspicious abnormality, "
+                       "biopsy should be considered"),
+    "5": ("397145000", "Mammography assessment (Category 5) - Highly suggestive of malignancy"),
+}
+BIRADS_SNOMED.update({sub: BIRADS_SNOMED["4"] for sub in ("4A", "4B", "4C")})
+
+# DICOM PS3.16 CID 6011 "Calcification Type from BI-RADS" (SNOMED CT codes, and two DICOM
+# codes). BI-RADS 5th edition's "rim" is the 4th edition's eggshell (thin rim) finding;
+# "fine linear or fine-linear branching" is coded as the branching (casting) concept.
+CALC_TYPE_CID6011 = {
+    "skin": (SNOMED, "129757003", "Calcified skin of breast"),
+    "vascular": (SNOMED, "129759000", "Vascular calcification"),
+    "coarse_popcorn": (SNOMED, "129749001", "Coarse (popcorn-like) calcification"),
+    "large_rod_like": (SNOMED, "129752009", "Large rod-like calcification"),
+    "round": (SNOMED, "129756007", "Round shaped calcification"),
+    "rim": (SNOMED, "129751002", "Eggshell calcification"),
+    "dystrophic": (SNOMED, "129750001", "Dystrophic calcification"),
+    "milk_of_calcium": (SNOMED, "129753004", "Milk of calcium calcification"),
+    "suture": (SNOMED, "129758008", "Calcified suture material"),
+    "coarse_heterogeneous": (SNOMED, "129763007", "Heterogeneous calcification"),
+    "amorphous": (SNOMED, "129760005", "Amorphous calcification"),
+    "fine_pleomorphic": (DICOM, "111344", "Fine pleomorphic calcification"),
+    "fine_linear_branching": (SNOMED, "129762002", "Fine linear, branching (casting) calcification"),
+}
+# DICOM PS3.16 CID 6013 "Calcification Distribution Modifier from BI-RADS".
+CALC_DISTRIBUTION_CID6013 = {
+    "diffuse": (SNOMED, "129764001", "Diffuse calcification distribution"),
+    "regional": (SNOMED, "129767008", "Regional calcification distribution"),
+    "grouped": (SNOMED, "129766004", "Grouped calcification distribution"),
+    "linear": (SNOMED, "129765000", "Linear calcification distribution"),
+    "segmental": (SNOMED, "129768003", "Segmental calcification distribution"),
+}
+
+# --- mCODE (minimal Common Oncology Data Elements, STU4) ---------------------------------
+MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+PROFILE_PRIMARY_CANCER = MCODE + "mcode-primary-cancer-condition"
+PROFILE_TUMOR_MARKER = MCODE + "mcode-tumor-marker-test"
+PROFILE_SURGICAL_PROCEDURE = MCODE + "mcode-cancer-related-surgical-procedure"
+PROFILE_DISEASE_STATUS = MCODE + "mcode-cancer-disease-status"
+EXT_HISTOLOGY = MCODE + "mcode-histology-morphology-behavior"
+EXT_EVIDENCE_TYPE = MCODE + "mcode-cancer-disease-status-evidence-type"
+EXT_RELATED_CONDITION = MCODE + "mcode-related-condition"
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+
+# Histology → (SNOMED morphologic abnormality, ICD-O-3 morphology/behaviour). "Mixed" and
+# "other" have no single code and get no histology extension.
+HISTOLOGY_MORPHOLOGY = {
+    "IDC": (("82711006", "Infiltrating duct carcinoma"), ("8500/3", "Infiltrating duct carcinoma, NOS")),
+    "ILC": (("89740008", "Lobular carcinoma"), ("8520/3", "Lobular carcinoma, NOS")),
+    "DCIS": (("86616005", "Intraductal carcinoma, noninfiltrating"),
+             ("8500/2", "Intraductal carcinoma, noninfiltrating, NOS")),
+}
+
+# Tumour markers (LOINC) and their qualitative answers (LOINC answer codes).
+ER_IHC = ("85337-4", "Estrogen receptor Ag [Presence] in Breast cancer specimen by Immune stain")
+PR_IHC = ("85339-0", "Progesterone receptor Ag [Presence] in Breast cancer specimen by Immune stain")
+HER2_IHC = ("85319-2", "HER2 [Presence] in Breast cancer specimen by Immune stain")
+HER2_ISH = ("85318-4", "HER2 [Presence] in Breast cancer specimen by FISH")
+POSITIVE = ("LA6576-8", "Positive")
+NEGATIVE = ("LA6577-6", "Negative")
+
+# Surgery (SNOMED CT procedures).
+SURGERY_CODE = {
+    "BCS": ("64368001", "Excision of part of breast"),
+    "mastectomy": ("69031006", "Excision of breast tissue"),
+}
+AXILLA_CODE = {
+    "SLNB": ("396487001", "Sentinel lymph node biopsy"),
+    "ALND": ("234262008", "Excision of axillary lymph node"),
+}
+
+# Cancer disease status (mCODE CancerDiseaseStatus).
+DISEASE_STATUS = ("97509-4", "Cancer disease progression")
+EVIDENCE_IMAGING = ("363679005", "Imaging")
+# Tracker judgement → SNOMED CT. mCODE dropped 260415000 "Not detected" from its value sets
+# (STU2, FHIR-32837); "no imaging evidence of disease" is coded as in full remission, which
+# the STU3 value set and the STU4 maximum value set hold.
+DISEASE_STATUS_VALUE = {
+    "not_detected": ("103338009", "In full remission"),
+    "improved": ("268910001", "Patient's condition improved"),
+    "stable": ("359746009", "Patient's condition stable"),
+    "worsened": ("271299001", "Patient's condition worsened"),
+    "undetermined": ("709137006", "Patient condition undetermined"),
+}

@@ -72,3 +72,54 @@ def pvalue(p: float | None) -> str:
     if p is None:
         return DASH
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _share(done: int, total: int, e: Estimate) -> str:
+    """`60.0%` over `12 of 20 · 36.1–80.9%`; a dash when nothing is counted."""
+    if not total or e.value is None:
+        return DASH
+    return format_html('{}<span class="ci">{} of {} · {}–{}</span>', pct(e.value), done, total,
+                       f"{100 * e.ci_low:.1f}", f"{100 * e.ci_high:.1f}%")
+
+
+@register.filter
+def within(timeliness, window: int) -> str:
+    """Share of a group's starts resolved within `window` days, with its counts."""
+    done, total = timeliness.within[window]
+    return _share(done, total, timeliness.share_within(window))
+
+
+@register.filter
+def adherence_year(adherence, year: int) -> str:
+    done, total = adherence.by_year[year]
+    return _share(done, total, adherence.year(year))
+
+
+@register.filter
+def adherence_all(adherence) -> str:
+    return _share(adherence.done, adherence.total, adherence.overall)
+
+
+@register.filter
+def rate(status, which: str) -> str:
+    """`overdue` or `lost` share of a group's patients with a plan."""
+    count = getattr(status, which)
+    return _share(count, status.patients, getattr(status, f"{which}_rate"))
+
+
+@register.filter
+def ppv(rule) -> str:
+    return _share(rule.malignant, rule.biopsied, rule.ppv)
+
+
+@register.filter
+def days(value: float | None) -> str:
+    """A median number of days: whole when it is, one decimal otherwise."""
+    if value is None:
+        return DASH
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+@register.filter
+def attr(obj, name: str):
+    return getattr(obj, name)

@@ -3,11 +3,21 @@
 // page passes a Content Security Policy without 'unsafe-inline'.
 (function () {
   "use strict";
+  // A figure may carry `layout.meta.narrow = {width, data: {traceIndex: {...}}}`: trace
+  // overrides for a chart drawn narrower than `width` (e.g. fewer labels on a phone).
+  function narrowed(fig, width) {
+    var narrow = fig.layout && fig.layout.meta && fig.layout.meta.narrow;
+    if (!narrow || width >= narrow.width) { return fig; }
+    Object.keys(narrow.data || {}).forEach(function (i) {
+      Object.assign(fig.data[Number(i)], narrow.data[i]);
+    });
+    return fig;
+  }
   function render() {
     document.querySelectorAll("div.plotly-chart[data-figure]").forEach(function (el) {
       var source = document.getElementById(el.dataset.figure);
       if (!source || el.dataset.rendered) { return; }
-      var fig = JSON.parse(source.textContent);
+      var fig = narrowed(JSON.parse(source.textContent), el.clientWidth);
       var config = Object.assign({ responsive: true, displaylogo: false }, fig.config || {});
       window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, config);
       el.dataset.rendered = "1";

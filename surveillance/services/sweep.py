@@ -8,7 +8,9 @@
    `lost_to_follow_up`, patient status `lost_to_follow_up`). A transition older than
    `CATCH_UP_DAYS` (a plan imported with its history, a long outage) is stamped with its
    natural date and raises nothing, so an import does not flood the alert inbox.
-4. Patients past the end of their plan with nothing left open become `completed`.
+4. Biopsy follow-through: follow-ups opened for alerts resolved as biopsy ordered, late
+   results stamped overdue (`biopsies`; beat also runs it every few minutes).
+5. Patients past the end of their plan with nothing left open become `completed`.
 """
 
 import logging
@@ -26,6 +28,7 @@ from patients.models import ClinicVisit, Patient
 from patients.vocabulary import FollowUpStatus
 
 from ..models import ScheduledItem, SweepRun
+from .biopsies import biopsy_follow_ups_open, biopsy_overdue_sweep
 from .matching import exam_visits, final_imaging, match_patients
 from .plans import CHUNK, plans_refresh_stale
 
@@ -75,6 +78,8 @@ def _sweep(*, as_of: date) -> dict[str, int]:
     counts["matched"] = matching_catch_up(since=last.started_at - timedelta(days=1) if last else None,
                                           skip=planned)
     counts.update(transitions(as_of=as_of))
+    counts["biopsies_opened"] = biopsy_follow_ups_open()
+    counts["biopsies_overdue"] = biopsy_overdue_sweep(as_of=as_of)
     counts["completed"] = complete_finished(as_of=as_of)
     run.finished_at, run.counts = timezone.now(), counts
     run.save(update_fields=["finished_at", "counts"])

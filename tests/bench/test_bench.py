@@ -17,7 +17,7 @@ from bench.report import NOT_AVAILABLE
 from imaging.models import ImagingStudy
 from patients.models import Patient
 
-ITEMS = {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+ITEMS = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
 # The HL7 row runs the listener in another process, which must see committed rows: it has
 # its own test below (a transactional one); these tests skip it.
 NOT_HERE = ["hl7"]
@@ -118,9 +118,12 @@ def test_every_item_has_a_row_with_sane_values(tiny):
     # Session, user, the user's roles (no role, no data) and the audit trail's record of
     # the read: the framework's own cost.
     assert trivial.queries <= 5
+    quality = [r for r in rows if r.item == "10" and r.queries is not None]
+    assert len(quality) == 4 and all(0 < r.queries <= 13 for r in quality)
+    assert [r for r in rows if r.item == "10" and r.name.startswith("Adherence snapshot")]
     # Where the code exists, the row is measured, never marked unavailable.
     measured = {r.item for r in rows if r.status != NOT_AVAILABLE}
-    expected = {"1", "2", "3", "4", "6", "8"}
+    expected = {"1", "2", "3", "4", "6", "8", "10"}
     if apps.is_installed("surveillance"):
         expected.add("5")
     if apps.is_installed("registry"):

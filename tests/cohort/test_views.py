@@ -64,6 +64,30 @@ def test_pcr_definition_switch_on_the_page(client, radiologist, cohort):
     assert "ypT0 ypN0 (no invasive or in-situ disease)" in response.content.decode()
 
 
+def selected_pcr_definitions(html: str) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="pcr_definition".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="([^"]+)"[^>]* selected', select)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({}, pv.PcrDefinition.YPT0IS_YPN0),                                   # the default
+    ({"pcr_definition": ""}, pv.PcrDefinition.YPT0IS_YPN0),
+    ({"pcr_definition": pv.PcrDefinition.YPT0_YPN0}, pv.PcrDefinition.YPT0_YPN0),
+    ({"pcr_definition": pv.PcrDefinition.YPT0IS_BREAST, "subtype": ""}, pv.PcrDefinition.YPT0IS_BREAST),
+])
+def test_dropdown_shows_the_definition_the_page_is_computed_with(client, radiologist, cohort,
+                                                                 query, expected):
+    client.force_login(radiologist)
+    response = client.get(URL, query)
+    assert response.context["report"].filters.pcr_definition == expected
+    assert selected_pcr_definitions(response.content.decode()) == [expected]
+    # So Apply without a change keeps the numbers: the form submits what it shows.
+    again = client.get(URL, {"pcr_definition": expected})
+    assert again.context["report"].overall == response.context["report"].overall
+
+
 def test_no_eligible_patients_page_does_not_error(client, radiologist, site):
     b.patient(site, pathology=False, mr="pos")
     client.force_login(radiologist)

@@ -131,6 +131,10 @@ def test_old_and_new_sweeps_agree_on_a_seeded_cohort(site, coordinator):
         pass
     assert not ScheduledItem.objects.exists()
     new_log = story(surveillance_sweep, today)
+    # The reference sweep predates the biopsy follow-through step; no alert of the story is
+    # resolved as biopsy ordered, so its counts are zero and left out of the comparison.
+    assert all(c["biopsies_opened"] == c["biopsies_overdue"] == 0 for _, c, _ in new_log)
+    new_log = [(d, {k: v for k, v in c.items() if not k.startswith("biopsies_")}, g) for d, c, g in new_log]
     new = snapshot(seeded)
     assert Patient.objects.count() == patients
     assert new_log == old_log

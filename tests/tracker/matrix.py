@@ -105,6 +105,8 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
             kwargs["uuid"] = world.patient.uuid
         elif name.startswith(("study-", "api-study-")):
             kwargs["uuid"] = o["draft_study"].uuid
+        elif name == "worklist-biopsy":
+            kwargs["uuid"] = o["biopsy"].uuid
         elif name.startswith(("worklist-", "api-schedule-")):
             kwargs["uuid"] = o["item"].uuid
         elif name == "letter-pdf":

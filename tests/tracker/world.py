@@ -95,6 +95,7 @@ def build_world() -> World:
         "letter": letter,
         "letter_batch": batch,
         "feed_message": _held_feed_message(site),
+        "biopsy": _biopsy_follow_up(patient, final),
     }
     return w
 
@@ -110,3 +111,11 @@ def _held_feed_message(site):
     clear_configuration()
     receive(builders.oru("MATRIX-1", accession="ACC-MATRIX").encode())
     return Message.objects.get(control_id__isnull=False, mrn="MATRIX-1")
+def _biopsy_follow_up(patient, study):
+    """A biopsy follow-up (surveillance), of its own alert: the world's alert stays open."""
+    from surveillance.models import BiopsyFollowUp
+
+    ordered, _ = alert_raise(patient_id=patient.id, rule="birads_suspicious", severity="high", breast="right",
+                             trigger=f"study:{study.id}", reason="matrix world biopsy", study_id=study.id)
+    return BiopsyFollowUp.objects.create(patient=patient, alert_id=ordered.pk, ordered_on=date(2023, 3, 10),
+                                         due_date=date(2023, 4, 9))
