@@ -22,7 +22,7 @@ lock: $(STAMP)
 	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 ## messages: compile the letters' translations (.po → .mo; needs gettext's msgfmt)
 messages: $(STAMP)
-	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
+	SECRET_KEY=$${SECRET_KEY:-build-only} $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles --verbosity 0
 
 ## run: migrate, load demo data, print the demo logins, start web + Celery worker + beat
 run: $(STAMP) messages
