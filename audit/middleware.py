@@ -10,7 +10,9 @@ from .models import Action, AuditEvent
 
 # Pages that show no patient's data: their reads are not recorded.
 NO_PATIENT_DATA = frozenset({"login", "logout", "two-factor", "api-token", "api-logout",
-                             "api-tokens", "api-schema", "api-docs", "worklist-calendar"})
+                             "api-tokens", "api-schema", "api-docs", "worklist-calendar",
+                             # a site's letter template, shown with a made-up sample patient
+                             "letter-template-edit", "letter-template-preview"})
 
 
 class AuditMiddleware:

@@ -90,6 +90,8 @@ def message_register(request: HttpRequest, uuid) -> HttpResponse:
         messages.info(request, "This message is not waiting for a new patient.")
         return redirect("feed-queue")
     who = pid_of(message)
+    if request.method == "GET":  # the form shows the message's PID: a read of health data
+        audit_record(action=Action.VIEW, obj=message, patient=message.patient, actor=request.user)
     initial = {"family_name": who.family_name, "given_name": who.given_name,
                "date_of_birth": who.date_of_birth} if who else {}
     form = RegisterForm(request.POST or None, initial=initial)

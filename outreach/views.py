@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.context import note_patient_viewed
 from audit.models import Action
 from audit.services import audit_record
 from core.formatting import day_month_year
@@ -72,6 +73,8 @@ def letter_batch(request: HttpRequest, uuid) -> HttpResponse:
     _require_writer(request)
     batch = _batch_for(request, uuid)
     letters = selectors.batch_letters(batch)
+    for letter in letters:
+        note_patient_viewed(letter.patient)  # the page names each patient of the batch
     patients = {
         str(p.uuid): p
         for p in patients_for(request.user)
@@ -89,6 +92,8 @@ def letter_batch_pdf(request: HttpRequest, uuid) -> HttpResponse:
     letters = selectors.batch_letters(batch)
     if not letters:
         raise Http404("This batch has no letter to print.")
+    for letter in letters:
+        note_patient_viewed(letter.patient)
     audit_record(action=Action.EXPORT, changes={"letter_batch": str(batch.uuid), "letters": len(letters)})
     return _pdf([x.html for x in letters], f"letters-{timezone.localtime(batch.created_at):%Y-%m-%d}.pdf")
 

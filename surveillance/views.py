@@ -261,6 +261,7 @@ def biopsy(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     follow_up = biopsy_follow_up_for_user(user=request.user, uuid=uuid)
     if follow_up is None:
         raise Http404("No such biopsy follow-up.")
+    note_patient_viewed(follow_up.patient)
     may_record = can_record_biopsy_results(request.user)
     initial = {"biopsy_date": follow_up.biopsy_date, "histology": follow_up.histology, "note": follow_up.note}
     form = BiopsyResultForm(request.POST or None, initial=initial)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action
+from audit.receivers import audit_created
 from audit.services import audit_event, audit_record_many
 from core.permissions import WORKLIST_WORKER_ROLES, can_work_worklist
 from patients.models import Patient
@@ -102,6 +103,7 @@ def _apply(*, locked_items: list[ScheduledItem], by, outcome: str, note: str, ne
     for entry in entries:
         entry.full_clean(exclude=["item", "patient", "by"])
     entries = ContactLog.objects.bulk_create(entries)
+    audit_created(entries)  # bulk inserts send no signals: the trail's create events
     patient_ids = {item.patient_id for item in locked_items}
     if outcome in (Outcome.RESCHEDULED, Outcome.DONE_ELSEWHERE):
         # The patient is back in touch: no longer lost to follow-up.

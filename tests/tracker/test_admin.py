@@ -72,6 +72,8 @@ def _object(model, world):
         return world.users["radiologist"]
     if model is AuditEvent:
         return AuditEvent.objects.filter(patient_id=world.patient.id).first()
+    if model._meta.label == "feeds.FeedSource":
+        return model.objects.get_or_create(sending_facility="MATRIX_RIS", site=world.site)[0]
     return model._default_manager.order_by("pk").first()
 
 
