@@ -199,9 +199,9 @@ def test_endpoint_query_count_does_not_grow_with_items(api_client, coordinator, 
         scheduled(case_patient, date(2017, 1, 1) + timedelta(days=90 * i))
     client = api_client(coordinator)
     # auth (1), the user's roles (1: no role, no data), patient lookup (1), scheduled
-    # items (1), the export itself (12, with the alerts its disease statuses read), and the
-    # audit trail: the FHIR download record and
-    # the view record (2); the token's expiry check (1)
-    with django_assert_max_num_queries(18):
+    # items (1), the export itself (12, with the alerts its disease statuses read), the
+    # audit trail: the FHIR download record and the view record (2); the token's expiry
+    # check (1)
+    with django_assert_max_num_queries(19):
         bundle = client.get(f"/api/patients/{case_patient.uuid}/fhir/").json()
     assert len(resources(bundle, "CarePlan")[0]["activity"]) == items
