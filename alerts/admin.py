@@ -41,8 +41,8 @@ class ThresholdChangeAdmin(ReadOnlyAdmin):
 
 class NotificationInline(ReadOnlyInline, admin.TabularInline):
     model = Notification
-    fields = readonly_fields = ["channel", "address", "status", "attempts", "last_error",
-                                "created_at", "sent_at"]
+    fields = ("channel", "address", "status", "attempts", "last_error", "created_at", "sent_at")
+    readonly_fields = fields
 
 
 @admin.register(Alert)

@@ -35,7 +35,8 @@ class ThrottledLoginBackend(AxesStandaloneBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
             return None
-        if settings.AXES_ENABLED and source_failures(request) >= settings.LOGIN_SOURCE_FAILURE_LIMIT:
+        throttled = getattr(settings, "AXES_ENABLED", True)  # django-axes' default: on
+        if throttled and source_failures(request) >= settings.LOGIN_SOURCE_FAILURE_LIMIT:
             request.axes_locked_out = True  # AxesMiddleware answers with the lockout page
             raise AxesBackendPermissionDenied("Too many failed logins from this address.")
         return super().authenticate(request, username=username, password=password, **kwargs)

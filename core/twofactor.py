@@ -7,7 +7,6 @@ their password; everyone else may enrol, and once enrolled is asked too.
 """
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
@@ -16,13 +15,13 @@ from django.urls import reverse
 from django_otp import user_has_device
 
 from .middleware import wants_json
-from .roles import ADMIN, RADIOLOGIST, roles_of
+from .roles import ADMIN, RADIOLOGIST, AnyUser, roles_of
 
 POLICY_ROLES = (RADIOLOGIST, ADMIN)
 SECOND_STEP_MESSAGE = "Two-factor verification needed: enter the code of your authenticator app."
 
 
-def policy_applies(user: AbstractBaseUser) -> bool:
+def policy_applies(user: AnyUser) -> bool:
     """The user's roles require a second factor (when the policy is on)."""
     return bool(settings.TWO_FACTOR_REQUIRED and (
         user.is_staff or user.is_superuser or roles_of(user) & set(POLICY_ROLES)))
@@ -31,7 +30,7 @@ def policy_applies(user: AbstractBaseUser) -> bool:
 HAS_DEVICE = "two_factor_device"  # session key: the user had an authenticator at login
 
 
-def needs_second_factor(user: AbstractBaseUser, session=None) -> bool:
+def needs_second_factor(user: AnyUser, session=None) -> bool:
     """The user must give a code before doing anything: the policy applies, or they
     enrolled an authenticator of their own accord (read once per session, at login)."""
     if not user.is_authenticated:
@@ -61,7 +60,8 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (user.is_authenticated and not user.is_verified()
+        # django_otp's OTPMiddleware (before this one) adds is_verified() to the user.
+        if (user.is_authenticated and not user.is_verified()  # type: ignore[attr-defined]
                 and not request.path.startswith(self.ALLOWED)
                 and needs_second_factor(user, getattr(request, "session", None))):
             if wants_json(request):

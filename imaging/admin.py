@@ -19,7 +19,8 @@ class EnhancementInline(ClinicalInline):
 
 class AmendmentInline(ReadOnlyInline, admin.TabularInline):
     model = StudyAmendment
-    fields = readonly_fields = ["amended_by", "amended_at", "reason", "changes"]
+    fields = ("amended_by", "amended_at", "reason", "changes")
+    readonly_fields = ("amended_by", "amended_at", "reason", "changes")
 
 
 @admin.register(ImagingStudy)

@@ -17,7 +17,7 @@ from patients.vocabulary import Breast
 from . import vocabulary as v
 
 # Study fields a proposal may fill, per modality (the form shows the others only where they apply).
-STUDY_FIELDS = {
+STUDY_FIELDS: dict[str, tuple[str, ...]] = {
     v.Modality.MG: ("birads", "breast_composition"),
     v.Modality.MR: ("birads", "bpe", "no_enhancement"),
     v.Modality.US: ("birads",),
@@ -84,10 +84,10 @@ def _clean(name: str, value: Any) -> Any:
         return value if value in CHOICES[name] else None
     if name in DECIMALS:
         try:
-            number = Decimal(str(value))
+            amount = Decimal(str(value))
         except InvalidOperation:
             return None
-        return number if number >= 0 else None
+        return amount if amount >= 0 else None
     if name in ("clock", "count"):
         try:
             number = int(value)

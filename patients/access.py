@@ -16,7 +16,7 @@ from .models import Patient, Site
 def _has_a_role(user: AnyUser) -> Exists:
     """Roles are groups: a user with none sees nothing (no role, no data). A condition of
     the same query, not a query of its own."""
-    return Exists(get_user_model().groups.through.objects.filter(user_id=user.pk))
+    return Exists(get_user_model().groups.through.objects.filter(user_id=user.pk or 0))
 
 
 def sites_for(user: AnyUser) -> QuerySet[Site]:

@@ -325,7 +325,7 @@ def validate_phone(value: str) -> None:
 
 
 # Preferred channel → the consent it needs, and how to say it.
-CHANNEL_CONSENT = {
+CHANNEL_CONSENT: dict[str, tuple[str, str]] = {
     v.ContactChannel.PHONE: ("may_phone", "phone calls"),
     v.ContactChannel.TEXT: ("may_text", "text messages"),
     v.ContactChannel.EMAIL: ("may_email", "e-mail"),

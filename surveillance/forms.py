@@ -9,6 +9,12 @@ STATE_CHOICES = [(s, {"lost": "Lost to follow-up"}.get(s, s.capitalize())) for s
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _choices(form: forms.Form, name: str, choices: list) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class WorklistFilterForm(forms.Form):
     site = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     kind = forms.ChoiceField(required=False, choices=[("", "All exams"), *ScheduledItem.Kind.choices])
@@ -19,12 +25,12 @@ class WorklistFilterForm(forms.Form):
 
     def __init__(self, *args, sites=(), colleagues=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites"), *[(s.id, s.name) for s in sites]]
-        self.fields["owner"].choices = [("", "Anyone"), ("me", "Mine"), ("none", "Nobody yet"),
-                                        *[(str(u.id), u.get_full_name() or u.username) for u in colleagues]]
+        _choices(self, "site", [("", "All my sites"), *[(s.id, s.name) for s in sites]])
+        _choices(self, "owner", [("", "Anyone"), ("me", "Mine"), ("none", "Nobody yet"),
+                                 *[(str(u.id), u.get_full_name() or u.username) for u in colleagues]])
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("due_from"), data.get("due_to")
         if start and end and end < start:
             self.add_error("due_to", "The end of the window is before its start.")
@@ -77,15 +83,18 @@ class BulkForm(forms.Form):
     new_date = forms.DateField(required=False, label="New date", widget=DATE)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Assign to")
     owner_due_date = forms.DateField(required=False, label="Act by", widget=DATE)
+    # Set by the view after a refused action: per-item messages (item UUID → why).
+    item_errors: dict[str, str]
+    item_error_lines: list[str]
 
     def __init__(self, *args, colleagues=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.colleagues = {u.id: u for u in colleagues}
-        self.fields["owner"].choices = [("", "Nobody (unassign)"), *[
-            (u.id, u.get_full_name() or u.username) for u in colleagues]]
+        _choices(self, "owner", [("", "Nobody (unassign)"), *[
+            (u.id, u.get_full_name() or u.username) for u in colleagues]])
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         action = data.get("action")
         if action == "contact" and not data.get("outcome"):
             self.add_error("outcome", "Choose what happened.")

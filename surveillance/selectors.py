@@ -5,7 +5,7 @@ from datetime import date
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
@@ -39,7 +39,7 @@ class WorklistFilters:
     due_to: date | None = None
 
 
-def worklist_items(*, user: AbstractBaseUser, as_of: date, site_id: int | None = None,
+def worklist_items(*, user: User, as_of: date, site_id: int | None = None,
                    kind: str = "", state: str = "",
                    filters: WorklistFilters | None = None) -> QuerySet[ScheduledItem]:
     """Due and overdue items of the user's sites, filtered (not yet read: see `worklist_rows`)."""
@@ -92,7 +92,7 @@ def worklist_rows(items: QuerySet[ScheduledItem], patient_ids: list[int]) -> lis
     return sorted(rows, key=lambda item: position[item.patient_id])  # stable: by due date within
 
 
-def worklist_colleagues(user: AbstractBaseUser) -> QuerySet:
+def worklist_colleagues(user: User) -> QuerySet:
     """Who items can be handed to: active users who work the worklist at one of the user's
     sites (the service checks each item's own site)."""
     return (get_user_model().objects.filter(is_active=True, groups__name__in=WORKLIST_WORKER_ROLES,
@@ -100,7 +100,7 @@ def worklist_colleagues(user: AbstractBaseUser) -> QuerySet:
             .distinct().order_by("first_name", "last_name", "username"))
 
 
-def items_chosen(*, user: AbstractBaseUser, uuids: list) -> list[ScheduledItem]:
+def items_chosen(*, user: User, uuids: list) -> list[ScheduledItem]:
     """The ticked items of the user's sites (others are silently not there: the caller
     compares the counts)."""
     return list(ScheduledItem.objects.filter(uuid__in=uuids, patient__site__in=sites_for(user))

@@ -1,5 +1,7 @@
 """Thin views: the coordinator's worklist, an item's contact log, the calendar feed."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -59,7 +61,7 @@ def _require_viewer(request: AuthenticatedHttpRequest) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The worklist (GET) and its actions on the ticked items (POST, then back to the same
     filters; a bad action shows the page again with its errors, status 400)."""
     _require_viewer(request)
@@ -83,7 +85,7 @@ def _filter_query(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _worklist_page(request: HttpRequest, bulk: BulkForm | None) -> HttpResponse:
+def _worklist_page(request: AuthenticatedHttpRequest, bulk: BulkForm | None) -> HttpResponse:
     today = timezone.localdate()
     sites = list(sites_for(request.user))
     can_work = can_work_worklist(request.user)
@@ -93,9 +95,10 @@ def _worklist_page(request: HttpRequest, bulk: BulkForm | None) -> HttpResponse:
     items = worklist_items(user=request.user, as_of=today, filters=form.filters())
     page_number = (request.POST if request.method == "POST" else request.GET).get("page")
     page = Paginator(worklist_patients(items), PATIENTS_PER_PAGE).get_page(page_number)
-    rows = worklist_rows(items, [row["patient_id"] for row in page])
+    # The items carry the selector's annotations (last contact, last seen) and take the page's own.
+    rows: list[Any] = worklist_rows(items, [row["patient_id"] for row in page])
     outcomes = dict(ContactLog.Outcome.choices)
-    ticked = set(bulk.data.getlist("item")) if bulk is not None else set()
+    ticked = set(request.POST.getlist("item")) if bulk is not None else set()
     item_errors = getattr(bulk, "item_errors", {})
     groups: dict[int, dict] = {}
     for item in rows:
@@ -118,7 +121,7 @@ def _worklist_page(request: HttpRequest, bulk: BulkForm | None) -> HttpResponse:
     }, status=400 if bulk is not None else 200)
 
 
-def _bulk_action(request: HttpRequest, bulk: BulkForm) -> HttpResponse | None:
+def _bulk_action(request: AuthenticatedHttpRequest, bulk: BulkForm) -> HttpResponse | None:
     """Apply the action; None when it could not be applied (the page shows why)."""
     bulk.item_errors = {}
     if not bulk.is_valid():
@@ -176,10 +179,10 @@ CSV_COLUMNS = ("patient", "mrn", "site", "exam", "due_date", "state", "owner", "
                "last_contact", "last_contact_outcome", "item")
 
 
-def worklist_csv(request: HttpRequest, chosen: list) -> HttpResponse:
+def worklist_csv(request: AuthenticatedHttpRequest, chosen: list[ScheduledItem]) -> HttpResponse:
     """The ticked items, with how to reach each patient, as CSV (audited as an export)."""
     today = timezone.localdate()
-    items = worklist_rows(ScheduledItem.objects.all(), sorted({i.patient_id for i in chosen}))
+    items: list[Any] = worklist_rows(ScheduledItem.objects.all(), sorted({i.patient_id for i in chosen}))
     wanted = {i.id for i in chosen}
     show_contact = can_see_contact(request.user)
     rows = []

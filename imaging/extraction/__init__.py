@@ -38,12 +38,14 @@ def extract(text: str, modality: str | None = None) -> Proposal:
     birads = _found(evidence, "birads", assessment.birads(source, units))
     study_breast = laterality if laterality in ("left", "right") else None
 
-    composition, calcifications = None, ()
+    composition: str | None = None
+    calcifications: tuple[CalcProposal, ...] = ()
     if MAMMOGRAPHY in views:
         composition = _found(evidence, "breast_composition", assessment.composition(source, units))
         drafts = findings.Reader(findings.CALCIFICATIONS, source, study_breast).read(views[MAMMOGRAPHY])
         calcifications = tuple(_calcification(d) for d in drafts)
-    bpe, no_enhancement, enhancements = None, False, ()
+    bpe, no_enhancement = None, False
+    enhancements: tuple[EnhProposal, ...] = ()
     if MRI in views:
         bpe, span = study.bpe(views[MRI], source)
         _note(evidence, "bpe", span)

@@ -119,8 +119,8 @@ def _separated(view: View, noun: Mention, anchor: Anchor) -> bool:
     """The noun is not the anchor's ("fine pleomorphic calcifications"): a clause break lies between."""
     if anchor.last <= noun.first <= anchor.last + 2:
         return False
-    left, right = sorted((noun, anchor), key=lambda m: m.first)
-    return any(_clause_break(view, j) for j in range(left.last, right.first + 1))
+    (_, left_last), (right_first, _) = sorted([(noun.first, noun.last), (anchor.first, anchor.last)])
+    return any(_clause_break(view, j) for j in range(left_last, right_first + 1))
 
 
 def _clause_break(view: View, j: int) -> bool:
@@ -130,7 +130,7 @@ def _clause_break(view: View, j: int) -> bool:
 
 def _run_anchor(run: list[Mention]) -> Anchor:
     """One group described by several morphologies takes the most suspicious (ties: the last, the head)."""
-    best = max(enumerate(run), key=lambda im: (MORPHOLOGY_RANK[im[1].value], im[0]))[1]
+    best = max(enumerate(run), key=lambda im: (MORPHOLOGY_RANK[im[1].value or ""], im[0]))[1]
     return Anchor(run[0].first, run[-1].last, best.value, best)
 
 
@@ -198,6 +198,8 @@ def _gap(view: View, j: int) -> str:
 # ---------------------------------------------------------------- values
 
 def _value(kind: str, mention: Mention, change_map: Mapping[str, str]) -> Any:
+    if mention.value is None:
+        return None
     if kind in (n.SIZE, n.NIPPLE):
         return Decimal(mention.value)
     if kind in (n.CLOCK, n.COUNT):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -85,8 +86,8 @@ def _words(phrase: str) -> tuple[str, ...]:
     return tuple(m.group().lower() for m in _WORD.finditer(phrase))
 
 
-def _table(kind: str, table: dict[str, str | None] | tuple[str, ...], strength: int = 0) -> list[_Entry]:
-    items = table.items() if isinstance(table, dict) else ((phrase, None) for phrase in table)
+def _table(kind: str, table: Mapping[str, str | None] | tuple[str, ...], strength: int = 0) -> list[_Entry]:
+    items = table.items() if isinstance(table, Mapping) else ((phrase, None) for phrase in table)
     # Plain strings, not TextChoices members: proposals travel to forms and HL7 as text.
     return [_Entry(_words(phrase), ((kind, None if value is None else str(value), strength),))
             for phrase, value in items]

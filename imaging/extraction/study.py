@@ -52,8 +52,10 @@ def laterality(units: list[Unit], views: list[View], source: str) -> tuple[str |
     for view in views:
         if view.unit.section not in ("findings", "impression", "technique", "title"):
             continue
-        for m in view.any(t.SIDE):
-            seen.setdefault(m.value, Span(m.start, m.end, source[m.start:m.end]))
+        for mention in view.any(t.SIDE):
+            if mention.value is not None:
+                start, end = mention.start, mention.end
+                seen.setdefault(mention.value, Span(start, end, source[start:end]))
         if view.unit.breast and view.unit.heading:
             start, end = view.unit.heading
             seen.setdefault(view.unit.breast, Span(start, end, source[start:end]))

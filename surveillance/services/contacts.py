@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -40,7 +40,7 @@ class BulkError(ValidationError):
         self.field_errors = field_errors or {}
 
 
-def _require_worker(by: AbstractBaseUser) -> None:
+def _require_worker(by: User) -> None:
     if not can_work_worklist(by):
         raise PermissionDenied("Only coordinators, clinic staff and admins log contacts.")
 
@@ -72,7 +72,7 @@ def contact_log(*, item: ScheduledItem, by: User, outcome: str, note: str = "",
 
 
 @transaction.atomic
-def contacts_log(*, items: Sequence[ScheduledItem], by: AbstractBaseUser, outcome: str, note: str = "",
+def contacts_log(*, items: Sequence[ScheduledItem], by: User, outcome: str, note: str = "",
                  new_date: date | None = None, done_on: date | None = None,
                  today: date | None = None) -> list[ContactLog]:
     """The same contact for many items (the worklist's bulk "record contact" and
@@ -109,7 +109,7 @@ def _apply(*, locked_items: list[ScheduledItem], by, outcome: str, note: str, ne
         # The patient is back in touch: no longer lost to follow-up.
         Patient.objects.filter(id__in=patient_ids, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP).update(
             follow_up_status=FollowUpStatus.ACTIVE)
-    if outcome == Outcome.RESCHEDULED:
+    if outcome == Outcome.RESCHEDULED and new_date is not None:  # _validate_input requires it
         protocols = Protocols()
         for item in locked_items:
             _reschedule(item, new_date, protocols)
@@ -154,7 +154,7 @@ def _validate_item(item: ScheduledItem, outcome: str, done_on: date | None) -> d
     """What stops this item taking the action."""
     if item.status != ScheduledItem.Status.PENDING:
         return {"outcome": f"This item is already {item.get_status_display().lower()}; nothing to log."}
-    if outcome == Outcome.DONE_ELSEWHERE and done_on < item.window_start:
+    if outcome == Outcome.DONE_ELSEWHERE and done_on is not None and done_on < item.window_start:
         return {"done_on": (f"That is before this item's window (from {item.window_start:%d %b %Y}); "
                             "it belongs to an earlier item.")}
     return {}
@@ -176,7 +176,7 @@ def _reschedule(item: ScheduledItem, new_date: date, protocols: Protocols) -> No
 
 @dataclass(frozen=True)
 class Assignment:
-    owner: AbstractBaseUser | None  # None: hand the items back to nobody
+    owner: User | None  # None: hand the items back to nobody
     due_date: date | None
 
 
@@ -189,7 +189,7 @@ def assignable_owners(*, site_ids: set[int]):
 
 
 @transaction.atomic
-def items_assign(*, items: Sequence[ScheduledItem], by: AbstractBaseUser, owner: AbstractBaseUser | None,
+def items_assign(*, items: Sequence[ScheduledItem], by: User, owner: User | None,
                  due_date: date | None, today: date | None = None) -> int:
     """Hand items to a colleague (owner) to act on by `due_date`; audited per item.
 

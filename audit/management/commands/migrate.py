@@ -30,8 +30,9 @@ class Command(migrate.Command):
         connection.settings_dict.update({key: owner[key] for key in CONNECTION_KEYS if key in owner})
         try:
             result = super().execute(*args, **options)
-            if connection.vendor == "postgresql" and app_settings["USER"] != owner.get("USER"):
-                grant_application_role(connection, app_settings["USER"])
+            app_user = app_settings["USER"]
+            if connection.vendor == "postgresql" and app_user and app_user != owner.get("USER"):
+                grant_application_role(connection, app_user)
                 if options.get("verbosity", 1) >= 1:
                     self.stdout.write(f"Granted the application role {app_settings['USER']!r} "
                                       "its privileges (the audit trail: read and append only).")
