@@ -48,7 +48,8 @@ class Protocols:
         self.default = next((p for p in rows if p.is_default), None)
         if self.default is None:
             # The data migration creates it; recreate it if an admin deleted it.
-            self.default = Protocol.objects.create(name="Default (ASCO 2013 / NCCN / ACR 2018)", is_default=True)
+            self.default = Protocol.objects.create(name="Default (ASCO 2013 / NCCN / ACR 2018)",
+                                                   is_default=True)
         self._rules = {p.id: p.rules() for p in [*rows, self.default]}
 
     def for_site(self, site_id: int) -> Protocol:

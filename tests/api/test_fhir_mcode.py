@@ -99,7 +99,7 @@ def profiled(bundle: dict, profile: str) -> list[dict]:
 
 @pytest.fixture
 def treated_patient(site):
-    """The case report's patient (docs/clinical-rules.md): IDC, ER 50% / PR 0% / HER2 3+, BCS + ALND, then surveillance."""
+    """The demo's case-report patient: IDC, ER 50% / PR 0% / HER2 3+, BCS + ALND, then surveillance."""
     patient = PatientFactory(site=site)
     TumourProfileFactory(patient=patient, laterality="left", histology="IDC", er_percent=50,
                          pr_percent=0, her2_ihc="3+", her2_ish="amplified")
