@@ -204,6 +204,10 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files (served locally: clinics are often offline) --------------------------
+# `collectstatic` (make run and every deployment run it) writes each file under a name
+# carrying a hash of its content, with gzip and Brotli copies; WhiteNoise serves those
+# compressed and cached for a year (a changed file gets a new name). Under DEBUG, and in
+# the test suite (pyproject.toml), files are served as they are, without collectstatic.
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -212,7 +216,8 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",
-            default="django.contrib.staticfiles.storage.StaticFilesStorage",
+            default=("django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                     else "whitenoise.storage.CompressedManifestStaticFilesStorage"),
         )
     },
 }
@@ -406,5 +411,4 @@ CONTENT_SECURITY_POLICY = {
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "core.staticfinders.PlotlyFinder",
 ]

@@ -52,7 +52,7 @@ def test_page_shows_the_reference_tables_and_metrics(client, radiologist, cohort
     assert "No surgical pathology" in html and 'data-excluded="draft_only">1<' in html
     assert "HR+/HER2+" in html and "Triple negative" in html
     assert 'id="cohort-metrics"' in html and 'id="cohort-km"' in html
-    assert "vendor/plotly.min.js" in html and "js/charts.js" in html
+    assert "vendor/plotly-basic.min.js" in html and "js/charts.js" in html
     assert "<script>" not in html.replace('<script type="application/json"', "")
 
 
