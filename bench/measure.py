@@ -52,6 +52,7 @@ class Bench:
     import_patients: int = 300
     import_studies_per_patient: int = 10
     workers: int = 1  # processes for the cohort re-evaluation (the command: CPU count)
+    load_seconds: float = 20.0  # the measured window of the load test (after a 3 s warm-up)
     tick: Callable[[str], None] = field(default=lambda label: None)
 
     @property
@@ -485,6 +486,15 @@ def hl7_row(b: Bench) -> Row:
     return row
 
 
+def load_rows(b: Bench) -> list[Row]:
+    """Item 11: the timeline and list pages served by gunicorn to 16 clients at once."""
+    from .load import load_rows as measure_load
+
+    rows = measure_load(b.user, b.sites, seconds=b.load_seconds)
+    b.tick("load")
+    return rows
+
+
 # --- everything ------------------------------------------------------------------------------
 
 # name for --skip → (function, item, row name when skipped). Re-evaluation runs before the
@@ -500,6 +510,7 @@ MEASUREMENTS: dict[str, tuple[Callable[[Bench], Row | list[Row]], str, str]] = {
     "trivial": (trivial_row, "8", "Framework floor: trivial view (login, middleware)"),
     "hl7": (hl7_row, "9", "HL7 ORU^R01 through the MLLP listener"),
     "quality": (quality_rows, "10", "Programme quality measures"),
+    "load": (load_rows, "11", "Timeline and list pages under load (gunicorn, 16 clients)"),
 }
 
 
@@ -526,4 +537,4 @@ def ticks_for(b: Bench, patients: int) -> int:
 
     chunks = ceil(patients / 200)
     return (4 * b.repeat + 4 * b.repeat + (1 + b.heavy_repeat) * chunks + b.repeat + 1
-            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 4 * b.repeat + 1)
+            + (2 + b.heavy_repeat) + b.repeat + (1 + b.heavy_repeat) + b.repeat + 4 * b.repeat + 1 + 1)
