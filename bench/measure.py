@@ -148,7 +148,7 @@ def page_row(item: str, name: str, sample: Sample, floor_sample: Sample | None) 
     ratio = (sample.median / floor_sample.median) if floor_sample and floor_sample.times else None
     return Row(item=item, name=name, median=sample.median, p95=sample.p95, queries=sample.queries,
                floor=floor_sample.median if floor_sample and floor_sample.times else None,
-               ratio=ratio, runs=len(sample.times), checks=report.page_checks(sample.queries, ratio))
+               ratio=ratio, runs=len(sample.times), checks=report.page_checks(sample.queries, sample.p95))
 
 
 # --- (1) timeline, (2) list ----------------------------------------------------------------
