@@ -6,7 +6,7 @@
    study rules), skipping what already exists: patients by site + MRN, studies by
    accession (else date + modality), treatment by its dates.
 3. Only when there is no problem: write everything in one transaction (rolled back
-   again for a dry run), with ids reserved up front and PostgreSQL COPY (registry/writer.py).
+   again for a dry run), table by table with `bulk_create` (registry/writer.py).
    A re-run of the same file finds everything present and writes nothing.
 
 Cells are parsed by per-column parsers compiled from the model fields (registry/columns.py),
@@ -17,11 +17,9 @@ of tests/registry/test_import_equivalence.py hold it to that.
 """
 
 import csv
-import gc
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -31,7 +29,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -168,25 +165,6 @@ def _defaults(model: type[models.Model]) -> dict[str, Any]:
             for f in model._meta.concrete_fields}
 
 
-def _relate(obj: models.Model, name: str, parent: models.Model) -> None:
-    """`obj.<name> = parent`, minus the descriptor's per-call router and type checks."""
-    relation = obj._meta.get_field(name)
-    obj.__dict__[relation.attname] = parent.pk
-    obj._state.fields_cache[name] = parent  # what relation.set_cached_value does
-
-
-def _instance(model: type[models.Model], values: dict[str, Any]) -> models.Model:
-    """An unsaved instance holding `values` (every concrete field's attname).
-
-    `Model.__init__` costs ~20 µs with its signals and per-field work; these instances
-    only carry values to `Model.clean` and the writer, never through `save()`.
-    """
-    obj = model.__new__(model)
-    obj.__dict__ = values
-    obj._state = ModelState()
-    return obj
-
-
 class RegistryImport:
     def __init__(self, *, default_site: Site | None = None, user: AbstractBaseUser | None = None,
                  progress: bool = False, allowed_sites: set[str] | None = None):
@@ -277,7 +255,7 @@ class RegistryImport:
                 unchecked.append(column.field)
         for f in spec.fresh:
             values[f.attname] = f.get_default()
-        return _instance(spec.model, values), unchecked
+        return spec.model(**values), unchecked
 
     def _parse_row(self, row: _Row) -> None:
         spec = self.specs[row.record]
@@ -307,9 +285,9 @@ class RegistryImport:
                     self.problem(row.number, "accession",
                                  "Name the finding's study: accession, or study_date and modality.")
             if record == "calcification":
-                values = row.obj.__dict__
-                if values["count"] is not None and not values["count_bin"]:
-                    values["count_bin"] = count_bin_for(int(values["count"]))  # a valid bin
+                calc = row.obj
+                if calc.count is not None and not calc.count_bin:
+                    calc.count_bin = count_bin_for(int(calc.count))  # a valid bin
                     row.unchecked = [f for f in row.unchecked if f.name != "count_bin"]
         if spec.range_checked:
             self._range_checks(row)
@@ -318,13 +296,12 @@ class RegistryImport:
         for obj, spec in ((row.obj, self.specs[row.record]), (row.pathology, self.pathology_spec)):
             if obj is None:
                 continue
-            values = obj.__dict__
             for column in spec.percent:
-                value = values[column]
+                value = getattr(obj, column)
                 if value is not None and not 0 <= value <= 100:
                     self.problem(row.number, column, "A percentage is between 0 and 100.")
             for column in spec.non_negative:
-                value = values[column]
+                value = getattr(obj, column)
                 if value is not None and value < 0:
                     self.problem(row.number, column, "Cannot be negative.")
         if row.record == "patient":
@@ -353,11 +330,11 @@ class RegistryImport:
         """
         errors: dict[str, list] = {}
         for f in unchecked:  # Model.clean_fields, for these fields only
-            value = obj.__dict__[f.attname]
+            value = getattr(obj, f.attname)
             if f.blank and value in f.empty_values:
                 continue
             try:
-                obj.__dict__[f.attname] = f.clean(value, obj)
+                setattr(obj, f.attname, f.clean(value, obj))
             except ValidationError as exc:
                 errors[f.name] = exc.error_list
         try:
@@ -480,7 +457,7 @@ class RegistryImport:
             if row.record in FINDING_RECORDS:
                 self._resolve_finding(row, present_studies)
                 continue
-            _relate(row.obj, "patient", patient)
+            row.obj.patient = patient
             child_key = self._child_key(row)
             key = (row.record, row.patient_key, *child_key)
             if key in seen:
@@ -589,60 +566,53 @@ class RegistryImport:
 
     # -- 3. write -------------------------------------------------------------------------------
     def write(self) -> None:
+        """Parents first: `bulk_create` gives each its id, which its children then take."""
         now = timezone.now()
         created_by_id = self.user.pk if self.user is not None else None
         children = self.new_children
         with self._bar(None, "Writing", total=self._object_count()) as bar:
-            writer.assign_ids(Patient, self.new_patients)
-            writer.insert(Patient, self.new_patients, now=now, with_id=True)
+            writer.create(Patient, self.new_patients)
             bar.update(len(self.new_patients))
             for row in children["tumour"]:
                 t = row.obj
                 t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
-            surgeries = [self._linked(r) for r in children["surgery"]]
-            writer.assign_ids(Surgery, surgeries)
-            simple = (("tumour", TumourProfile), ("nac", NacCourse),
-                      ("radiotherapy", Radiotherapy))
-            for record, model in simple:
+            for record, model in (("tumour", TumourProfile), ("nac", NacCourse),
+                                  ("radiotherapy", Radiotherapy), ("surgery", Surgery)):
                 objs = [self._linked(r) for r in children[record]]
-                writer.insert(model, objs, now=now)
+                writer.create(model, objs)
                 bar.update(len(objs))
-            writer.insert(Surgery, surgeries, now=now, with_id=True)
-            bar.update(len(surgeries))
             pathologies = []
             for row in children["surgery"]:
                 if row.pathology is not None:
                     p = row.pathology
-                    p.__dict__["surgery_id"] = row.obj.pk
+                    p.surgery = row.obj
                     p.pcr = bool(is_pcr(p.ypt, p.ypn, p.pcr_definition))
                     pathologies.append(p)
-            writer.insert(Pathology, pathologies, now=now)
+            writer.create(Pathology, pathologies)
             studies = []
             for row in children["study"]:
                 s = self._linked(row)
-                values = s.__dict__
-                values["created_by_id"] = created_by_id
+                s.created_by_id = created_by_id
                 if s.status == StudyStatus.FINAL:
-                    values["signed_by_id"], values["signed_at"] = row.signer_id, now
+                    s.signed_by_id, s.signed_at = row.signer_id, now
                 studies.append(s)
-            writer.assign_ids(ImagingStudy, studies)
-            writer.insert(ImagingStudy, studies, now=now, with_id=True)
+            writer.create(ImagingStudy, studies)
             bar.update(len(studies))
             for attr, model in (("calcs", CalcificationFinding), ("enhs", EnhancementFinding)):
                 objs = []
                 for row in children["study"]:
                     for finding_row in getattr(row, attr):
-                        finding_row.obj.__dict__["study_id"] = row.obj.pk
+                        finding_row.obj.study = row.obj
                         objs.append(finding_row.obj)
-                writer.insert(model, objs, now=now)
+                writer.create(model, objs)
                 bar.update(len(objs))
             anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
                         for r in children[key]}
-            self._outbox(studies, anchored, now)
+            self._outbox(studies, anchored)
 
     def _linked(self, row: _Row) -> models.Model:
         # New patients got their ids after the children were built.
-        row.obj.__dict__["patient_id"] = self.patients[row.patient_key].pk
+        row.obj.patient = self.patients[row.patient_key]
         return row.obj
 
     def _object_count(self) -> int:
@@ -650,7 +620,7 @@ class RegistryImport:
                                             if k != "patient")
 
     @staticmethod
-    def _outbox(studies: list[ImagingStudy], anchored: set[int], now) -> None:
+    def _outbox(studies: list[ImagingStudy], anchored: set[int]) -> None:
         """One evaluation per patient, for its latest newly imported final study; one plan
         rebuild per patient given a tumour, surgery or radiotherapy row. The outbox sweep
         processes them (they are not queued one by one)."""
@@ -660,12 +630,11 @@ class RegistryImport:
                 best = latest.get(s.patient_id)
                 if best is None or s.study_date >= best.study_date:
                     latest[s.patient_id] = s
-        kind = Event.Kind.STUDY_FINALIZED
-        events = [{"patient_id": pid, "object_id": s.pk, "kind": kind} for pid, s in latest.items()]
-        events += [{"patient_id": pid, "object_id": None, "kind": Event.Kind.ANCHORS_CHANGED}
+        events = [Event(patient_id=pid, object_id=s.pk, kind=Event.Kind.STUDY_FINALIZED)
+                  for pid, s in latest.items()]
+        events += [Event(patient_id=pid, object_id=None, kind=Event.Kind.ANCHORS_CHANGED)
                    for pid in sorted(anchored)]
-        writer.insert(Event, [_instance(Event, {**_defaults(Event), **values}) for values in events],
-                      now=now)
+        writer.create(Event, events)
 
 
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
@@ -681,37 +650,19 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
     job = RegistryImport(default_site=default_site, user=user, progress=progress,
                          allowed_sites=allowed_sites)
     job.report.dry_run = dry_run
-    with _no_cyclic_gc():
-        job.parse(text)
-        job.resolve()
-        job.report.problems.sort(key=lambda p: (p.row, p.column))
-        if job.report.problems:
-            return job.report
-        with transaction.atomic():
-            job.write()
-            if dry_run:
-                transaction.set_rollback(True)
-            else:
-                job.report.written = True
-                _audit(job, user=user, source=source, default_site=default_site)
+    job.parse(text)
+    job.resolve()
+    job.report.problems.sort(key=lambda p: (p.row, p.column))
+    if job.report.problems:
+        return job.report
+    with transaction.atomic():
+        job.write()
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            job.report.written = True
+            _audit(job, user=user, source=source, default_site=default_site)
     return job.report
-
-
-@contextmanager
-def _no_cyclic_gc():
-    """The cyclic garbage collector paused while the import runs.
-
-    An import allocates ~100 objects per row (cells, row, instance, values), none of them
-    in reference cycles, so reference counting frees them all; but the collector would
-    scan the growing heap again and again (a third of the parse's time). Restored after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _audit(job: "RegistryImport", *, user: AbstractBaseUser | None, source: str,

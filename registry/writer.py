@@ -1,43 +1,17 @@
-"""Write the import's new rows: ids reserved up front, PostgreSQL COPY (executemany elsewhere).
+"""Write the import's new rows: one `bulk_create` per table, in batches.
 
-`bulk_create` of the ~11,000 objects of a 3,000-study file spent most of its time in
-Django's per-object, per-field preparation and in building one large INSERT per batch.
-Here parents get their ids from the table's sequence before anything is written (so
-children point at them without a RETURNING round trip), each object's values are read
-straight from its `__dict__`, and the rows go to the database in one COPY per table
-(`core.bulk.copy_rows`). No signals, as with `bulk_create`.
+Parents are written first; `bulk_create` gives them their ids (PostgreSQL, SQLite ≥
+3.35), which their children take through the relation (`child.patient = patient`). No
+signals, as with any `bulk_create`: the import writes its own audit events and outbox rows.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
-from operator import itemgetter
 
 from django.db import models
 
-from core.bulk import copy_rows, reserve_ids
+BATCH_SIZE = 1000
 
 
-def assign_ids(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """Give unsaved `objs` primary keys from `model`'s sequence (inside the transaction)."""
-    attname = model._meta.pk.attname
-    for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
-        obj.__dict__[attname] = pk
-
-
-def insert(model: type[models.Model], objs: Sequence[models.Model], *, now: datetime,
-           with_id: bool = False) -> None:
-    """Insert `objs` as they are (defaults already filled in); auto_now fields get `now`.
-
-    `with_id`: the objects carry ids from `assign_ids`; otherwise the database numbers them.
-    """
-    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
-    stamped = [f.attname for f in fields
-               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    values = itemgetter(*(f.attname for f in fields))
-    rows = []
-    for obj in objs:
-        d = obj.__dict__
-        for attname in stamped:
-            d[attname] = now
-        rows.append(values(d))
-    copy_rows(model, fields, rows)
+def create(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Insert the unsaved `objs`; each gets its primary key."""
+    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
