@@ -19,7 +19,7 @@ of tests/registry/test_import_equivalence.py hold it to that.
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -165,13 +165,58 @@ def _defaults(model: type[models.Model]) -> dict[str, Any]:
             for f in model._meta.concrete_fields}
 
 
+ProgressCallback = Callable[[str, int, "int | None"], None]
+
+
+class _Progress:
+    """One stage's progress: a tqdm bar for the command (`progress`), and the job's
+    `on_progress(stage, done, total)` every `EVERY` rows for the upload page."""
+
+    EVERY = 500
+
+    def __init__(self, job: "RegistryImport", items: Iterable | None, desc: str, total: int | None):
+        self.bar = tqdm(items, desc=desc, total=total, disable=not job.progress, unit="row", leave=False)
+        self.callback = job.on_progress
+        self.items, self.desc, self.total = items, desc, total
+        self.done = self.reported = 0
+
+    def __iter__(self):
+        self._report()
+        for item in self.bar if self.items is not None else ():
+            yield item
+            self.done += 1
+            if self.done - self.reported >= self.EVERY:
+                self._report()
+        self._report()
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+        self.done += n
+        self._report()
+
+    def _report(self) -> None:
+        if self.callback is not None:
+            self.callback(self.desc, self.done, self.total)
+            self.reported = self.done
+
+    def __enter__(self) -> "_Progress":
+        self.bar.__enter__()
+        self._report()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+
 class RegistryImport:
     def __init__(self, *, default_site: Site | None = None, user: AbstractBaseUser | None = None,
-                 progress: bool = False, allowed_sites: set[str] | None = None):
+                 progress: bool = False, allowed_sites: set[str] | None = None,
+                 on_progress: ProgressCallback | None = None):
         self.default_site = default_site
         self.allowed_sites = allowed_sites
         self.user = user
         self.progress = progress
+        self.on_progress = on_progress
         self.report = ImportReport()
         self.rows: list[_Row] = []
         self.default_code = default_site.code if default_site else ""
@@ -181,9 +226,8 @@ class RegistryImport:
     def problem(self, row: int, column: str, message: str) -> None:
         self.report.problems.append(Problem(row, column, message))
 
-    def _bar(self, items: Iterable, desc: str, total: int | None = None):
-        return tqdm(items, desc=desc, total=total, disable=not self.progress, unit="row",
-                    leave=False)
+    def _bar(self, items: Iterable | None, desc: str, total: int | None = None) -> "_Progress":
+        return _Progress(self, items, desc, total)
 
     def parse(self, text: str) -> None:
         reader = csv.reader(io.StringIO(text))
@@ -206,7 +250,7 @@ class RegistryImport:
         self.specs = {record: _Spec(model, columns, required, at)
                       for record, (model, columns, required) in RECORDS.items()}
         self.pathology_spec = _Spec(*PATHOLOGY, (), at)
-        rows = self._bar(reader, "Reading") if self.progress else reader
+        rows = self._bar(reader, "Reading")
         number = 1
         for cells in rows:
             if not cells:
@@ -445,7 +489,7 @@ class RegistryImport:
         present_studies: set[tuple] = set()
         self.new_children: dict[str, list[_Row]] = defaultdict(list)
         children = [r for r in self.rows if r.record != "patient"]
-        for row in self._bar(children, "Checking") if self.progress else children:
+        for row in self._bar(children, "Checking"):
             patient = self.patients.get(row.patient_key)
             if patient is None:
                 if all(row.patient_key):
@@ -640,7 +684,8 @@ class RegistryImport:
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
                     user: AbstractBaseUser | None = None, progress: bool = False,
                     allowed_sites: set[str] | None = None,
-                    source: str = "command") -> ImportReport:
+                    source: str = "command",
+                    on_progress: ProgressCallback | None = None) -> ImportReport:
     """Validate the whole file; write it (all or nothing) unless there is a problem or a dry run.
 
     `allowed_sites` (site codes) limits an upload to the uploader's sites; the command,
@@ -648,7 +693,7 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
     counts (`source`: "command" or "upload"), never patient details.
     """
     job = RegistryImport(default_site=default_site, user=user, progress=progress,
-                         allowed_sites=allowed_sites)
+                         allowed_sites=allowed_sites, on_progress=on_progress)
     job.report.dry_run = dry_run
     job.parse(text)
     job.resolve()
