@@ -4,10 +4,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.bulk import insert_values
 from core.permissions import can_act_on_alert
 from core.tasks import enqueue
 
@@ -40,25 +39,23 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
 def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
     """Insert the unsaved `alerts` not raised yet, at once; returns those inserted.
 
-    `alert_raise` for many alerts (each built with its `dedup_key`). Raised alerts are
-    skipped by the database itself (`INSERT … ON CONFLICT (dedup_key) DO NOTHING
-    RETURNING`), so when a concurrent delivery raised some of them first, only the rows
-    this statement inserted come back. Bulk inserts send no signals: the caller writes
-    their audit events (`audit.receivers.audit_created`) and notifications.
+    `alert_raise` for many alerts (each built with its `dedup_key`), with one
+    `bulk_create`. The caller has left out the keys it knows are raised; when a
+    concurrent delivery raised some of the others first, the unique `dedup_key` refuses
+    the insert, and the keys raised by then are read and the rest inserted (a key raised
+    again in between refuses that too: the caller's transaction rolls back and it falls
+    back to `alert_raise`, one alert at a time). Bulk inserts send no signals: the caller
+    writes their audit events (`audit.receivers.audit_created`) and notifications.
     """
     unique: dict[str, Alert] = {}
     for alert in alerts:
         unique.setdefault(alert.dedup_key, alert)
-    rows = insert_values(list(unique.values()), on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
-                       returning=("dedup_key",))
-    ids = {key: pk for pk, key in rows}
-    created = []
-    for alert in unique.values():
-        if alert.dedup_key in ids:
-            alert.pk = ids[alert.dedup_key]
-            alert._state.adding, alert._state.db = False, connection.alias
-            created.append(alert)
-    return created
+    try:
+        with transaction.atomic():
+            return Alert.objects.bulk_create(list(unique.values()))
+    except IntegrityError:
+        raised = set(Alert.objects.filter(dedup_key__in=list(unique)).values_list("dedup_key", flat=True))
+        return Alert.objects.bulk_create([a for key, a in unique.items() if key not in raised])
 
 
 def _require_capability(by: User, alert: Alert) -> None:

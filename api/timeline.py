@@ -34,9 +34,9 @@ def patient_timeline(patient: Patient) -> dict:
     """Burden series per breast, nadir since the post-treatment baseline, MRI lesions.
 
     In the shape and types of `TimelineSerializer` (floats, ISO dates and UUIDs once
-    rendered). `patient` comes from `imaging.records.with_records` (no further query).
+    rendered). `patient` comes from `imaging.records.with_records` (its rows prefetched).
     """
-    records = patient_records(patient, plain=True)  # values only: no model instances
+    records = patient_records(patient)
     history = records.history(patient)
     uuids = {row.study.id: row.study.uuid for row in records.studies}
     breasts = []

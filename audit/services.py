@@ -7,8 +7,6 @@ from typing import Any
 
 from django.db import models
 
-from core.bulk import insert_values
-
 from . import context
 from .models import AuditEvent
 
@@ -70,7 +68,5 @@ def audit_record(*, action: str, obj: models.Model | None = None, changes: dict 
 
 
 def audit_record_many(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Events built with `audit_event`, written in one `INSERT` per batch (not with
-    `bulk_create`, ~2.5× the CPU on PostgreSQL for their JSON: see `core.bulk.insert_values`)."""
-    insert_values(events)
-    return events
+    """Events built with `audit_event`, written with one `bulk_create`."""
+    return AuditEvent.objects.bulk_create(events)

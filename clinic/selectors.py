@@ -8,15 +8,14 @@ from datetime import date
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertState
-from core.jsonrows import CompiledAnnotations, JsonRows, RowSet
 from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
-from imaging.records import HISTORY_KINDS, MINE, StudyRow, records_from_rows
+from imaging.records import StudyRow, patient_records, prefetched, with_records
 from patients.access import get_patient_for_user, patients_for
 from patients.models import ClinicalEvent, ClinicVisit, Pathology, Patient
 from surveillance.models import PatientPlan, ScheduledItem
@@ -52,11 +51,6 @@ def _list_columns() -> dict:
     }
 
 
-# The list's computed columns, compiled once (core/jsonrows.py: Django's building and
-# compiling of the three subqueries took longer than running the page's query).
-LIST_COLUMNS = CompiledAnnotations(Patient, _list_columns)
-
-
 def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None,
                  follow_up_status: str = "", subtype: str = "", pcr: str = "",
                  has_open_alert: bool | None = None, overdue: bool | None = None,
@@ -65,7 +59,7 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
 
     `pcr` is "yes", "no" or "unknown" (no pathology recorded yet).
     """
-    qs = LIST_COLUMNS.annotate(patients_for(user).select_related("site", "tumour"))
+    qs = patients_for(user).select_related("site", "tumour").annotate(**_list_columns())
     for token in q.split():
         qs = qs.filter(Q(family_name__icontains=token) | Q(given_name__icontains=token)
                        | Q(mrn__istartswith=token))
@@ -88,23 +82,6 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
         late = Exists(overdue_items(timezone.localdate()).filter(patient_id=OuterRef("pk")))
         qs = qs.filter(late if overdue else ~late)
     return qs.order_by(*PATIENT_SORTS.get(sort, PATIENT_SORTS["name"]))
-
-
-VISITS = JsonRows(ClinicVisit, order_by=("-date", "-id"), related=("recorded_by",))
-EVENTS = JsonRows(ClinicalEvent, order_by=("date", "id"))
-# `details` (JSON) is not shown on the timeline; the alert's study is one of the studies.
-OPEN_ALERTS = JsonRows(Alert, order_by=("-created_at", "-id"), defer=("details",))
-PLAN = JsonRows(PatientPlan, order_by=("id",), related=("protocol",))
-SCHEDULED_ITEMS = JsonRows(ScheduledItem, order_by=("due_date", "kind", "id"))  # study, visit: below
-
-TIMELINE_ROWS = RowSet(Patient, {
-    **HISTORY_KINDS,
-    "visits": (VISITS, MINE),
-    "events": (EVENTS, MINE),
-    "open_alerts": (OPEN_ALERTS, MINE & Q(state=AlertState.OPEN)),
-    "plan": (PLAN, MINE),
-    "scheduled_items": (SCHEDULED_ITEMS, MINE),
-})
 
 
 @dataclass(frozen=True)
@@ -142,37 +119,41 @@ class Timeline:
         return plan_view(self.plan, self.scheduled_items, unmatched=unmatched, as_of=as_of)
 
 
-def _link(objects: list, field: str, targets: dict[int, object]) -> None:
-    """Cache each object's `field` (a foreign key) from `targets`, rows already read; one
-    not among them (none expected) is left to load on access."""
-    cache = objects[0]._meta.get_field(field) if objects else None
-    for obj in objects:
-        target_id = getattr(obj, f"{field}_id")
-        if target_id is None or target_id in targets:
-            cache.set_cached_value(obj, targets.get(target_id))
+def _timeline_prefetches() -> list[Prefetch]:
+    # The alerts' and items' studies are joined in (`select_related`): a few rows each.
+    return [
+        Prefetch("visits", to_attr="visit_rows",
+                 queryset=ClinicVisit.objects.select_related("recorded_by").order_by("-date", "-id")),
+        Prefetch("events", to_attr="event_rows", queryset=ClinicalEvent.objects.order_by("date", "id")),
+        # `details` (JSON) is not shown on the timeline.
+        Prefetch("alerts", to_attr="open_alert_rows",
+                 queryset=Alert.objects.filter(state=AlertState.OPEN).select_related("study")
+                 .defer("details").order_by("-created_at", "-id")),
+        Prefetch("scheduled_items", to_attr="item_rows",
+                 queryset=ScheduledItem.objects.select_related("study", "visit")
+                 .order_by("due_date", "kind", "id")),
+    ]
 
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
-    surveillance plan, in one query (every related row as JSON: `TIMELINE_ROWS`)."""
-    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour", "contact"))
+    surveillance plan: one query for the patient with her site, tumour, contact and plan,
+    and one per kind of row (`with_records`, `_timeline_prefetches`), 11 in all."""
+    queryset = with_records(Patient.objects.select_related(
+        "site", "tumour", "contact", "surveillance_plan__protocol")).prefetch_related(
+        *_timeline_prefetches())
     patient = get_patient_for_user(user, uuid, queryset=queryset)
-    rows = TIMELINE_ROWS.read(patient)
-    records = records_from_rows(rows)
-    studies = {r.study.id: r.study for r in records.studies}
-    _link(rows["open_alerts"], "study", studies)
-    _link(rows["scheduled_items"], "study", studies)
-    _link(rows["scheduled_items"], "visit", {v.id: v for v in rows["visits"]})
+    records = patient_records(patient)
     return Timeline(
         patient=patient,
         history=records.history(patient),
         studies=records.studies[::-1],
-        open_alerts=rows["open_alerts"],
+        open_alerts=prefetched(patient, "open_alert_rows"),
         surgeries=records.surgeries,
         nac_courses=records.nac_courses,
         radiotherapy=records.radiotherapy,
-        visits=rows["visits"],
-        events=rows["events"],
-        plan=rows["plan"][0] if rows["plan"] else None,
-        scheduled_items=rows["scheduled_items"],
+        visits=prefetched(patient, "visit_rows"),
+        events=prefetched(patient, "event_rows"),
+        plan=getattr(patient, "surveillance_plan", None),
+        scheduled_items=prefetched(patient, "item_rows"),
     )

@@ -5,12 +5,10 @@
 """
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
 
 from imaging.vocabulary import Modality
 from patients import vocabulary as pv
@@ -181,39 +179,19 @@ def build_concordance(per_subtype: dict[str, SubtypeCounts]) -> ConcordanceResul
     )
 
 
-@contextmanager
-def analytics_transaction() -> Iterator[None]:
-    """Run the cohort queries with PostgreSQL's JIT compiler off.
-
-    Their cost estimates (one index probe per patient in each correlated subquery) are
-    high enough to trigger JIT, whose compilation cost more than it saved: about 35% of
-    the time at 100,000 patients. `SET LOCAL` ends with the transaction.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def concordance_for(filters: CohortFilters) -> ConcordanceResult:
     """Concordance and histology, overall and per subtype (two queries)."""
-    with analytics_transaction():
-        return build_concordance(selectors.concordance_counts(filters))
+    return build_concordance(selectors.concordance_counts(filters))
 
 
 def survival_for(filters: CohortFilters) -> SurvivalResult:
     """Event-free survival curves (one query)."""
-    with analytics_transaction():
-        return survival_result(selectors.survival_rows(filters))
+    return survival_result(selectors.survival_rows(filters))
 
 
 def cohort_report(filters: CohortFilters) -> CohortReport:
-    """The whole report in three queries (plus the JIT setting on PostgreSQL)."""
-    with analytics_transaction():
-        per_subtype = selectors.concordance_counts(filters)
-        rows = selectors.survival_rows(filters)
+    """The whole report in three queries."""
+    per_subtype = selectors.concordance_counts(filters)
+    rows = selectors.survival_rows(filters)
     result = build_concordance(per_subtype)
     return CohortReport(filters, result.overall, result.by_subtype, survival_result(rows))

@@ -16,8 +16,8 @@ year, 11 by radiologist; `tests/cohort/test_quality.py` asserts them), each smal
 
 The alert models are read through a few fields only (rule, state, resolution, the three
 timestamps, the study), so the measures keep working whatever else the alert engine
-records. On PostgreSQL the queries run with JIT off (`surveillance.services.sweep.
-without_jit`): it compiled for longer than they run.
+records. On PostgreSQL, turn JIT off for the application's role (docs/deployment.md,
+"PostgreSQL settings"): it compiled for longer than these queries run.
 """
 
 from collections.abc import Callable, Iterable
@@ -36,7 +36,6 @@ from imaging.vocabulary import Phase, StudyStatus
 from patients.models import Patient
 from patients.vocabulary import FollowUpStatus, Subtype
 from surveillance.models import BiopsyFollowUp, ScheduledItem
-from surveillance.services.sweep import without_jit
 
 from .models import AdherenceCount, AdherenceSnapshot
 from .quality import (
@@ -189,8 +188,7 @@ def _status(f: QualityFilters, as_of: date, field: str | None) -> dict:
 
 def quality_report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> QualityReport:
     """Every measure, overall and per group (`f.group_by`), as of `as_of`."""
-    with without_jit():
-        return _report(f, as_of=as_of, site_names=site_names)
+    return _report(f, as_of=as_of, site_names=site_names)
 
 
 def _report(f: QualityFilters, *, as_of: date, site_names: dict[int, str]) -> QualityReport:

@@ -1,100 +1,81 @@
-"""Registry import for administrators: upload, dry run with the full report, confirm.
+"""Registry import for administrators: upload, checked by a task, report, confirm, imported.
 
-The uploaded file waits in REGISTRY_UPLOAD_DIR (named by a random token kept in the
-session) between the dry run and the confirmation, and is deleted once imported.
+The uploaded file is stored with a `RegistryUpload` row; a Celery task checks it (dry run)
+and, once the administrator confirms, imports it (registry/uploads.py). The upload's page
+polls a small JSON status (stage and row counts, nothing about patients) while the task
+runs. URLs name the upload by its random UUID.
 """
 
-import secrets
-import time
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.permissions import can_import_registry
 from patients.access import sites_for
-from patients.models import Site
 
 from .forms import RegistryUploadForm
-from .importer import decode_upload, import_registry
-
-SESSION_KEY = "registry_import"
-STALE_SECONDS = 24 * 60 * 60  # checked files never confirmed are deleted after a day
-
-
-def _upload_dir() -> Path:
-    path = Path(settings.REGISTRY_UPLOAD_DIR)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+from .importer import decode_upload
+from .models import RegistryUpload
+from .uploads import upload_confirm, upload_queue, uploads_delete_stale
 
 
-def _delete_stale_uploads() -> None:
-    """Checked files hold patient data: do not keep the ones nobody confirmed."""
-    cutoff = time.time() - STALE_SECONDS
-    for old in _upload_dir().glob("*.csv"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+def _require_importer(request: HttpRequest) -> None:
+    if not can_import_registry(request.user):
+        raise PermissionDenied("Only administrators import registry files.")
 
 
-def _codes(request: HttpRequest) -> set[str]:
-    return set(sites_for(request.user).values_list("code", flat=True))
-
-
-def _pending(request: HttpRequest) -> tuple[Path | None, Site | None]:
-    pending = request.session.get(SESSION_KEY)
-    if not pending:
-        return None, None
-    path = _upload_dir() / f"{pending['token']}.csv"
-    site = sites_for(request.user).filter(pk=pending.get("site")).first()
-    return (path if path.exists() else None), site
+def _own_upload(request: HttpRequest, uuid) -> RegistryUpload:
+    """The upload, if this administrator made it (404 otherwise)."""
+    _require_importer(request)
+    return get_object_or_404(RegistryUpload, uuid=uuid, uploaded_by=request.user)
 
 
 @require_http_methods(["GET", "POST"])
 def registry_import(request: HttpRequest) -> HttpResponse:
-    if not can_import_registry(request.user):
-        raise PermissionDenied("Only administrators import registry files.")
+    _require_importer(request)
     sites = sites_for(request.user)
     form = RegistryUploadForm(sites=sites)
-    report = None
-    if request.method == "POST" and "confirm" in request.POST:
-        return _confirm(request)
     if request.method == "POST":
         form = RegistryUploadForm(request.POST, request.FILES, sites=sites)
         if form.is_valid():
+            upload_file = form.cleaned_data["file"]
             try:
-                text = decode_upload(form.cleaned_data["file"].read())
+                decode_upload(upload_file.read())
             except ValueError as exc:
                 form.add_error("file", str(exc))
             else:
-                site = form.cleaned_data["site"]
-                report = import_registry(text, dry_run=True, default_site=site,
-                                         user=request.user, allowed_sites=_codes(request))
-                if report.ok:
-                    _delete_stale_uploads()
-                    token = secrets.token_urlsafe(16)
-                    path = _upload_dir() / f"{token}.csv"
-                    path.write_text(text, encoding="utf-8")
-                    path.chmod(0o600)
-                    request.session[SESSION_KEY] = {"token": token,
-                                                    "site": site.pk if site else None,
-                                                    "name": form.cleaned_data["file"].name}
-    return render(request, "registry/import.html", {"form": form, "report": report})
+                upload_file.seek(0)
+                uploads_delete_stale()
+                upload = RegistryUpload(uploaded_by=request.user, site=form.cleaned_data["site"],
+                                        allowed_sites=sorted(sites.values_list("code", flat=True)))
+                upload.file.save("upload.csv", upload_file, save=False)
+                upload.save()
+                upload_queue(upload)
+                return redirect("registry-upload", uuid=upload.uuid)
+    return render(request, "registry/import.html", {"form": form})
 
 
-def _confirm(request: HttpRequest) -> HttpResponse:
-    path, site = _pending(request)
-    if path is None:
-        messages.error(request, "There is no checked file waiting: upload it again.")
-        return redirect("registry-import")
-    report = import_registry(path.read_text(encoding="utf-8"), default_site=site,
-                             user=request.user, allowed_sites=_codes(request), source="upload")
-    if report.ok:
-        path.unlink(missing_ok=True)
-        request.session.pop(SESSION_KEY, None)
-    return render(request, "registry/import.html",
-                  {"form": RegistryUploadForm(sites=sites_for(request.user)), "report": report,
-                   "imported": report.ok})
+@require_GET
+def registry_upload(request: HttpRequest, uuid) -> HttpResponse:
+    upload = _own_upload(request, uuid)
+    return render(request, "registry/upload.html", {
+        "upload": upload, "report": upload.report,
+        "form": RegistryUploadForm(sites=sites_for(request.user)),
+    })
+
+
+@require_GET
+def registry_upload_status(request: HttpRequest, uuid) -> JsonResponse:
+    upload = _own_upload(request, uuid)
+    return JsonResponse({"status": upload.status, "stage": upload.stage, "done": upload.done,
+                         "total": upload.total, "finished": upload.finished})
+
+
+@require_POST
+def registry_upload_confirm(request: HttpRequest, uuid) -> HttpResponse:
+    upload = _own_upload(request, uuid)
+    if not upload_confirm(upload):
+        messages.error(request, "This file is not checked and waiting: upload it again.")
+    return redirect("registry-upload", uuid=upload.uuid)

@@ -136,6 +136,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A persistent connection is checked before each request reuses it: after a database
 # restart the first request gets a new connection instead of a 500.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL session settings for every connection, as libpq's `options`, e.g.
+# DATABASE_PG_OPTIONS="-c jit=off -c work_mem=64MB" (docs/deployment.md, "PostgreSQL
+# settings"). Tuning belongs to the deployment, not to the code.
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    pg_options = env.str("DATABASE_PG_OPTIONS", default="")
+    if pg_options:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = pg_options
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes.
     DATABASES["default"]["OPTIONS"] = {

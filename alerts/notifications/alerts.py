@@ -18,7 +18,6 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.bulk import insert_values
 from core.roles import RADIOLOGIST
 from core.tasks import enqueue
 from patients.models import Patient, Site
@@ -76,7 +75,7 @@ def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
                 rows.append(Notification(alert=alert, channel=Notification.Channel.EMAIL,
                                          recipient_id=user_id, address=email))
     # New alerts have no rows yet: nothing conflicts, every row gets its id back.
-    insert_values(rows)
+    Notification.objects.bulk_create(rows)
     for n in rows:
         transaction.on_commit(partial(enqueue_send, n.id))
     return rows

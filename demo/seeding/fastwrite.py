@@ -4,17 +4,23 @@
 (~350,000 rows) Django's per-instance work dominates. Here each row is a tuple in the
 model's column order, ids are taken from the table's sequence up front (so children can
 point at parents without a RETURNING round trip), and PostgreSQL receives the rows with
-COPY (`core.bulk`). Field defaults (uuid, timestamps, lexicon version …) come from the model fields
-themselves, so a row here equals what the ORM would store; tests compare the two writers.
-No outbox rows: the cohort is evaluated by the alerts app's full re-evaluation.
+COPY (`core.bulk.copy_rows`). Field defaults (uuid, timestamps, lexicon version …) come from the
+model fields themselves, so a row here equals what the ORM would store; tests compare the
+two writers. No outbox rows: the cohort is evaluated by the alerts app's full re-evaluation.
+
+Seeding only (the demo and the benchmark's cohorts of up to 100,000 patients and a
+million studies): no request or task writes this way; they use the ORM.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
-from core.bulk import Defaults, copy_rows, reserve_ids
+from core.bulk import copy_rows
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from outbox.models import Event
 from patients.models import (
@@ -37,6 +43,49 @@ ORDER = (Patient, TumourProfile, NacCourse, Radiotherapy, Surgery, Pathology, Cl
          ClinicalEvent, ImagingStudy, CalcificationFinding, EnhancementFinding)
 
 WITH_IDS = (Patient, Surgery, ImagingStudy)
+
+
+class Defaults:
+    """Turns {attname: value} into a tuple in the order of `fields`, a missing field given
+    what the ORM would store: `now` for auto_now(_add) fields, a new value of a callable
+    default (uuid4) per row, the field's default otherwise."""
+
+    def __init__(self, fields: Sequence[models.Field], now: datetime | None = None):
+        now = now or timezone.now()
+        self.fields = list(fields)
+        self._plan: list[tuple[str, int, Any]] = []  # (attname, kind, value): kind 0 constant, 1 callable
+        for f in self.fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                self._plan.append((f.attname, 0, now))
+            elif f.has_default() and callable(f.default):
+                self._plan.append((f.attname, 1, f.default))
+            else:
+                self._plan.append((f.attname, 0, f.get_default()))
+
+    def row(self, values: dict) -> tuple:
+        return tuple(values[name] if name in values else (default() if kind else default)
+                     for name, kind, default in self._plan)
+
+
+def reserve_ids(model: type[models.Model], n: int) -> list[int]:
+    """Reserve `n` primary keys for `model` (inside the seeding's transaction), so children
+    can point at parents written in the same COPY pass."""
+    if n == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, n])
+            return [r[0] for r in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these ids;
+        # past the AUTOINCREMENT counter too, so ids of deleted rows are never reused.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        start = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(start, row[0] if row else 0) + 1
+        return list(range(start, start + n))
 
 
 class _Rows:

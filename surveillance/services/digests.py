@@ -23,7 +23,7 @@ from core.roles import COORDINATOR
 from patients.models import Site
 
 from ..models import Digest, ScheduledItem
-from .sweep import CATCH_UP_DAYS, without_jit
+from .sweep import CATCH_UP_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ def patient_ref(given_name: str, family_name: str, mrn: str) -> str:
 
 def digests_send(*, as_of: date | None = None) -> dict[str, int]:
     """Build, claim and send today's digest of every coordinator. Returns counts by status."""
-    with without_jit():
-        return _send_all(as_of or timezone.localdate())
+    return _send_all(as_of or timezone.localdate())
 
 
 def _send_all(as_of: date) -> dict[str, int]:

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from core.bulk import insert_dicts, update_rows
+from core.bulk import copy_objects, update_rows
 from imaging.models import ImagingStudy
 from patients.models import Patient, Radiotherapy, Surgery, TumourProfile
 from patients.vocabulary import FollowUpStatus
@@ -217,7 +217,7 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
     for rows in first_plans.values():
         to_create.extend(rows)
     now = timezone.now()
-    insert_dicts(ScheduledItem, to_create)
+    copy_objects([ScheduledItem(**row) for row in to_create])
     update_rows(ScheduledItem, DATE_FIELDS, [(i.id, *(getattr(i, f) for f in DATE_FIELDS[:-1]), now)
                                              for i in to_update])
     if to_delete:

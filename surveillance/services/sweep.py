@@ -15,10 +15,9 @@
 
 import logging
 from collections.abc import Collection
-from contextlib import contextmanager
 from datetime import date, timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -40,31 +39,7 @@ KIND_LABEL = dict(ScheduledItem.Kind.choices)
 
 
 def surveillance_sweep(*, as_of: date | None = None) -> dict[str, int]:
-    with without_jit():
-        return _sweep(as_of=as_of or timezone.localdate())
-
-
-@contextmanager
-def without_jit():
-    """PostgreSQL compiles a query with LLVM when its estimated cost is high (`jit_above_cost`):
-    the lost-to-follow-up check, estimated on the partial index's misjudged row count, spent
-    2 s compiling to run 50 ms. The sweep's and digests' queries are index probes over the
-    day's few rows and never repay it, so JIT is off while they run (then reset). The
-    stale-plan check groups the cohort's surgeries and RT courses in memory: with the
-    default 4 MB of `work_mem` the grouping of 100,000 patients spilled to disk."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off; SET work_mem = '64MB'")
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET jit; RESET work_mem")
-        except DatabaseError:  # a failed transaction refuses it: keep the sweep's own error
-            log.warning("could not reset jit after the sweep", exc_info=True)
+    return _sweep(as_of=as_of or timezone.localdate())
 
 
 def _sweep(*, as_of: date) -> dict[str, int]:

@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from audit.models import Action, AuditEvent
 from patients.models import Patient
+from registry.models import RegistryUpload
+from registry.uploads import upload_run
 from tests.api.helpers import scheduled
 from tests.api.test_alerts_timeline_exports import raise_alert
 from tests.imaging.factories import CalcificationFindingFactory, ImagingStudyFactory
@@ -128,8 +130,11 @@ def test_import_page_records_the_admin(client, site_admin, settings, tmp_path):
     client.force_login(site_admin)
     client.post("/registry/import/",
                 {"file": SimpleUploadedFile("reg.csv", EXAMPLE.read_bytes(), "text/csv")})
+    upload = RegistryUpload.objects.get()
+    assert upload_run(upload.id) == "checked"  # the task, as the worker runs it
     assert events(Action.IMPORT) == []  # checked only
-    client.post("/registry/import/", {"confirm": "1"})
+    client.post(f"/registry/import/{upload.uuid}/confirm/")
+    assert upload_run(upload.id) == "imported"
     event = next(e for e in events(Action.IMPORT) if e.patient_id is None)
     assert event.actor_id == site_admin.id and event.changes["source"] == "upload"
     assert event.changes["created"]["patient"] == 3

@@ -82,14 +82,3 @@ def test_survival_of_nobody():
 ])
 def test_risk_times(months, marks):
     assert risk_times(months) == marks
-
-
-@pytest.mark.postgres
-def test_analytics_queries_run_without_jit_on_postgresql(postgres_db):
-    from cohort.analysis import analytics_transaction
-
-    with postgres_db.cursor() as cursor:
-        cursor.execute("SET jit = on")
-    with analytics_transaction(), postgres_db.cursor() as cursor:
-        cursor.execute("SHOW jit")
-        assert cursor.fetchone()[0] == "off"

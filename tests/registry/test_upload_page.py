@@ -1,9 +1,18 @@
+"""The registry import page: upload, checked by the task, report, confirm, imported.
+
+The task runs in-process here (Celery eager, after the request's commit); a real worker
+against Redis runs it in tests/registry/test_upload_worker.py.
+"""
+
 from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patients.models import Patient
+from registry.models import RegistryUpload
 from tests.patients.factories import PASSWORD, SiteFactory, example_signers
+from tracker.celery import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 URL = "/registry/import/"
@@ -18,55 +27,122 @@ def login(client, user):
     return client
 
 
+@pytest.fixture(autouse=True)
+def uploads_dir(settings, tmp_path):
+    settings.REGISTRY_UPLOAD_DIR = str(tmp_path / "imports")
+    return tmp_path / "imports"
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Requests whose queued tasks run in-process once the request commits."""
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+
+    def post(client, url, data=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data or {})
+        if response.status_code == 302:  # to the upload's page, once the task has run
+            page = client.get(response["Location"])
+            page.location = response["Location"]
+            return page
+        return response
+    yield post
+    app.conf.task_always_eager = eager
+
+
 def test_only_admins_see_the_page(client, coordinator, site_admin):
     assert client.get(URL).status_code == 302  # to the login page
     assert login(client, coordinator).get(URL).status_code == 403
     assert login(client, site_admin).get(URL).status_code == 200
 
 
-def test_dry_run_then_confirm_then_same_file_again(client, site_admin, settings, tmp_path):
-    settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
+def test_dry_run_then_confirm_then_same_file_again(client, site_admin, uploads_dir, run_tasks):
     SiteFactory(code="south").members.add(site_admin)
     example_signers()
     login(client, site_admin)
-    page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
+    page = run_tasks(client, URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
     html = page.content.decode()
     assert "Checked: ready to import" in html and "Would be created" in html
     assert not Patient.objects.exists()
-    assert len(list(tmp_path.iterdir())) == 1
-    page = client.post(URL, {"confirm": "1"})
-    assert "Imported" in page.content.decode()
+    the_upload = RegistryUpload.objects.get()
+    assert page.location == f"/registry/import/{the_upload.uuid}/"
+    assert len(list(uploads_dir.iterdir())) == 1  # the file waits for the confirmation
+    page = run_tasks(client, f"/registry/import/{the_upload.uuid}/confirm/")
+    assert "Imported" in page.content.decode() and "Created" in page.content.decode()
     assert Patient.objects.count() == 3
-    assert list(tmp_path.iterdir()) == []  # the waiting file is gone
+    assert list(uploads_dir.iterdir()) == []  # the file is gone once imported
     # The same file again: checked, everything already present.
-    page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
+    page = run_tasks(client, URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
     assert "importing it would change nothing" in page.content.decode()
     assert "Import now" not in page.content.decode()
-    client.post(URL, {"confirm": "1"})
+    again = RegistryUpload.objects.order_by("-id").first()
+    page = run_tasks(client, f"/registry/import/{again.uuid}/confirm/")
     assert Patient.objects.count() == 3
 
 
-def test_problems_are_listed_with_row_and_column(client, site_admin):
+def test_the_status_endpoint_reports_progress_without_patient_details(client, site_admin, run_tasks):
+    SiteFactory(code="south").members.add(site_admin)
+    example_signers()
     login(client, site_admin)
-    page = client.post(URL, {"file": upload("bad.csv", b"record,site,mrn,birads\nstudy,north,X,7\n")})
+    # Queued, no worker yet: the page polls; the status says so.
+    page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())}, follow=True)
+    the_upload = RegistryUpload.objects.get()
+    assert "Waiting for a worker" in page.content.decode() and "registry-upload.js" in page.content.decode()
+    status = client.get(f"/registry/import/{the_upload.uuid}/status/").json()
+    assert status == {"status": "queued", "stage": "", "done": 0, "total": None, "finished": False}
+    from registry.uploads import upload_run
+
+    assert upload_run(the_upload.id) == "checked"
+    status = client.get(f"/registry/import/{the_upload.uuid}/status/").json()
+    assert status["finished"] is True and status["status"] == "checked" and status["done"] == 38
+    assert set(status) == {"status", "stage", "done", "total", "finished"}
+    assert upload_run(the_upload.id) == "checked"  # a redelivered task changes nothing
+
+
+def test_another_admins_upload_is_not_found(client, site_admin, run_tasks):
+    from django.contrib.auth.models import Group
+
+    from core.roles import ADMIN
+    from tests.patients.factories import UserFactory
+
+    login(client, site_admin)
+    run_tasks(client, URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    the_upload = RegistryUpload.objects.get()
+    other = UserFactory(username="other-admin")
+    other.groups.add(Group.objects.get_or_create(name=ADMIN)[0])
+    client.logout()
+    login(client, other)
+    assert client.get(f"/registry/import/{the_upload.uuid}/").status_code == 404
+    assert client.get(f"/registry/import/{the_upload.uuid}/status/").status_code == 404
+    assert client.post(f"/registry/import/{the_upload.uuid}/confirm/").status_code == 404
+
+
+def test_problems_are_listed_with_row_and_column(client, site_admin, run_tasks):
+    login(client, site_admin)
+    page = run_tasks(client, URL, {"file": upload("bad.csv", b"record,site,mrn,birads\nstudy,north,X,7\n")})
     html = page.content.decode()
     assert "Problems found" in html and "<td>2</td>" in html and "birads" in html
     assert "Import now" not in html
+    assert RegistryUpload.objects.get().file.name == ""  # nothing more to do with it: deleted
 
 
-def test_rows_of_sites_the_admin_does_not_belong_to_are_refused(client, site_admin):
+def test_rows_of_sites_the_admin_does_not_belong_to_are_refused(client, site_admin, run_tasks):
     SiteFactory(code="south")
     login(client, site_admin)
-    page = client.post(URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
+    page = run_tasks(client, URL, {"file": upload("reg.csv", EXAMPLE.read_bytes())})
     html = page.content.decode()
     assert "You are not a member of site" in html and "south" in html
     assert not Patient.objects.exists()
 
 
-def test_confirm_without_a_checked_file(client, site_admin):
+def test_confirm_of_an_upload_with_problems_is_refused(client, site_admin, run_tasks):
     login(client, site_admin)
-    page = client.post(URL, {"confirm": "1"}, follow=True)
+    run_tasks(client, URL, {"file": upload("bad.csv", b"record,site,mrn,birads\nstudy,north,X,7\n")})
+    the_upload = RegistryUpload.objects.get()
+    page = run_tasks(client, f"/registry/import/{the_upload.uuid}/confirm/")
     assert "upload it again" in page.content.decode()
+    assert not Patient.objects.exists()
 
 
 def test_oversized_and_non_csv_uploads_are_refused(client, site_admin, settings):
@@ -83,16 +159,19 @@ def test_oversized_and_non_csv_uploads_are_refused(client, site_admin, settings)
     assert "not UTF-8" in page.content.decode()
 
 
-def test_stale_checked_files_are_deleted(client, site_admin, settings, tmp_path):
-    import os
+def test_stale_checked_files_are_deleted(client, site_admin, uploads_dir, run_tasks):
+    from datetime import timedelta
 
-    settings.REGISTRY_UPLOAD_DIR = str(tmp_path)
-    old = tmp_path / "forgotten.csv"
-    old.write_text("record\n")
-    os.utime(old, (0, 0))
+    from django.utils import timezone
+
     login(client, site_admin)
-    client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
-    assert not old.exists()
+    run_tasks(client, URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    forgotten = RegistryUpload.objects.get()
+    assert forgotten.status == "checked" and len(list(uploads_dir.iterdir())) == 1
+    RegistryUpload.objects.filter(pk=forgotten.pk).update(created_at=timezone.now() - timedelta(days=2))
+    run_tasks(client, URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    assert not RegistryUpload.objects.filter(pk=forgotten.pk).exists()
+    assert len(list(uploads_dir.iterdir())) == 1  # the new upload's file only
 
 
 def test_navigation_has_the_import_entry_for_admins_only(site_admin, coordinator):

@@ -49,10 +49,16 @@ def test_a_confirmed_registry_import_is_recorded(client, site_admin, settings, t
     SiteFactory(code="south").members.add(site_admin)
     example_signers()
     client.force_login(site_admin)
+    from registry.models import RegistryUpload
+    from registry.uploads import upload_run
+
     client.post(reverse("registry-import"), {
         "file": SimpleUploadedFile("reg.csv", EXAMPLE.read_bytes(), content_type="text/csv")})
+    upload = RegistryUpload.objects.get()
+    assert upload_run(upload.id) == "checked"  # the task, as the worker runs it
     assert not AuditEvent.objects.filter(action=Action.IMPORT).exists()  # a dry run is not an import
-    client.post(reverse("registry-import"), {"confirm": "1"})
+    client.post(reverse("registry-upload-confirm", kwargs={"uuid": upload.uuid}))
+    assert upload_run(upload.id) == "imported"
     event = AuditEvent.objects.get(action=Action.IMPORT, patient_id__isnull=True)
     assert event.actor_username == "siteadmin" and event.changes["rows"] > 0
     assert sum(event.changes["created"].values()) > 0

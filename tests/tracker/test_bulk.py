@@ -1,15 +1,11 @@
-"""`core.bulk`: the rows its writers store equal what the ORM stores; `insert_values`
-does what `bulk_create` does (ids back, auto_now_add set), in batches, and what it does
-not (ON CONFLICT with the inserted rows' keys returned)."""
+"""`core.bulk`: the rows its writers store equal what the ORM stores."""
 
 from datetime import date, timedelta
-from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audit.models import AuditEvent
 from core import bulk
 from surveillance.models import ContactLog, ScheduledItem
 from tests.patients.factories import PatientFactory
@@ -35,12 +31,12 @@ def _row(patient, n: int, **extra) -> dict:
 
 
 @pytest.mark.django_db
-def test_insert_dicts_stores_what_bulk_create_stores(patient):
+def test_copy_objects_stores_what_bulk_create_stores(patient):
     odd = "tab\there, newline\nthere, back\\slash"
     rows = [_row(patient, n, cancel_reason=odd if n == 1 else "") for n in range(3)]
     rows[2].update(status=ScheduledItem.Status.DONE, done_on=date(2024, 3, 1),
                    done_source=ScheduledItem.Source.ELSEWHERE)
-    bulk.insert_dicts(ScheduledItem, rows)
+    bulk.copy_objects([ScheduledItem(**r) for r in rows])
     ScheduledItem.objects.bulk_create([ScheduledItem(**r) for r in rows])
     stored = list(ScheduledItem.objects.order_by("due_date", "id").values(*FIELDS, "uuid", "created_at"))
     assert len(stored) == 6
@@ -61,7 +57,7 @@ def test_copy_text_refuses_values_it_cannot_write():
 
 @pytest.mark.django_db
 def test_update_rows_sets_each_row_its_own_values_nulls_included(patient):
-    bulk.insert_dicts(ScheduledItem, [_row(patient, n) for n in range(5)])
+    bulk.copy_objects([ScheduledItem(**_row(patient, n)) for n in range(5)])
     items = list(ScheduledItem.objects.order_by("due_date"))
     rows = [(i.id, "done", i.due_date + timedelta(days=n), "elsewhere", None, None)
             for n, i in enumerate(items)]
@@ -81,7 +77,7 @@ def test_update_rows_sets_each_row_its_own_values_nulls_included(patient):
 def test_update_rows_batches_past_the_parameter_limit(patient, monkeypatch):
     monkeypatch.setattr(bulk, "PG_UPDATE_BATCH", 2)
     monkeypatch.setattr(connection.features, "max_query_params", 6)
-    bulk.insert_dicts(ScheduledItem, [_row(patient, n) for n in range(5)])
+    bulk.copy_objects([ScheduledItem(**_row(patient, n)) for n in range(5)])
     ids = list(ScheduledItem.objects.values_list("id", flat=True))
     with CaptureQueriesContext(connection) as ctx:
         assert bulk.update_rows(ScheduledItem, ["cancel_reason", "status"],
@@ -95,39 +91,9 @@ def test_update_rows_batches_past_the_parameter_limit(patient, monkeypatch):
 def test_update_rows_refuses_a_value_too_long_for_its_column_like_the_orm(patient):
     from django.db import DataError, IntegrityError, transaction
 
-    bulk.insert_dicts(ScheduledItem, [_row(patient, 0)])
+    bulk.copy_objects([ScheduledItem(**_row(patient, 0))])
     item = ScheduledItem.objects.get()
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce varchar lengths")
     with pytest.raises((DataError, IntegrityError)), transaction.atomic():
         bulk.update_rows(ScheduledItem, ["status"], [(item.id, "x" * 11)])
-
-
-@pytest.mark.django_db
-def test_insert_values_gives_rows_their_ids_and_timestamps_in_batches():
-    events = [AuditEvent(action="export", object_id=str(i), changes={"q": f'"{i}"\\'}) for i in range(7)]
-    with mock.patch.object(connection.ops, "bulk_batch_size", return_value=3):
-        rows = bulk.insert_values(events)
-    assert len(rows) == 7 and [r[0] for r in rows] == [e.pk for e in events]
-    saved = {e.pk: e for e in AuditEvent.objects.all()}
-    for e in events:
-        assert not e._state.adding and e.at is not None
-        assert (saved[e.pk].object_id, saved[e.pk].changes, saved[e.pk].at) == (e.object_id, e.changes, e.at)
-
-
-@pytest.mark.django_db
-def test_insert_values_skips_conflicting_rows_and_returns_the_others(site):
-    from alerts.models import Alert
-    from tests.patients.factories import PatientFactory
-
-    patient = PatientFactory(site=site)
-
-    def alert(key):
-        return Alert(patient=patient, rule="mri_washout", severity="high", dedup_key=key, reason=key)
-
-    bulk.insert_values([alert("a")], on_conflict="ON CONFLICT (dedup_key) DO NOTHING")
-    rows = bulk.insert_values([alert("a"), alert("b")], on_conflict="ON CONFLICT (dedup_key) DO NOTHING",
-                       returning=("dedup_key",))
-    assert [key for _, key in rows] == ["b"]
-    assert sorted(Alert.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
-    assert bulk.insert_values([]) == []

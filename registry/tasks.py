@@ -1,0 +1,10 @@
+"""Celery task of the registry import: the upload's id only, `acks_late`."""
+
+from celery import shared_task
+
+from .uploads import upload_run
+
+
+@shared_task(acks_late=True)
+def run_registry_upload(upload_id: int) -> str:
+    return upload_run(upload_id)

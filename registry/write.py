@@ -1,0 +1,102 @@
+"""Registry import, step 3: write the new rows, parents first, with `bulk_create`.
+
+`bulk_create` gives each parent its id (PostgreSQL, SQLite >= 3.35), which its children
+then take through the relation (`child.patient = patient`). No signals, as with any
+`bulk_create`: the import writes its own outbox rows here and its audit events after.
+Runs inside the import's one transaction (`importer.import_registry`).
+"""
+
+
+from django.db import models
+from django.utils import timezone
+
+from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from imaging.vocabulary import StudyStatus
+from outbox.models import Event
+from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
+from patients.vocabulary import derive_subtype, is_pcr
+
+from .layout import (
+    RECORDS,
+)
+from .parse import Row
+
+
+def create(model: type[models.Model], objs) -> None:
+    """Insert the unsaved `objs`; each gets its primary key."""
+    model._default_manager.bulk_create(objs, batch_size=1000)
+
+
+class Writer:
+    """Step 3 of `importer.RegistryImport`."""
+
+    def write(self) -> None:
+        """Parents first: `bulk_create` gives each its id, which its children then take."""
+        now = timezone.now()
+        created_by_id = self.user.pk if self.user is not None else None
+        children = self.new_children
+        with self._bar(None, "Writing", total=self._object_count()) as bar:
+            create(Patient, self.new_patients)
+            bar.update(len(self.new_patients))
+            for row in children["tumour"]:
+                t = row.obj
+                t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
+            for record, model in (("tumour", TumourProfile), ("nac", NacCourse),
+                                  ("radiotherapy", Radiotherapy), ("surgery", Surgery)):
+                objs = [self._linked(r) for r in children[record]]
+                create(model, objs)
+                bar.update(len(objs))
+            pathologies = []
+            for row in children["surgery"]:
+                if row.pathology is not None:
+                    p = row.pathology
+                    p.surgery = row.obj
+                    p.pcr = bool(is_pcr(p.ypt, p.ypn, p.pcr_definition))
+                    pathologies.append(p)
+            create(Pathology, pathologies)
+            studies = []
+            for row in children["study"]:
+                s = self._linked(row)
+                s.created_by_id = created_by_id
+                if s.status == StudyStatus.FINAL:
+                    s.signed_by_id, s.signed_at = row.signer_id, now
+                studies.append(s)
+            create(ImagingStudy, studies)
+            bar.update(len(studies))
+            for attr, model in (("calcs", CalcificationFinding), ("enhs", EnhancementFinding)):
+                objs = []
+                for row in children["study"]:
+                    for finding_row in getattr(row, attr):
+                        finding_row.obj.study = row.obj
+                        objs.append(finding_row.obj)
+                create(model, objs)
+                bar.update(len(objs))
+            anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
+                        for r in children[key]}
+            self._outbox(studies, anchored)
+
+    def _linked(self, row: Row) -> models.Model:
+        # New patients got their ids after the children were built.
+        row.obj.patient = self.patients[row.patient_key]
+        return row.obj
+
+    def _object_count(self) -> int:
+        return len(self.new_patients) + sum(self.report.created[k] for k in RECORDS
+                                            if k != "patient")
+
+    @staticmethod
+    def _outbox(studies: list[ImagingStudy], anchored: set[int]) -> None:
+        """One evaluation per patient, for its latest newly imported final study; one plan
+        rebuild per patient given a tumour, surgery or radiotherapy row. The outbox sweep
+        processes them (they are not queued one by one)."""
+        latest: dict[int, ImagingStudy] = {}
+        for s in studies:
+            if s.status == StudyStatus.FINAL:
+                best = latest.get(s.patient_id)
+                if best is None or s.study_date >= best.study_date:
+                    latest[s.patient_id] = s
+        events = [Event(patient_id=pid, object_id=s.pk, kind=Event.Kind.STUDY_FINALIZED)
+                  for pid, s in latest.items()]
+        events += [Event(patient_id=pid, object_id=None, kind=Event.Kind.ANCHORS_CHANGED)
+                   for pid in sorted(anchored)]
+        create(Event, events)
