@@ -246,11 +246,11 @@ def _rank_rises(current: Burden, compared: list[Burden], episodes: dict[str, Epi
         reference = episode.fired or (earlier[-1] if earlier else None)
         if reference is None or getattr(current, rank) <= getattr(reference, rank):
             continue
-        before, after = _rank_names(rank, getattr(reference, rank), getattr(current, rank))
+        change = _rank_change(rank, getattr(reference, rank), getattr(current, rank))
         decision = Decision(
             rule=rule, severity=severity, breast=current.breast, study_id=current.study_id,
-            reason=f"highest {_RANK_WORDS[rank]} {before} → {after} in the {current.breast} "
-            f"breast ({reference.study_date} → {current.study_date})",
+            reason=f"{change} in the {current.breast} breast ({reference.study_date} → "
+            f"{current.study_date})",
             details={"before_rank": getattr(reference, rank), "after_rank": getattr(current, rank),
                      "reference_study_id": reference.study_id},
         )
@@ -258,19 +258,16 @@ def _rank_rises(current: Burden, compared: list[Burden], episodes: dict[str, Epi
         yield decision
 
 
-_RANK_WORDS = {"count_bin_rank": "count bin", "morphology_rank": "morphology",
-               "distribution_rank": "distribution"}
-
-
-def _rank_names(rank: str, before: int, after: int) -> tuple[str, str]:
+def _rank_change(rank: str, before: int, after: int) -> str:
+    """The rise in words, e.g. "highest distribution grouped → segmental"."""
     if rank == "count_bin_rank":
         bins = list(CountBin)
-        return bins[before].value, bins[after].value
+        return f"count bin {bins[before].value} → {bins[after].value}"
     if rank == "distribution_rank":
         names = list(Distribution)
-        return names[before].value, names[after].value
-    return (_label(MORPHOLOGY_BY_RANK.get(before, "benign")) + f" (rank {before})",
-            _label(MORPHOLOGY_BY_RANK[after]) + f" (rank {after})")
+        return f"highest distribution {names[before].value} → {names[after].value}"
+    return (f"highest morphology {_label(MORPHOLOGY_BY_RANK.get(before, 'benign'))} → "
+            f"{_label(MORPHOLOGY_BY_RANK[after])} (rank {before} → {after})")
 
 
 # --- BI-RADS -----------------------------------------------------------------------------
