@@ -327,3 +327,29 @@ def test_a_failing_batch_falls_back_to_one_patient_at_a_time(site, radiologist):
     with mock.patch("alerts.evaluation.load_histories", side_effect=RuntimeError("too big")):
         assert reevaluate_chunk(None, [p.id for p in patients]) == (4, 0)
     assert Alert.objects.count() == 4
+
+
+def test_an_amendment_supersedes_what_no_longer_holds_and_reinstates_what_holds_again(
+        site, radiologist):
+    from audit.models import Action, AuditEvent
+    from imaging.services import study_amend
+    from tests.alerts.builders import calc_row
+
+    patient = surveillance_patient(site)
+    study = finalize_progressing(patient, radiologist)
+    event_process(Event.objects.get(object_id=study.id).id)
+    extent = Alert.objects.get(rule="calc_extent_increase")
+    study_amend(study=study, by=radiologist, reason="measured the wrong group", data={},
+                calcifications=[calc_row(extent=19, morphology="fine_pleomorphic")], enhancements=[])
+    event_process(Event.objects.get(object_id=study.id, kind=Event.Kind.STUDY_AMENDED).id)
+    extent.refresh_from_db()
+    assert Alert.objects.count() == 2  # kept, never deleted
+    assert set(Alert.objects.values_list("state", flat=True)) == {"superseded"}
+    assert extent.superseded_reason == ("No longer supported by the signed history after a study "
+                                        "was amended.")
+    assert AuditEvent.objects.filter(action=Action.ALERT_TRANSITION, object_id=str(extent.pk)).exists()
+    study_amend(study=study, by=radiologist, reason="it was the right group", data={},
+                calcifications=[calc_row()], enhancements=[])
+    evaluate_patient(patient.id)
+    extent.refresh_from_db()
+    assert extent.state == "open" and not extent.superseded_reason and Alert.objects.count() == 2
