@@ -331,6 +331,7 @@ def test_a_failing_batch_falls_back_to_one_patient_at_a_time(site, radiologist):
 
 def test_an_amendment_supersedes_what_no_longer_holds_and_reinstates_what_holds_again(
         site, radiologist):
+    from alerts.selectors import alerts_for
     from audit.models import Action, AuditEvent
     from imaging.services import study_amend
     from tests.alerts.builders import calc_row
@@ -348,6 +349,9 @@ def test_an_amendment_supersedes_what_no_longer_holds_and_reinstates_what_holds_
     assert extent.superseded_reason == ("No longer supported by the signed history after a study "
                                         "was amended.")
     assert AuditEvent.objects.filter(action=Action.ALERT_TRANSITION, object_id=str(extent.pk)).exists()
+    # Not in the inbox's default (open or acknowledged) list; under "superseded".
+    assert not alerts_for(radiologist).exists()
+    assert alerts_for(radiologist, state="superseded").count() == 2
     study_amend(study=study, by=radiologist, reason="it was the right group", data={},
                 calcifications=[calc_row()], enhancements=[])
     evaluate_patient(patient.id)
