@@ -6,7 +6,7 @@ from outbox.models import Event
 from . import evaluation
 
 # Why an alert the history no longer supports was superseded, as the radiologist reads it.
-STALE_REASONS = {
+STALE_REASONS: dict[str, str] = {
     Event.Kind.STUDY_FINALIZED: "No longer supported by the signed history once another study "
                                 "was signed (its date places it before this alert's study).",
     Event.Kind.STUDY_AMENDED: "No longer supported by the signed history after a study was amended.",

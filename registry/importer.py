@@ -124,6 +124,9 @@ class _Row:
         self.pathology_unchecked: list[models.Field] = []
         self.patient_key: tuple[str, str] = ("", "")
         self.study_key: tuple = ()
+        self.calcs: list[_Row] = []  # a study row's finding rows
+        self.enhs: list[_Row] = []
+        self.signer_id: int | None = None
 
     def get(self, column: str) -> str:
         return self.cells[self.at[column]]
