@@ -357,3 +357,24 @@ def test_an_amendment_supersedes_what_no_longer_holds_and_reinstates_what_holds_
     evaluate_patient(patient.id)
     extent.refresh_from_db()
     assert extent.state == "open" and not extent.superseded_reason and Alert.objects.count() == 2
+
+
+def test_a_resolved_extent_alert_restarts_the_comparison_from_its_exam(site, radiologist):
+    """One change, one alert: while the 33 mm alert is open, 22 → 33 mm is no new change;
+    once the radiologist resolved it, the nadir is taken from the resolved exam on."""
+    from alerts.services import alert_resolve
+    from tests.alerts.builders import calc_row
+
+    patient = surveillance_patient(site)  # L1 at 18 mm, 2015–2018
+    finalize_progressing(patient, radiologist)  # 2020: 33 mm, fine linear branching
+    evaluate_patient(patient.id)
+    for when, extent in ((date(2021, 6, 15), 22), (date(2022, 6, 15), 33)):
+        finalize_progressing(patient, radiologist, when=when, rows=[calc_row(extent=extent)])
+        evaluate_patient(patient.id)
+    assert Alert.objects.filter(rule="calc_extent_increase").count() == 1
+    first = Alert.objects.get(rule="calc_extent_increase")
+    alert_resolve(alert=first, by=radiologist, resolution="benign_no_action")
+    created = evaluate_patient(patient.id)
+    assert [(a.rule, a.study.study_date) for a in created] == [
+        ("calc_extent_increase", date(2022, 6, 15))]  # 22 → 33 mm over the new nadir
+    assert "over nadir of 22 mm" in created[0].reason
