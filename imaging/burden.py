@@ -29,6 +29,12 @@ class Burden:
     changes: tuple[str, ...] = ()
 
     @property
+    def extent_label(self) -> str:
+        """The extent as a page shows it: "none" without calcifications (absence is not
+        zero), else e.g. "12.5 mm"."""
+        return f"{self.extent_mm:g} mm" if self.groups else "none"
+
+    @property
     def count_bin(self) -> str:
         return list(CountBin)[self.count_bin_rank].value if self.count_bin_rank >= 0 else ""
 
