@@ -1,7 +1,8 @@
 """Evaluation: a patient's history through the rules into alerts.
 
 `evaluate_patient` is idempotent: every decision names its triggering study, and
-`alert_raise` creates each (patient, rule, breast, study) alert once. The cohort
+`alert_raise` creates each (patient, rule, breast, study) alert once; alerts the history no
+longer supports are superseded (`alerts.services.alerts_sync`). The cohort
 re-evaluation (`reevaluate_chunk`) writes a chunk's new alerts together with
 `alerts_raise_many`, deduplicated by the same key in the database, and falls back to
 `evaluate_patient` one patient at a time when that fails. Signing or amending a study
@@ -18,19 +19,26 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.receivers import audit_created
-from imaging.history import PatientHistory, load_histories, load_history, patients_filter
+from imaging.history import load_histories, load_history, patients_filter
 from patients.models import Patient
 
-from .models import Alert, AlertSettings, Reevaluation
-from .notifications.alerts import notifications_create_for, notifications_create_for_many
-from .rules import Thresholds, evaluate
-from .services import alert_raise, alerts_raise_many
+from .models import LIVE_STATES, SURVEILLANCE_RULES, Alert, AlertSettings, AlertState, Reevaluation
+from .notifications.alerts import notifications_create_for_many
+from .rules import Decision, Thresholds, evaluate
+from .services import alerts_raise_many, alerts_sync, resolved_keys
 
 logger = logging.getLogger(__name__)
 
 
-def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None) -> list[Alert]:
-    """Run every rule over the patient's history; returns the alerts newly raised.
+STALE_AFTER_CHANGE = "No longer supported by the signed history after it changed."
+STALE_AFTER_REEVALUATION = ("No longer supported by the signed history and the current "
+                            "thresholds (full re-evaluation).")
+
+
+def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None,
+                     reason: str = STALE_AFTER_CHANGE) -> list[Alert]:
+    """Bring the patient's imaging alerts in step with her signed history (`alerts_sync`):
+    raise what holds, supersede what no longer does. Returns the alerts newly raised.
 
     Each new alert and its notification rows are written in one transaction, so an
     alert is never left without its notifications; emails go out after commit.
@@ -39,33 +47,12 @@ def evaluate_patient(patient_id: int, *, thresholds: Thresholds | None = None) -
         history = load_history(patient_id)
     except KeyError:
         return []  # the patient was deleted since the work was queued
-    # One query for the patient's raised alerts instead of one per decision.
-    existing = set(Alert.objects.filter(patient_id=patient_id).order_by()
-                   .values_list("dedup_key", flat=True))
-    return _raise_decisions(history, thresholds or AlertSettings.current().thresholds(), existing)
-
-
-def _raise_decisions(history: PatientHistory, thresholds: Thresholds,
-                     existing: set[str] | None = None) -> list[Alert]:
-    """Raise the history's decisions; keys in `existing` are known to be raised already
-    (looked up at once), the others go through `alert_raise`, one transaction each."""
-    patient_id = history.patient_id
-    created = []
-    for d in evaluate(history, thresholds):
-        if existing is not None and Alert.make_dedup_key(
-                patient_id=patient_id, rule=d.rule, breast=d.breast, trigger=d.trigger) in existing:
-            continue
-        with transaction.atomic():
-            alert, new = alert_raise(patient_id=patient_id, rule=d.rule, severity=d.severity,
-                                     breast=d.breast, trigger=d.trigger, reason=d.reason,
-                                     study_id=d.study_id, details=d.details)
-            if new:
-                notifications_create_for(alert)
-                created.append(alert)
-    if created:
-        logger.info("patient %s: %d new alert(s): %s", patient_id, len(created),
-                    ", ".join(f"#{a.pk} {a.rule}" for a in created))
-    return created
+    synced = alerts_sync(history=history, reason=reason,
+                         thresholds=thresholds or AlertSettings.current().thresholds())
+    if synced.created:
+        logger.info("patient %s: %d new alert(s): %s", patient_id, len(synced.created),
+                    ", ".join(f"#{a.pk} {a.rule}" for a in synced.created))
+    return synced.created
 
 
 def test_slow_evaluation_hook() -> None:
@@ -130,36 +117,62 @@ def reevaluate_chunk(run_id: int | None, patient_ids: list[int]) -> tuple[int, i
 
 def _reevaluate_batch(patient_ids: list[int], thresholds: Thresholds) -> tuple[int, int]:
     """The chunk's histories in one `load_histories` (a fixed number of queries) and its
-    already-raised alerts in one query; the decisions not raised yet are written together
-    (`_raise_new`), so a re-evaluation costs a few queries per chunk, and a first pass a
-    few more, instead of several per patient or per alert. Returns (created, failed).
+    imaging alerts in one query. A patient whose alerts only gain new decisions has them
+    written with the chunk's (`_raise_new`); a patient with an alert to supersede,
+    reinstate or reword goes through `alerts_sync`. Returns (created, failed).
 
     A patient whose rules fail is counted and skipped; a failing write raises, and
     `reevaluate_chunk` then evaluates the chunk one patient at a time.
     """
     histories = load_histories(patient_ids)
-    existing = set(Alert.objects.filter(**patients_filter(list(histories) or [0], "patient_id"))
-                   .order_by().values_list("dedup_key", flat=True))
+    alerts: dict[int, dict[str, Alert]] = {}
+    for alert in (Alert.objects.filter(**patients_filter(list(histories) or [0], "patient_id"))
+                  .exclude(rule__in=SURVEILLANCE_RULES).order_by()
+                  .only("patient_id", "rule", "breast", "study_id", "dedup_key", "state",
+                        "severity", "reason", "details")):
+        alerts.setdefault(alert.patient_id, {})[alert.dedup_key] = alert
     new: list[Alert] = []
+    to_sync: list[int] = []
     failed = 0
     for patient_id in patient_ids:
         history = histories.get(patient_id)
         if history is None:
             continue  # deleted since the chunk was made
+        existing = alerts.get(patient_id, {})
         try:
-            decisions = evaluate(history, thresholds)
+            decisions = evaluate(history, thresholds, resolved_keys(existing.values()))
         except Exception:
             failed += 1
             logger.exception("re-evaluation of patient %s failed", patient_id)
             continue
-        for d in decisions:
-            key = Alert.make_dedup_key(patient_id=patient_id, rule=d.rule, breast=d.breast,
-                                       trigger=d.trigger)
-            if key not in existing:
-                new.append(Alert(patient_id=patient_id, rule=d.rule, severity=d.severity,
-                                 breast=d.breast, study_id=d.study_id, dedup_key=key,
-                                 reason=d.reason, details=d.details))
-    return len(_raise_new(new)) if new else 0, failed
+        keyed = {Alert.make_dedup_key(patient_id=patient_id, rule=d.rule, breast=d.breast,
+                                      trigger=d.trigger): d for d in decisions}
+        if _needs_sync(existing, keyed):
+            to_sync.append(patient_id)
+            continue
+        new += [Alert(patient_id=patient_id, rule=d.rule, severity=d.severity, breast=d.breast,
+                      study_id=d.study_id, dedup_key=key, reason=d.reason, details=d.details)
+                for key, d in keyed.items() if key not in existing]
+    created = len(_raise_new(new)) if new else 0
+    for patient_id in to_sync:
+        created += len(alerts_sync(history=histories[patient_id], thresholds=thresholds,
+                                   reason=STALE_AFTER_REEVALUATION).created)
+    return created, failed
+
+
+def _needs_sync(existing: dict[str, Alert], keyed: dict[str, Decision]) -> bool:
+    """Whether an alert of the patient is to be superseded, reinstated or reworded."""
+    for key, alert in existing.items():
+        decision = keyed.get(key)
+        if decision is None:
+            if alert.state in LIVE_STATES:
+                return True
+        elif alert.state == AlertState.SUPERSEDED or (
+                alert.state in LIVE_STATES
+                and (alert.severity, alert.reason, alert.details)
+                != (decision.severity, decision.reason, decision.details)):
+            return True
+    return False
 
 
 @transaction.atomic

@@ -41,6 +41,13 @@ class AlertState(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
+    # The signed history changed (an amendment, a study signed out of date order, new
+    # thresholds) and the rule no longer holds: kept, never deleted (docs/alerts.md).
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# The states of an alert the rules still stand behind; `supersede` applies to these.
+LIVE_STATES = frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED})
 
 
 class Resolution(models.TextChoices):
@@ -78,6 +85,9 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=24, choices=Resolution.choices, blank=True)
     resolve_note = models.TextField(blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_reason = models.TextField(
+        blank=True, help_text="Why the rule no longer holds, in words a radiologist reads.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,49 +1,51 @@
-"""Progression and new-enhancement rules (docs/clinical-rules.md, "Alert rules").
+"""Progression and new-enhancement rules (docs/clinical-rules.md, "Comparison model").
 
-Pure functions: a `PatientHistory` and a `Thresholds` in, `Decision`s out; no ORM. The
-surveillance rules (`surveillance_overdue`, `lost_to_follow_up`) live with the schedule.
+Pure functions: a `PatientHistory`, a `Thresholds` and the radiologist's resolutions in,
+`Decision`s out; no ORM. The surveillance rules (`surveillance_overdue`,
+`lost_to_follow_up`) live with the schedule.
 
-Principles the rules share:
-1. Only final studies count; pre-surgical studies (baseline, mid-NAC, post-NAC) never
-   trigger a decision, though they serve as references ("no earlier exam had this group").
-2. Calcification rules work per breast on the post-treatment series (from the first
-   mammogram after surgery, or after radiotherapy end); each exam is compared with the
-   prior exam and with the nadir of the exams before it.
-3. A clean MRI does not silence calcification rules: MRI and mammography rules are
-   independent (MRI's NPV for residual disease is only ~65%).
-4. Each decision names its triggering study, so `alert_raise(trigger=f"study:{id}")`
-   deduplicates any number of re-evaluations.
+The comparison model the rules share:
+1. Only final studies count. The surveillance series of a breast and modality is its
+   final post-surgical studies (`PatientHistory.surveillance_series`): after the surgery
+   date when a surgery is recorded, else the `surveillance` phase. Pre-surgical studies
+   are context, never priors, and their labels never match post-surgical ones.
+2. Absence is not zero. A group appearing where there was none raises `calc_new_group`
+   only; extent, count, morphology and distribution compare only with exams on which the
+   breast had calcifications, from the post-treatment baseline on.
+3. One change, one alert. After a progression rule fires for a breast, it fires again only
+   beyond the exam that fired it, or, once the radiologist resolved that alert, compared
+   as usual from the resolved exam on (`Episode`).
+4. The decisions depend on the history's dates, never on the order in which studies were
+   signed: each study is placed by (study date, id).
+5. A clean MRI does not silence calcification rules (MRI's NPV is only ~65%).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from imaging.burden import Burden, burden_of
+from imaging.burden import Burden, burden_of, nadir
 from imaging.history import CalcGroup, Lesion, PatientHistory, StudySnapshot
 from imaging.vocabulary import (
-    COUNT_BIN_RANK,
-    DISTRIBUTION_RANK,
     INCREASE_CHANGES,
-    MORPHOLOGY_RANK,
     SUSPICIOUS_BIRADS,
+    CountBin,
     Distribution,
     KineticsDelayed,
     Modality,
     Morphology,
     ObservedChange,
-    Phase,
-    StudyStatus,
 )
 
 BREASTS = ("left", "right")
 MEDIUM, HIGH = "medium", "high"
-# Plain-string copies of the vocabulary the rules compare against (see `_final_studies`).
-_FINAL, _MG, _MR = StudyStatus.FINAL.value, Modality.MG.value, Modality.MR.value
-_SURVEILLANCE, _WASHOUT = Phase.SURVEILLANCE.value, KineticsDelayed.WASHOUT.value
-_INCREASE_CHANGES = frozenset(c.value for c in INCREASE_CHANGES)
-_SUSPICIOUS_BIRADS = frozenset(b.value for b in SUSPICIOUS_BIRADS)
 MORPHOLOGY_BY_RANK = {1: Morphology.COARSE_HETEROGENEOUS, 2: Morphology.AMORPHOUS,
                       3: Morphology.FINE_PLEOMORPHIC, 4: Morphology.FINE_LINEAR_BRANCHING}
+# The burden rules and the rank each compares (`Burden` attribute).
+RANK_RULES = (("calc_count_increase", "count_bin_rank", MEDIUM),
+              ("calc_morphology_worse", "morphology_rank", HIGH),
+              ("calc_distribution_worse", "distribution_rank", HIGH))
 
 
 @dataclass(frozen=True)
@@ -69,36 +71,27 @@ class Decision:
     def trigger(self) -> str:
         return f"study:{self.study_id}"
 
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.rule, self.breast, self.study_id
 
-def evaluate(history: PatientHistory, thresholds: Thresholds | None = None) -> list[Decision]:
-    """Every decision the patient's history supports, oldest triggering study first.
 
-    The full re-evaluation runs this over every patient of the cohort, so the final
-    studies are sorted out once here, not once per rule and breast.
-    """
+# (rule, breast, study id) of the alerts a radiologist resolved.
+Resolved = frozenset[tuple[str, str, int]]
+
+
+def evaluate(history: PatientHistory, thresholds: Thresholds | None = None,
+             resolved: Iterable[tuple[str, str, int]] = ()) -> list[Decision]:
+    """Every decision the patient's history supports, oldest triggering study first."""
     thresholds = thresholds or Thresholds()
-    finals, mammograms, mris = _final_studies(history)
+    done = frozenset(resolved)
     decisions: list[Decision] = []
     for breast in BREASTS:
-        decisions += _calcification_decisions(history, breast, thresholds, mammograms)
-        decisions += _mri_decisions(history, breast, thresholds, mris)
-    decisions += _birads_decisions(history, finals)
-    if len(decisions) < 2:
-        return decisions
+        decisions += calcification_decisions(history, breast, thresholds, done)
+        decisions += mri_decisions(history, breast, thresholds, done)
+    decisions += birads_decisions(history)
     order = {s.id: i for i, s in enumerate(history.studies)}
     return sorted(decisions, key=lambda d: (order.get(d.study_id, 0), d.breast, d.rule))
-
-
-def _final_studies(history: PatientHistory) -> tuple[list[StudySnapshot], list[StudySnapshot],
-                                                     list[StudySnapshot]]:
-    """(final studies, final mammograms, final MRIs), in the history's order.
-
-    Compared with plain strings: a `TextChoices` member's `==` is ~4× slower than `str`'s,
-    and the re-evaluation makes this comparison for every study of the cohort.
-    """
-    finals = [s for s in history.studies if s.status == _FINAL]
-    return (finals, [s for s in finals if s.modality == _MG],
-            [s for s in finals if s.modality == _MR])
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -119,123 +112,89 @@ def _growth(before: float, after: float, mm: float, percent: float) -> tuple[boo
     return enough, increase, pct
 
 
-def is_post_surgical(history: PatientHistory, study: StudySnapshot) -> bool:
-    """Declared post-surgical and, when surgery is recorded, dated after it."""
-    if study.phase != _SURVEILLANCE:
-        return False
-    return history.surgery_date is None or study.study_date > history.surgery_date
+def _surgery(history: PatientHistory) -> str:
+    return f"surgery on {history.surgery_date}" if history.surgery_date else "surgery"
 
 
-def _lesions(study: StudySnapshot, breast: str) -> list[Lesion]:
-    return [e for e in study.enhancements if e.breast == breast]
+@dataclass
+class Episode:
+    """The reference a progression rule compares with, per breast (principle 3).
+
+    `fired` is what the exam of the open (unresolved) alert measured — its `Burden`, or
+    an MRI's lesion sizes: later exams are compared with it only. `since` is the date from
+    which the usual references are taken: the start of the series, or the exam of the
+    last resolved alert.
+    """
+
+    fired: Any = None
+    since: date | None = None
+
+    def after(self, fired: Any, when: date, key: tuple[str, str, int], resolved: Resolved) -> None:
+        """The rule fired on the exam of `when`: open an episode, or restart from that
+        exam when the radiologist resolved its alert."""
+        if key in resolved:
+            self.fired, self.since = None, when
+        else:
+            self.fired = fired
 
 
 # --- calcifications ----------------------------------------------------------------------
 
-def calcification_decisions(history: PatientHistory, breast: str,
-                            thresholds: Thresholds) -> list[Decision]:
-    """Calcification rules for one breast over the post-treatment series.
+def calcification_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
+                            resolved: Resolved = frozenset()) -> list[Decision]:
+    """Calcification rules for one breast over its mammography surveillance series.
 
-    1. Every exam of the series: new groups (against every earlier mammogram of the
-       breast, pre-surgical ones included) and radiologist-coded increases.
-    2. From the second exam on: extent against the nadir of the exams before it, and
-       count bin / morphology / distribution against the prior exam.
+    1. Every exam of the series: groups no earlier exam of the series had
+       (`calc_new_group`, from the second exam on) and radiologist-coded increases.
+    2. Every exam after the post-treatment baseline on which the breast has
+       calcifications: extent against the nadir, ranks against the latest earlier exam
+       with calcifications — or, in an open episode, against the exam that fired.
     """
-    return _calcification_decisions(history, breast, thresholds, history.mammograms())
-
-
-def _calcification_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
-                             mammograms: list[StudySnapshot]) -> list[Decision]:
-    """`calcification_decisions` in one pass over the final mammograms, oldest first.
-
-    The pass keeps what the rules compare with (the groups seen so far, the series' prior
-    exam and its nadir), and compares burden vectors as plain tuples: `Burden` values
-    (`burden_of`, the same ones the charts use) are built only for the rare exam whose
-    decision needs them for its wording. The series is `post_treatment_series`: final
-    post-surgical mammograms of the breast dated after `treatment_end`.
-    """
-    anchor = history.treatment_end
     out: list[Decision] = []
-    seen: set[str] = set()  # groups of every earlier mammogram of the breast
-    earlier = 0
-    since = None  # the date of the first of them
-    prior = low = None  # (vector, study) of the series' previous exam and of its nadir
-    for study in mammograms:
-        if study.laterality != "bilateral" and study.laterality != breast:
-            continue
-        groups = [c for c in study.calcifications if c.breast == breast] if study.calcifications else []
-        if anchor is not None and study.phase == _SURVEILLANCE and study.study_date > anchor:
-            if groups:
-                if earlier:
-                    out += _new_groups(study, breast, groups, seen, earlier, since)
-                out += _reported_increase(study, breast, groups)
-            current = _vector(groups)
-            if prior is not None and low is not None:  # both set from the first exam on
-                out += _compare_with_prior(study, breast, current, prior, low, thresholds)
-                if (current[0], study.study_date) < (low[0][0], low[1].study_date):
-                    low = (current, study)
-            else:
-                low = (current, study)
-            prior = (current, study)
-        for c in groups:
-            seen.add(c.group)
-        if not earlier:
-            since = study.study_date
-        earlier += 1
-    return out
-
-
-def _vector(groups: list[CalcGroup]) -> tuple:
-    """(extent_mm, groups, count bin rank, morphology rank, distribution rank), as `burden_of`."""
-    if not groups:
-        return 0, 0, -1, -1, -1
-    return (round(sum(c.extent_mm for c in groups), 1), len(groups),
-            max(COUNT_BIN_RANK[c.count_bin] for c in groups),
-            max(MORPHOLOGY_RANK[c.morphology] for c in groups),
-            max(DISTRIBUTION_RANK[c.distribution] for c in groups))
-
-
-def _compare_with_prior(study: StudySnapshot, breast: str, current: tuple, prior: tuple,
-                        low: tuple, thresholds: Thresholds) -> list[Decision]:
-    """Extent against the nadir and ranks against the prior exam; the cheap tests first
-    (`_extent_increase` and `_rank_rises` test again, in full)."""
-    (extent, _, count_rank, morphology_rank, distribution_rank), prior_study = current, prior[1]
-    p_extent, p_groups, p_count_rank, p_morphology_rank, p_distribution_rank = prior[0]
-    out: list[Decision] = []
-    if extent > p_extent:  # `_extent_increase` requires growth since the prior exam
-        out += _extent_increase(burden_of(study, breast), burden_of(prior_study, breast),
-                                burden_of(low[1], breast), thresholds)
-    if ((p_groups and count_rank > p_count_rank) or morphology_rank > max(p_morphology_rank, 0)
-            or distribution_rank > max(p_distribution_rank, 0)):
-        out += _rank_rises(burden_of(study, breast), burden_of(prior_study, breast))
+    seen: set[str] = set()
+    earlier: list[StudySnapshot] = []
+    compared: list[Burden] = []  # post-treatment exams with calcifications, oldest first
+    episodes = {rule: Episode() for rule in ("calc_extent_increase", *(r for r, _, _ in RANK_RULES))}
+    for study in history.surveillance_series(Modality.MG, breast):
+        groups = [c for c in study.calcifications if c.breast == breast]
+        if earlier:
+            out += _new_groups(study, breast, groups, seen, earlier)
+        out += _reported_increase(study, breast, groups)
+        if groups and history.is_post_treatment(study):
+            current = burden_of(study, breast)
+            out += _extent_increase(current, compared, episodes["calc_extent_increase"],
+                                    thresholds, resolved)
+            out += _rank_rises(current, compared, episodes, resolved)
+            compared.append(current)
+        seen.update(c.group for c in groups)
+        earlier.append(study)
     return out
 
 
 def _new_groups(study: StudySnapshot, breast: str, groups: list[CalcGroup], seen: set[str],
-                earlier: int, since) -> Iterator[Decision]:
-    """`groups` of `study` in `breast` that none of the `earlier` mammograms of the
-    breast (the first on `since`) had."""
+                earlier: list[StudySnapshot]) -> Iterator[Decision]:
     new = [c for c in groups if c.group not in seen]
     if not new:
         return
     outside = [c for c in new if not c.inside_tumor_bed]
     parts = [
         f"{c.group} ({_label(c.morphology)}, {_label(c.distribution)}, {_mm(c.extent_mm)} mm, "
-        f"{'inside' if c.inside_tumor_bed else 'outside'} the tumour bed)"
+        f"{'outside' if not c.inside_tumor_bed else 'inside'} the tumour bed)"
         for c in new
     ]
+    n = len(earlier)
     yield Decision(
         rule="calc_new_group", severity=HIGH if outside else MEDIUM, breast=breast,
         study_id=study.id,
         reason=f"new calcification group{'s' if len(new) > 1 else ''} {', '.join(parts)} "
-        f"in the {breast} breast on {study.study_date}, not seen on {earlier} earlier "
-        f"mammogram{'s' if earlier > 1 else ''} since {since}",
+        f"in the {breast} breast on {study.study_date}, not seen on {n} earlier post-surgical "
+        f"mammogram{'s' if n > 1 else ''} since {earlier[0].study_date}",
         details={"groups": [c.group for c in new], "outside_tumor_bed": [c.group for c in outside]},
     )
 
 
 def _reported_increase(study: StudySnapshot, breast: str, groups: list[CalcGroup]) -> Iterator[Decision]:
-    coded = [c for c in groups if c.observed_change in _INCREASE_CHANGES]
+    coded = [c for c in groups if c.observed_change in INCREASE_CHANGES]
     if not coded:
         return
     parts = [f"{c.group} as '{ObservedChange(c.observed_change).label.lower()}'" for c in coded]
@@ -247,76 +206,77 @@ def _reported_increase(study: StudySnapshot, breast: str, groups: list[CalcGroup
     )
 
 
-def _extent_increase(current: Burden, prior: Burden, low: Burden,
-                     thresholds: Thresholds) -> Iterator[Decision]:
-    enough, plus, pct = _growth(low.extent_mm, current.extent_mm, thresholds.extent_mm,
-                                thresholds.extent_percent)
-    # Compared with both: over the nadir, and still growing since the prior exam, so a
-    # burden that stays at its new level does not raise the alert again on every exam.
-    if not enough or current.extent_mm <= prior.extent_mm:
+def _since(compared: list[Burden], episode: Episode) -> list[Burden]:
+    return [b for b in compared if episode.since is None or b.study_date >= episode.since]
+
+
+def _extent_increase(current: Burden, compared: list[Burden], episode: Episode,
+                     thresholds: Thresholds, resolved: Resolved) -> Iterator[Decision]:
+    """Extent against the nadir, or in an open episode against the exam that fired."""
+    reference = episode.fired or nadir(_since(compared, episode))
+    if reference is None:
         return
-    pct_text = f" / +{pct}%" if pct is not None else ""
-    yield Decision(
+    enough, plus, pct = _growth(reference.extent_mm, current.extent_mm, thresholds.extent_mm,
+                                thresholds.extent_percent)
+    if not enough:
+        return
+    decision = Decision(
         rule="calc_extent_increase", severity=MEDIUM, breast=current.breast,
         study_id=current.study_id,
-        reason=f"extent {_mm(low.extent_mm)} mm → {_mm(current.extent_mm)} mm, +{_mm(plus)} mm"
-        f"{pct_text} over nadir of {_mm(low.extent_mm)} mm on {low.study_date} "
-        f"(prior exam {prior.study_date}: {_mm(prior.extent_mm)} mm; {current.breast} breast)",
-        details={"extent_mm": current.extent_mm, "nadir_mm": low.extent_mm,
-                 "nadir_study_id": low.study_id, "prior_mm": prior.extent_mm,
+        reason=f"extent {_mm(reference.extent_mm)} mm → {_mm(current.extent_mm)} mm, "
+        f"+{_mm(plus)} mm{f' / +{pct}%' if pct is not None else ''} over "
+        f"{'the exam that raised the open alert' if episode.fired else 'nadir'} of "
+        f"{_mm(reference.extent_mm)} mm on {reference.study_date} ({current.breast} breast)",
+        details={"extent_mm": current.extent_mm, "reference_mm": reference.extent_mm,
+                 "reference_study_id": reference.study_id,
+                 "reference": "episode" if episode.fired else "nadir",
                  "increase_mm": plus, "increase_percent": pct},
     )
+    episode.after(current, current.study_date, decision.key, resolved)
+    yield decision
 
 
-def _rank_rises(current: Burden, prior: Burden) -> Iterator[Decision]:
-    """Count bin, morphology and distribution against the prior exam.
-
-    Calcifications appearing where there were none are `calc_new_group`'s business; the
-    count bin only compares exams that both have calcifications. Morphology and
-    distribution treat "none" like the lowest rank, so a benign or diffuse group
-    appearing is not "worse", but suspicious morphology appearing is.
-    """
-    breast, when = current.breast, current.study_date
-    if prior.groups and current.count_bin_rank > prior.count_bin_rank:
-        yield Decision(
-            rule="calc_count_increase", severity=MEDIUM, breast=breast, study_id=current.study_id,
-            reason=f"count bin {prior.count_bin} → {current.count_bin} in the {breast} breast "
-            f"({prior.study_date} → {when})",
-            details={"before": prior.count_bin, "after": current.count_bin},
+def _rank_rises(current: Burden, compared: list[Burden], episodes: dict[str, Episode],
+                resolved: Resolved) -> Iterator[Decision]:
+    """Count bin, morphology and distribution against the latest earlier exam with
+    calcifications, or in an open episode against the exam that fired."""
+    for rule, rank, severity in RANK_RULES:
+        episode = episodes[rule]
+        earlier = _since(compared, episode)
+        reference = episode.fired or (earlier[-1] if earlier else None)
+        if reference is None or getattr(current, rank) <= getattr(reference, rank):
+            continue
+        change = _rank_change(rank, getattr(reference, rank), getattr(current, rank))
+        decision = Decision(
+            rule=rule, severity=severity, breast=current.breast, study_id=current.study_id,
+            reason=f"{change} in the {current.breast} breast ({reference.study_date} → "
+            f"{current.study_date})",
+            details={"before_rank": getattr(reference, rank), "after_rank": getattr(current, rank),
+                     "reference_study_id": reference.study_id},
         )
-    if current.morphology_rank > max(prior.morphology_rank, 0):
-        before = _label(MORPHOLOGY_BY_RANK.get(prior.morphology_rank, "benign or none"))
-        after = _label(MORPHOLOGY_BY_RANK[current.morphology_rank])
-        yield Decision(
-            rule="calc_morphology_worse", severity=HIGH, breast=breast, study_id=current.study_id,
-            reason=f"highest morphology {before} → {after} (rank {max(prior.morphology_rank, 0)} → "
-            f"{current.morphology_rank}) in the {breast} breast ({prior.study_date} → {when})",
-            details={"before_rank": prior.morphology_rank, "after_rank": current.morphology_rank},
-        )
-    if current.distribution_rank > max(prior.distribution_rank, 0):
+        episode.after(current, current.study_date, decision.key, resolved)
+        yield decision
+
+
+def _rank_change(rank: str, before: int, after: int) -> str:
+    """The rise in words, e.g. "highest distribution grouped → segmental"."""
+    if rank == "count_bin_rank":
+        bins = list(CountBin)
+        return f"count bin {bins[before].value} → {bins[after].value}"
+    if rank == "distribution_rank":
         names = list(Distribution)
-        before = names[prior.distribution_rank].value if prior.distribution_rank >= 0 else "none"
-        after = names[current.distribution_rank].value
-        yield Decision(
-            rule="calc_distribution_worse", severity=HIGH, breast=breast,
-            study_id=current.study_id,
-            reason=f"highest distribution {before} → {after} in the {breast} breast "
-            f"({prior.study_date} → {when})",
-            details={"before_rank": prior.distribution_rank, "after_rank": current.distribution_rank},
-        )
+        return f"highest distribution {names[before].value} → {names[after].value}"
+    return (f"highest morphology {_label(MORPHOLOGY_BY_RANK.get(before, 'benign'))} → "
+            f"{_label(MORPHOLOGY_BY_RANK[after])} (rank {before} → {after})")
 
 
 # --- BI-RADS -----------------------------------------------------------------------------
 
 def birads_decisions(history: PatientHistory) -> list[Decision]:
     """A suspicious final assessment (4, 4A–4C, 5) on any post-surgical study."""
-    return _birads_decisions(history, history.final_studies())
-
-
-def _birads_decisions(history: PatientHistory, finals: list[StudySnapshot]) -> list[Decision]:
     out = []
-    for study in finals:
-        if study.birads not in _SUSPICIOUS_BIRADS or not is_post_surgical(history, study):
+    for study in history.final_studies():
+        if study.birads not in SUSPICIOUS_BIRADS or not history.is_post_surgical(study):
             continue
         breast = study.laterality if study.laterality in BREASTS else ""
         after = f", after surgery on {history.surgery_date}" if history.surgery_date else ""
@@ -330,29 +290,36 @@ def _birads_decisions(history: PatientHistory, finals: list[StudySnapshot]) -> l
 
 # --- MRI -----------------------------------------------------------------------------------
 
-def mri_decisions(history: PatientHistory, breast: str, thresholds: Thresholds) -> list[Decision]:
-    """Each post-surgical MRI of the breast against the MRI before it (of any phase)."""
-    return _mri_decisions(history, breast, thresholds, history.mris())
+def mri_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
+                  resolved: Resolved = frozenset()) -> list[Decision]:
+    """Each MRI of the breast's MRI surveillance series against the one before it.
 
-
-def _mri_decisions(history: PatientHistory, breast: str, thresholds: Thresholds,
-                   mris: list[StudySnapshot]) -> list[Decision]:
+    The first MRI of the series is compared with "nothing enhanced": any lesion on it is
+    new. Lesions match by label within the series only.
+    """
     out: list[Decision] = []
-    prior = None
-    for study in mris:
-        if study.laterality != "bilateral" and study.laterality != breast:
-            continue
-        # An MRI without enhancement in the breast raises nothing (no rule has a lesion
-        # to name), which most are: skip them before the post-surgical test.
-        if prior is not None and study.enhancements and is_post_surgical(history, study):
-            lesions = _lesions(study, breast)
-            if lesions:
-                before = {e.lesion: e for e in _lesions(prior, breast)}
-                out += _new_enhancement(study, prior, breast, lesions, before)
-                out += _enhancement_growth(study, prior, breast, lesions, before, thresholds)
-                out += _washout(study, prior, breast, lesions, before)
+    prior: StudySnapshot | None = None
+    growth, washout = Episode(), Episode()
+    for study in history.surveillance_series(Modality.MR, breast):
+        lesions = _lesions(study, breast)
+        if lesions:
+            before = {e.lesion: e for e in _lesions(prior, breast)} if prior else {}
+            out += _new_enhancement(history, study, prior, breast, lesions, before)
+            for d in _enhancement_growth(study, prior, breast, lesions, before,
+                                         growth.fired or {}, thresholds):
+                sizes = {e.lesion: e.size_mm for e in lesions if e.size_mm is not None}
+                growth.after(sizes, study.study_date, d.key, resolved)
+                out.append(d)
+            if not washout.fired:
+                for d in _washout(history, study, prior, breast, lesions, before):
+                    washout.after(study.id, study.study_date, d.key, resolved)
+                    out.append(d)
         prior = study
     return out
+
+
+def _lesions(study: StudySnapshot, breast: str) -> list[Lesion]:
+    return [e for e in study.enhancements if e.breast == breast]
 
 
 def _describe(lesion: Lesion) -> str:
@@ -361,36 +328,44 @@ def _describe(lesion: Lesion) -> str:
     return f"{lesion.lesion} ({kind}{size})"
 
 
-def _new_enhancement(study: StudySnapshot, prior: StudySnapshot, breast: str,
-                     lesions: list[Lesion], before: dict[str, Lesion]) -> Iterator[Decision]:
+def _new_enhancement(history: PatientHistory, study: StudySnapshot, prior: StudySnapshot | None,
+                     breast: str, lesions: list[Lesion], before: dict[str, Lesion]) -> Iterator[Decision]:
     new = [e for e in lesions if e.lesion not in before]
     if not new:
         return
-    context = ("the prior MRI of {d} showed no enhancement in that breast" if not before
-               else "not on the prior MRI of {d}").format(d=prior.study_date)
+    if prior is None:
+        context = f"the first MRI of that breast after {_surgery(history)}"
+    elif not before:
+        context = f"the prior MRI of {prior.study_date} showed no enhancement in that breast"
+    else:
+        context = f"not on the prior MRI of {prior.study_date}"
     yield Decision(
         rule="mri_new_enhancement", severity=HIGH, breast=breast, study_id=study.id,
         reason=f"new enhancement {', '.join(_describe(e) for e in new)} in the {breast} breast "
         f"on {study.study_date}; {context}",
-        details={"lesions": [e.lesion for e in new], "prior_study_id": prior.id},
+        details={"lesions": [e.lesion for e in new], "prior_study_id": prior.id if prior else None},
     )
 
 
-def _enhancement_growth(study: StudySnapshot, prior: StudySnapshot, breast: str,
+def _enhancement_growth(study: StudySnapshot, prior: StudySnapshot | None, breast: str,
                         lesions: list[Lesion], before: dict[str, Lesion],
-                        thresholds: Thresholds) -> Iterator[Decision]:
+                        episode_sizes: dict[str, float], thresholds: Thresholds) -> Iterator[Decision]:
+    """Matched lesions against the prior MRI, or against the MRI of the open alert for
+    the lesions it measured."""
     grown = []
     for e in lesions:
-        old = before.get(e.lesion)
-        if old is None or old.size_mm is None or e.size_mm is None:
+        old = episode_sizes.get(e.lesion)
+        if old is None:
+            match = before.get(e.lesion)
+            old = match.size_mm if match is not None else None
+        if old is None or e.size_mm is None:
             continue
-        enough, plus, pct = _growth(old.size_mm, e.size_mm, thresholds.lesion_growth_mm,
+        enough, plus, pct = _growth(old, e.size_mm, thresholds.lesion_growth_mm,
                                     thresholds.lesion_growth_percent)
         if enough:
             pct_text = f" / +{pct}%" if pct is not None else ""
-            grown.append((e, f"{e.lesion} {_mm(old.size_mm)} mm → {_mm(e.size_mm)} mm, "
-                             f"+{_mm(plus)} mm{pct_text}"))
-    if grown:
+            grown.append((e, f"{e.lesion} {_mm(old)} mm → {_mm(e.size_mm)} mm, +{_mm(plus)} mm{pct_text}"))
+    if grown and prior is not None:
         yield Decision(
             rule="mri_enhancement_growth", severity=HIGH, breast=breast, study_id=study.id,
             reason=f"{'; '.join(t for _, t in grown)} since the MRI of {prior.study_date} "
@@ -399,15 +374,17 @@ def _enhancement_growth(study: StudySnapshot, prior: StudySnapshot, breast: str,
         )
 
 
-def _washout(study: StudySnapshot, prior: StudySnapshot, breast: str,
+def _washout(history: PatientHistory, study: StudySnapshot, prior: StudySnapshot | None, breast: str,
              lesions: list[Lesion], before: dict[str, Lesion]) -> Iterator[Decision]:
-    washout = [e for e in lesions if e.kinetics_delayed == _WASHOUT]
-    if not washout or any(e.kinetics_delayed == _WASHOUT for e in before.values()):
+    washout = [e for e in lesions if e.kinetics_delayed == KineticsDelayed.WASHOUT]
+    if not washout or any(e.kinetics_delayed == KineticsDelayed.WASHOUT for e in before.values()):
         return
+    context = (f"the prior MRI of {prior.study_date} had none" if prior is not None
+               else f"the first MRI of that breast after {_surgery(history)}")
     yield Decision(
         rule="mri_washout", severity=HIGH, breast=breast, study_id=study.id,
         reason=f"washout (type 3) curve in {', '.join(_describe(e) for e in washout)} in the "
-        f"{breast} breast on {study.study_date}; the prior MRI of {prior.study_date} had none",
-        details={"lesions": [e.lesion for e in washout], "prior_study_id": prior.id},
+        f"{breast} breast on {study.study_date}; {context}",
+        details={"lesions": [e.lesion for e in washout],
+                 "prior_study_id": prior.id if prior is not None else None},
     )
-

@@ -13,7 +13,7 @@ from imaging.vocabulary import Phase
 from patients.access import sites_for
 from patients.models import Patient
 
-from .models import Alert, AlertState
+from .models import LIVE_STATES, Alert, AlertState
 
 ACTIVE = "active"  # the inbox's default state filter: open or acknowledged
 
@@ -31,7 +31,7 @@ def alerts_for(user: User, *, severity: str = "", rule: str = "", site: str = ""
     if site:
         qs = qs.filter(patient__site__code=site)
     if state == ACTIVE:
-        qs = qs.exclude(state=AlertState.RESOLVED)
+        qs = qs.filter(state__in=LIVE_STATES)
     elif state in AlertState.values:
         qs = qs.filter(state=state)
     return qs.order_by("-created_at", "-id")
@@ -52,8 +52,9 @@ def alert_for_user(user: User, pk: int) -> Alert:
 
 
 def open_alerts_for_patient(patient: Patient) -> QuerySet[Alert]:
-    """Unresolved alerts of one patient (the timeline's in-app channel), newest first."""
-    return (Alert.objects.filter(patient=patient).exclude(state=AlertState.RESOLVED)
+    """Open or acknowledged alerts of one patient (the timeline's in-app channel), newest
+    first; resolved and superseded ones need nothing more."""
+    return (Alert.objects.filter(patient=patient, state__in=LIVE_STATES)
             .select_related("study").order_by("-created_at", "-id"))
 
 

@@ -1,5 +1,8 @@
-"""Writes for alerts: raise one (exactly once), its lifecycle, and the thresholds."""
+"""Writes for alerts: raise one (exactly once), keep a patient's alerts in step with her
+history (`alerts_sync`), their lifecycle, and the thresholds."""
 
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -9,8 +12,22 @@ from django.utils import timezone
 
 from core.permissions import can_act_on_alert
 from core.tasks import enqueue
+from imaging.history import PatientHistory, load_history
+from patients.models import Patient
 
-from .models import Alert, AlertSettings, AlertState, Resolution, ThresholdChange
+from .models import (
+    LIVE_STATES,
+    SURVEILLANCE_RULES,
+    Alert,
+    AlertSettings,
+    AlertState,
+    Resolution,
+    ThresholdChange,
+)
+from .notifications.alerts import notifications_create_for
+from .rules import Decision, Thresholds, evaluate
+
+logger = logging.getLogger(__name__)
 
 
 def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
@@ -58,6 +75,104 @@ def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:
         return Alert.objects.bulk_create([a for key, a in unique.items() if key not in raised])
 
 
+@dataclass
+class Synced:
+    """What `alerts_sync` changed for one patient."""
+
+    created: list[Alert] = field(default_factory=list)
+    superseded: list[Alert] = field(default_factory=list)
+    reinstated: list[Alert] = field(default_factory=list)
+    reworded: list[Alert] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.superseded or self.reinstated or self.reworded)
+
+
+def imaging_alerts(patient_id: int):
+    """The patient's alerts raised by the imaging rules (not the surveillance sweep)."""
+    return Alert.objects.filter(patient_id=patient_id).exclude(rule__in=SURVEILLANCE_RULES)
+
+
+def resolved_keys(alerts) -> frozenset[tuple[str, str, int]]:
+    """(rule, breast, study id) of the resolved alerts: where the rules restart an episode."""
+    return frozenset((a.rule, a.breast, a.study_id) for a in alerts
+                     if a.state == AlertState.RESOLVED and a.study_id is not None)
+
+
+@transaction.atomic(savepoint=False)  # one transaction with the caller's, when it has one
+def alerts_sync(*, history: PatientHistory, thresholds: Thresholds, reason: str) -> Synced:
+    """Make the patient's imaging alerts the decisions of her signed history.
+
+    1. Her imaging alerts are locked; the resolved ones tell the rules where an episode
+       was closed (`alerts.rules.Episode`).
+    2. A decision without an alert raises one (with its notifications); a decision whose
+       alert was superseded reinstates it (open, or acknowledged if it was); an open or
+       acknowledged alert whose wording changed takes the new wording.
+    3. An open or acknowledged alert that no decision supports any more is superseded with
+       `reason`: kept, never deleted. A resolved alert stays resolved: the radiologist's
+       decision on it is part of the record.
+    The result depends on the history and the thresholds only, not on the order in which
+    the studies were signed (tests/alerts/test_determinism.py).
+    """
+    patient_id = history.patient_id
+    existing = {a.dedup_key: a for a in imaging_alerts(patient_id).select_for_update().order_by("id")}
+    decisions = evaluate(history, thresholds, resolved_keys(existing.values()))
+    result = Synced()
+    wanted: set[str] = set()
+    for d in decisions:
+        key = Alert.make_dedup_key(patient_id=patient_id, rule=d.rule, breast=d.breast,
+                                   trigger=d.trigger)
+        wanted.add(key)
+        alert = existing.get(key)
+        if alert is None:
+            alert, new = alert_raise(patient_id=patient_id, rule=d.rule, severity=d.severity,
+                                     breast=d.breast, trigger=d.trigger, reason=d.reason,
+                                     study_id=d.study_id, details=d.details)
+            if new:
+                notifications_create_for(alert)
+                result.created.append(alert)
+        elif alert.state == AlertState.SUPERSEDED:
+            _reword(alert, d)
+            alert.state = AlertState.ACKNOWLEDGED if alert.acknowledged_at else AlertState.OPEN
+            alert.superseded_at, alert.superseded_reason = None, ""
+            alert.save()
+            result.reinstated.append(alert)
+        elif alert.state in LIVE_STATES and _reword(alert, d):
+            alert.save(update_fields=["severity", "reason", "details"])
+            result.reworded.append(alert)
+    now = timezone.now()
+    for key, alert in existing.items():
+        if key not in wanted and alert.state in LIVE_STATES:
+            alert.state, alert.superseded_at = AlertState.SUPERSEDED, now
+            alert.superseded_reason = reason
+            alert.save(update_fields=["state", "superseded_at", "superseded_reason"])
+            result.superseded.append(alert)
+    if result.superseded or result.reinstated:
+        logger.info("patient %s: %d alert(s) superseded, %d reinstated", patient_id,
+                    len(result.superseded), len(result.reinstated))
+    return result
+
+
+def _reword(alert: Alert, decision: Decision) -> bool:
+    """Give the alert the decision's severity, reason and details; whether any changed."""
+    new = (decision.severity, decision.reason, decision.details)
+    if (alert.severity, alert.reason, alert.details) == new:
+        return False
+    alert.severity, alert.reason, alert.details = new
+    return True
+
+
+def supersede_stale_alerts(patient: Patient | int, *, reason: str,
+                           thresholds: Thresholds | None = None) -> Synced:
+    """Re-evaluate the patient over her signed history now and supersede what no longer
+    holds (and raise what now does): `alerts_sync` for callers that changed her history,
+    e.g. an amendment or a voided study."""
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    return alerts_sync(history=load_history(patient_id), reason=reason,
+                       thresholds=thresholds or AlertSettings.current().thresholds())
+
+
 def _require_capability(by: User, alert: Alert) -> None:
     if not can_act_on_alert(by, alert):
         raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
@@ -73,7 +188,7 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> tuple[Alert,
     _require_capability(by, alert)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.state != AlertState.OPEN:
-        return alert, False
+        return alert, False  # acknowledged, resolved or superseded already
     alert.state = AlertState.ACKNOWLEDGED
     alert.acknowledged_by = by
     alert.acknowledged_at = timezone.now()
@@ -94,7 +209,7 @@ def alert_resolve(*, alert: Alert, by: User, resolution: str,
     if resolution not in Resolution.values:
         raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.labels)}."})
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if alert.state == AlertState.RESOLVED:
+    if alert.state in (AlertState.RESOLVED, AlertState.SUPERSEDED):
         return alert, False
     now = timezone.now()
     if alert.state == AlertState.OPEN:

@@ -269,7 +269,10 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     @action(detail=True, methods=["post"])
     def sign(self, request, uuid=None):
         """Sign the draft (radiologists only). Signing a final study again changes nothing."""
-        study = study_finalize(study=self.get_object(), by=request.user)
+        try:
+            study = study_finalize(study=self.get_object(), by=request.user)
+        except StudyValidationError as exc:
+            raise ValidationError(_study_errors(exc)) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=study.pk)).data)
 
     @extend_schema(request=StudyAmendSerializer,

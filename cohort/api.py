@@ -62,6 +62,8 @@ _EXCLUDED = inline_serializer("AnalyticsExcluded", fields={
     "no_pathology": serializers.IntegerField(),
     "missing": serializers.IntegerField(help_text="No post-NAC study of this modality."),
     "draft_only": serializers.IntegerField(help_text="Post-NAC study not signed."),
+    "unread": serializers.IntegerField(
+        help_text="Post-NAC MRI signed with neither a lesion nor 'no enhancement'."),
 })
 _FILTERS = inline_serializer("AnalyticsFilters", fields={
     "pcr_definition": serializers.CharField(),

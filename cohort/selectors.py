@@ -49,11 +49,15 @@ from .stats import TwoByTwo
 MODALITIES = (Modality.MR, Modality.MG)
 
 POSITIVE, NEGATIVE, DRAFT_ONLY, MISSING = "positive", "negative", "draft_only", "missing"
+# A signed MRI with neither a lesion nor an explicit "no enhancement" (signed before the rule
+# that refuses them): it says nothing about enhancement, so it is neither positive nor negative.
+UNREAD = "unread"
 NO_PATHOLOGY = "no_pathology"
 EXCLUSION_LABELS = {
     NO_PATHOLOGY: "No surgical pathology",
     MISSING: "No post-NAC study of this modality",
     DRAFT_ONLY: "Post-NAC study not signed (draft only)",
+    UNREAD: "Post-NAC MRI signed with neither a lesion nor 'no enhancement'",
 }
 
 SUSPICIOUS_MORPHOLOGIES = tuple(m for m, rank in MORPHOLOGY_RANK.items() if rank >= 1)
@@ -106,7 +110,8 @@ def _post_nac(modality: str, patient=None, **extra) -> QuerySet[ImagingStudy]:
 
 
 def _imaging_status(modality: str) -> Case:
-    """positive / negative / draft_only / missing for the last final post-NAC study."""
+    """positive / negative / draft_only / missing for the last final post-NAC study; an
+    MRI is negative only when marked "no enhancement", else `UNREAD`."""
     last_final = _post_nac(modality, status=StudyStatus.FINAL)
     # Nested one level deeper (inside the finding subquery), hence OuterRef(OuterRef()).
     last_id = Subquery(
@@ -119,9 +124,14 @@ def _imaging_status(modality: str) -> Case:
         finding = CalcificationFinding.objects.filter(
             study_id=last_id, morphology__in=SUSPICIOUS_MORPHOLOGIES
         )
+    read_negative = []
+    if modality == Modality.MR:
+        flagged = ImagingStudy.objects.filter(id=last_id, no_enhancement=True)
+        read_negative = [When(Exists(flagged), then=Value(NEGATIVE))]
     return Case(
         When(Exists(finding), then=Value(POSITIVE)),
-        When(Exists(last_final), then=Value(NEGATIVE)),
+        *read_negative,
+        When(Exists(last_final), then=Value(UNREAD if modality == Modality.MR else NEGATIVE)),
         When(Exists(_post_nac(modality)), then=Value(DRAFT_ONLY)),
         default=Value(MISSING),
         output_field=CharField(),
@@ -174,7 +184,7 @@ class SubtypeCounts:
 
     tables: dict[str, TwoByTwo] = field(default_factory=lambda: {m: TwoByTwo() for m in MODALITIES})
     excluded: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {m: {NO_PATHOLOGY: 0, MISSING: 0, DRAFT_ONLY: 0} for m in MODALITIES}
+        default_factory=lambda: {m: dict.fromkeys(EXCLUSION_LABELS, 0) for m in MODALITIES}
     )
     # Histology of excised calcifications among mammography-positive patients.
     histology: dict[str, int] = field(

@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from imaging.phase import is_post_surgical_date
 from imaging.vocabulary import BiRads, Modality, Phase
 
 # OBR-24 (diagnostic service section) and words of OBR-4's text that name a modality, used
@@ -63,7 +64,7 @@ def phase_for(study_date: date, *, surgery_dates: list[date], nac_start: date | 
     """The study's phase from its date and the patient's treatment dates (DESIGN: a study's
     phase must agree with its date and the surgery date). A radiologist can change it on the
     draft; with no treatment recorded it is surveillance, the tracker's usual case."""
-    if surgery_dates and study_date >= min(surgery_dates):
+    if surgery_dates and is_post_surgical_date(study_date, min(surgery_dates)):
         return Phase.SURVEILLANCE
     if nac_start is not None and study_date < nac_start:
         return Phase.BASELINE

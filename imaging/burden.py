@@ -29,6 +29,12 @@ class Burden:
     changes: tuple[str, ...] = ()
 
     @property
+    def extent_label(self) -> str:
+        """The extent as a page shows it: "none" without calcifications (absence is not
+        zero), else e.g. "12.5 mm"."""
+        return f"{self.extent_mm:g} mm" if self.groups else "none"
+
+    @property
     def count_bin(self) -> str:
         return list(CountBin)[self.count_bin_rank].value if self.count_bin_rank >= 0 else ""
 
@@ -60,16 +66,17 @@ def post_treatment_series(history: PatientHistory, breast: str,
     `burden_series` when the caller has it already).
 
     The baseline is the first mammogram after surgery, or after radiotherapy end when
-    radiotherapy was given; pre-surgical exams never count.
+    radiotherapy was given (`PatientHistory.is_post_treatment`); without a recorded
+    surgery, the first `surveillance` mammogram after radiotherapy end, if any.
     """
-    anchor = history.treatment_end
-    if anchor is None:
-        return []
-    post = {s.id for s in history.mammograms() if s.is_post_surgical and s.study_date > anchor}
+    post = {s.id for s in history.mammograms() if history.is_post_treatment(s)}
     whole = series if series is not None else burden_series(history, breast)
     return [b for b in whole if b.study_id in post]
 
 
 def nadir(series: list[Burden]) -> Burden | None:
-    """The smallest extent seen in `series` (the earliest such exam on ties)."""
-    return min(series, key=lambda b: (b.extent_mm, b.study_date), default=None)
+    """The smallest extent among the exams of `series` on which the breast had
+    calcifications (the earliest such exam on ties). Absence is not zero: an exam without
+    calcifications is never the nadir, and a series without any has none."""
+    return min((b for b in series if b.groups), key=lambda b: (b.extent_mm, b.study_date),
+               default=None)

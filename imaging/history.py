@@ -86,6 +86,27 @@ class PatientHistory:
         dates = [d for d in (self.surgery_date, self.rt_end_date) if d]
         return max(dates) if dates else None
 
+    def is_post_surgical(self, study: StudySnapshot) -> bool:
+        """After surgery by its date when a surgery is recorded (a study on the surgery day
+        is pre-surgical), by its phase (`surveillance`) when none is: one definition for
+        every rule, the burden series and the charts (docs/clinical-rules.md)."""
+        if self.surgery_date is not None:
+            return study.study_date > self.surgery_date
+        return study.phase == Phase.SURVEILLANCE
+
+    def is_post_treatment(self, study: StudySnapshot) -> bool:
+        """Post-surgical and dated after `treatment_end` (radiotherapy end, when given)."""
+        anchor = self.treatment_end
+        return self.is_post_surgical(study) and (anchor is None or study.study_date > anchor)
+
+    def surveillance_series(self, modality: str, breast: str) -> list[StudySnapshot]:
+        """Final post-surgical studies of `modality` imaging `breast`, oldest first: the
+        series every surveillance rule compares within. An MRI with neither a lesion nor
+        an explicit "no enhancement" says nothing about enhancement and is left out."""
+        return [s for s in self.final_studies(modality)
+                if s.covers(breast) and self.is_post_surgical(s)
+                and (modality != Modality.MR or s.enhancements or s.no_enhancement)]
+
     def final_studies(self, modality: str | None = None) -> list[StudySnapshot]:
         return [s for s in self.studies
                 if s.is_final and (modality is None or s.modality == modality)]

@@ -18,9 +18,10 @@ from audit.services import audit_record
 from core.permissions import can_sign_studies
 from outbox.models import Event
 from outbox.services import event_write
-from patients.models import Patient
+from patients.models import Patient, Surgery
 
 from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment, StudyProposal
+from .phase import phase_error, signing_error
 from .vocabulary import Modality, StudyStatus, count_bin_for
 
 STUDY_FIELDS = (
@@ -88,9 +89,32 @@ def _build_findings(study: ImagingStudy, calcifications: Sequence[dict],
     return calcs, enhs
 
 
-def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
+def surgery_date_of(patient_id: int | None):
+    """The date of the patient's first surgery, which starts her surveillance series."""
+    if patient_id is None:
+        return None
+    return (Surgery.objects.filter(patient_id=patient_id).order_by("date")
+            .values_list("date", flat=True).first())
+
+
+def _rule_errors(study: ImagingStudy, lesions: int, signing: bool) -> dict[str, list[str]]:
+    """The clinical rules of a study beyond its fields: its phase agrees with its date and
+    the surgery date; an MRI to be signed has a lesion or an explicit "no enhancement"."""
+    errors: dict[str, list[str]] = {}
+    if message := phase_error(phase=study.phase, study_date=study.study_date,
+                              surgery_date=surgery_date_of(study.patient_id)):
+        errors["phase"] = [message]
+    if signing and (message := signing_error(modality=study.modality, lesions=lesions,
+                                             no_enhancement=study.no_enhancement)):
+        errors["no_enhancement"] = [message]
+    return errors
+
+
+def _validate(study: ImagingStudy, calcs: list, enhs: list, *, signing: bool = False) -> None:
     # uuid: generated, never typed in; its uniqueness check was a query per save.
     study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid"])
+    for name, messages in _rule_errors(study, len(enhs), signing).items():
+        study_errors.setdefault(name, []).extend(messages)
     calc_errors = {i: e for i, c in enumerate(calcs) if (e := _errors_of(c, ["study"]))}
     enh_errors = {i: e for i, x in enumerate(enhs) if (e := _errors_of(x, ["study"]))}
     non_field: list[str] = []
@@ -121,8 +145,11 @@ def _validate(study: ImagingStudy, calcs: list, enhs: list) -> None:
 @transaction.atomic
 def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
                      calcifications: Sequence[dict] = (), enhancements: Sequence[dict] = (),
-                     study: ImagingStudy | None = None) -> ImagingStudy:
-    """Create or update a draft study and replace its findings; all or nothing."""
+                     study: ImagingStudy | None = None, signing: bool = False) -> ImagingStudy:
+    """Create or update a draft study and replace its findings; all or nothing.
+
+    `signing`: the caller signs it next (`study_finalize`), so the signing rules are
+    checked now and a refused signature saves nothing."""
     if study is not None:
         # Re-read under lock: the caller's copy may predate a signature.
         study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
@@ -134,7 +161,7 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
         before = {}
     _apply(study, data, STUDY_FIELDS)
     calcs, enhs = _build_findings(study, calcifications, enhancements)
-    _validate(study, calcs, enhs)
+    _validate(study, calcs, enhs, signing=signing)
     new = study.pk is None
     study.save()
     if new:
@@ -176,6 +203,9 @@ def study_finalize(*, study: ImagingStudy, by: User) -> ImagingStudy:
     study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
     if study.is_final:
         return study  # signing twice is harmless: one signature, one evaluation
+    errors = _rule_errors(study, study.enhancements.count(), signing=True)
+    if errors:
+        raise StudyValidationError(errors, {}, {}, [])
     study.status = StudyStatus.FINAL
     study.signed_by = by
     study.signed_at = timezone.now()
@@ -235,7 +265,7 @@ def study_amend(*, study: ImagingStudy, by: User, reason: str,
     before = study_as_dict(study)
     _apply(study, data, STUDY_FIELDS)
     calcs, enhs = _build_findings(study, calcifications, enhancements)
-    _validate(study, calcs, enhs)
+    _validate(study, calcs, enhs, signing=True)
     study.save()
     _replace_findings(study, calcs, enhs)
     changes = study_changes(before, study_as_dict(study))

@@ -103,7 +103,9 @@ def describe(trend: BreastTrend) -> str:
         return (f"{side}: latest extent {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}; "
                 "no post-treatment baseline yet.")
     nadir = trend.nadir
-    assert nadir is not None  # there is a nadir once there is a baseline
+    if nadir is None:  # absence is not zero: no calcifications since the baseline, no nadir
+        return (f"{side}: no calcifications since the post-treatment baseline of "
+                f"{_d(trend.baseline.study_date)}.")
     parts = [f"{side}: nadir {nadir.extent_mm:g} mm on {_d(nadir.study_date)}"]
     above = trend.above_nadir_mm or 0.0
     if trend.stable_since is not None:

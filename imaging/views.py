@@ -149,7 +149,9 @@ def _save_draft(request: AuthenticatedHttpRequest, page: StudyPage, patient: Pat
     if not page.is_valid():
         return None
     try:
-        saved = study_save_draft(patient=patient, by=request.user, study=study, **page.service_kwargs())
+        saved = study_save_draft(patient=patient, by=request.user, study=study,
+                                 signing="sign" in request.POST and can_sign_studies(request.user),
+                                 **page.service_kwargs())
     except StudyValidationError as exc:
         page.show_errors(exc)
         return None

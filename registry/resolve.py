@@ -16,6 +16,7 @@ from django.db import models
 
 from core.roles import RADIOLOGIST
 from imaging.models import ImagingStudy
+from imaging.phase import phase_error, signing_error
 from imaging.vocabulary import Modality, StudyStatus
 from patients.models import NacCourse, Patient, Radiotherapy, Site, Surgery, TumourProfile
 
@@ -184,8 +185,24 @@ class Resolver:
                 row.calcs, row.enhs = [], []
             self.new_children[row.record].append(row)
             self.report.created[row.record] += 1
+        first_surgery = self._first_surgeries(existing["surgery"])
         for study_row in self.studies.values():
-            self._study_rules(study_row)
+            self._study_rules(study_row, first_surgery.get(study_row.patient_key))
+
+    def _first_surgeries(self, existing: set) -> dict[tuple[str, str], date]:
+        """The first surgery date of each patient, in the tracker or in this file."""
+        by_pk: dict[int, date] = {}
+        for pid, day, _procedure in existing:
+            by_pk[pid] = min(day, by_pk.get(pid, day))
+        first: dict[tuple[str, str], date] = {}
+        for key, patient in self.patients.items():
+            if patient.pk in by_pk:
+                first[key] = by_pk[patient.pk]
+        for row in self.new_children["surgery"]:
+            day = row.obj.date
+            if isinstance(day, date):
+                first[row.patient_key] = min(day, first.get(row.patient_key, day))
+        return first
 
     def _clean_row(self, row: Row) -> None:
         if row.record == "study":
@@ -239,11 +256,17 @@ class Resolver:
                          f"'{username}' is not a radiologist of this patient's site.")
         study_row.signer_id = signer
 
-    def _study_rules(self, study_row: Row) -> None:
+    def _study_rules(self, study_row: Row, surgery_date: date | None) -> None:
         """The rules of imaging.services._validate, reported on the offending row."""
         study = study_row.obj
         if study.status == StudyStatus.FINAL:
             self._attest(study_row)
+            if message := signing_error(modality=study.modality, lesions=len(study_row.enhs),
+                                        no_enhancement=study.no_enhancement):
+                self.problem(study_row.number, "no_enhancement", message)
+        if isinstance(study.study_date, date) and (message := phase_error(
+                phase=study.phase, study_date=study.study_date, surgery_date=surgery_date)):
+            self.problem(study_row.number, "phase", message)
         dob = study.patient.date_of_birth
         if study.study_date and isinstance(dob, date) and study.study_date < dob:
             self.problem(study_row.number, "study_date",

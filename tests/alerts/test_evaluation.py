@@ -327,3 +327,54 @@ def test_a_failing_batch_falls_back_to_one_patient_at_a_time(site, radiologist):
     with mock.patch("alerts.evaluation.load_histories", side_effect=RuntimeError("too big")):
         assert reevaluate_chunk(None, [p.id for p in patients]) == (4, 0)
     assert Alert.objects.count() == 4
+
+
+def test_an_amendment_supersedes_what_no_longer_holds_and_reinstates_what_holds_again(
+        site, radiologist):
+    from alerts.selectors import alerts_for
+    from audit.models import Action, AuditEvent
+    from imaging.services import study_amend
+    from tests.alerts.builders import calc_row
+
+    patient = surveillance_patient(site)
+    study = finalize_progressing(patient, radiologist)
+    event_process(Event.objects.get(object_id=study.id).id)
+    extent = Alert.objects.get(rule="calc_extent_increase")
+    study_amend(study=study, by=radiologist, reason="measured the wrong group", data={},
+                calcifications=[calc_row(extent=19, morphology="fine_pleomorphic")], enhancements=[])
+    event_process(Event.objects.get(object_id=study.id, kind=Event.Kind.STUDY_AMENDED).id)
+    extent.refresh_from_db()
+    assert Alert.objects.count() == 2  # kept, never deleted
+    assert set(Alert.objects.values_list("state", flat=True)) == {"superseded"}
+    assert extent.superseded_reason == ("No longer supported by the signed history after a study "
+                                        "was amended.")
+    assert AuditEvent.objects.filter(action=Action.ALERT_TRANSITION, object_id=str(extent.pk)).exists()
+    # Not in the inbox's default (open or acknowledged) list; under "superseded".
+    assert not alerts_for(radiologist).exists()
+    assert alerts_for(radiologist, state="superseded").count() == 2
+    study_amend(study=study, by=radiologist, reason="it was the right group", data={},
+                calcifications=[calc_row()], enhancements=[])
+    evaluate_patient(patient.id)
+    extent.refresh_from_db()
+    assert extent.state == "open" and not extent.superseded_reason and Alert.objects.count() == 2
+
+
+def test_a_resolved_extent_alert_restarts_the_comparison_from_its_exam(site, radiologist):
+    """One change, one alert: while the 33 mm alert is open, 22 → 33 mm is no new change;
+    once the radiologist resolved it, the nadir is taken from the resolved exam on."""
+    from alerts.services import alert_resolve
+    from tests.alerts.builders import calc_row
+
+    patient = surveillance_patient(site)  # L1 at 18 mm, 2015–2018
+    finalize_progressing(patient, radiologist)  # 2020: 33 mm, fine linear branching
+    evaluate_patient(patient.id)
+    for when, extent in ((date(2021, 6, 15), 22), (date(2022, 6, 15), 33)):
+        finalize_progressing(patient, radiologist, when=when, rows=[calc_row(extent=extent)])
+        evaluate_patient(patient.id)
+    assert Alert.objects.filter(rule="calc_extent_increase").count() == 1
+    first = Alert.objects.get(rule="calc_extent_increase")
+    alert_resolve(alert=first, by=radiologist, resolution="benign_no_action")
+    created = evaluate_patient(patient.id)
+    assert [(a.rule, a.study.study_date) for a in created] == [
+        ("calc_extent_increase", date(2022, 6, 15))]  # 22 → 33 mm over the new nadir
+    assert "over nadir of 22 mm" in created[0].reason

@@ -42,7 +42,8 @@ def test_concordance_json_shape_and_numbers(api, radiologist, cohort):
     assert body["sensitivity"]["value"] == pytest.approx(1 / 3)
     assert set(body["ppv"]) == {"value", "ci_low", "ci_high"}
     assert body["kappa"]["value"] == pytest.approx(-1 / 6)  # po 3/7, pe 25/49
-    assert body["excluded"] == {"total": 2, "no_pathology": 1, "missing": 1, "draft_only": 0}
+    assert body["excluded"] == {"total": 2, "no_pathology": 1, "missing": 1, "draft_only": 0,
+                                "unread": 0}
     assert [s["subtype"] for s in body["by_subtype"]] == ["HR+/HER2+", "triple_negative"]
     assert body["filters"]["pcr_definition"] == "ypT0is_ypN0"
     assert body["filters"]["sites"] == ["north"]

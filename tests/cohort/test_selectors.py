@@ -7,6 +7,7 @@ from cohort.selectors import (
     DRAFT_ONLY,
     MISSING,
     NO_PATHOLOGY,
+    UNREAD,
     CohortFilters,
     SurvivalRow,
     concordance_counts,
@@ -31,8 +32,8 @@ def test_reference_cohort_tables_and_exclusions(cohort, site):
     total = total_counts(counts(site))
     assert total.tables["MR"] == TwoByTwo(tp=2, fp=1, fn=1, tn=3)
     assert total.tables["MG"] == TwoByTwo(tp=1, fp=2, fn=2, tn=2)
-    assert total.excluded["MR"] == {NO_PATHOLOGY: 1, MISSING: 0, DRAFT_ONLY: 1}
-    assert total.excluded["MG"] == {NO_PATHOLOGY: 1, MISSING: 1, DRAFT_ONLY: 0}
+    assert total.excluded["MR"] == {NO_PATHOLOGY: 1, MISSING: 0, DRAFT_ONLY: 1, UNREAD: 0}
+    assert total.excluded["MG"] == {NO_PATHOLOGY: 1, MISSING: 1, DRAFT_ONLY: 0, UNREAD: 0}
 
 
 def test_histology_of_excised_calcifications_counts_mammography_positive_patients(cohort, site):
@@ -159,3 +160,15 @@ def test_patient_without_tumour_profile_counts_as_unknown_subtype(site):
     unknown = counts(site, subtype=pv.Subtype.UNKNOWN)
     assert unknown[pv.Subtype.UNKNOWN].tables["MR"] == TwoByTwo(tp=1)
     assert counts(site, subtype=pv.Subtype.TRIPLE_NEGATIVE) == {}
+
+
+def test_an_mri_is_negative_only_when_marked_no_enhancement(db, site):
+    """A signed post-NAC MRI with neither a lesion nor "no enhancement" (signed before the
+    rule that refuses it) is read as neither: it is counted apart, not as a negative."""
+    flagged = b.patient(site, mr="neg")
+    unread = b.patient(site, mr="neg")
+    unread.studies.filter(modality="MR").update(no_enhancement=False)
+    assert flagged.studies.get(modality="MR").no_enhancement
+    total = total_counts(counts(site))
+    assert total.tables["MR"] == TwoByTwo(tn=1)
+    assert total.excluded["MR"][UNREAD] == 1

@@ -12,9 +12,12 @@ BREASTS = ("left", "right")
 
 
 def extent_increases(history: PatientHistory, breast: str) -> list[tuple[float, float]]:
-    """(extent, nadir so far) of every exam whose extent is >= 5 mm and >= 20% over the nadir."""
+    """(extent, nadir so far) of every exam whose extent is >= 5 mm and >= 20% over the nadir
+    (exams without calcifications are no nadir: absence is not zero)."""
     out, low = [], None
     for b in post_treatment_series(history, breast):
+        if not b.groups:
+            continue
         if low is not None and b.extent_mm - low >= 5 and b.extent_mm >= 1.2 * low:
             out.append((b.extent_mm, low))
         low = b.extent_mm if low is None else min(low, b.extent_mm)
@@ -26,57 +29,62 @@ def _calc_signals(history: PatientHistory) -> set[str]:
     for breast in BREASTS:
         if extent_increases(history, breast):
             fired.add("calc_extent_increase")
-        seen: set[str] = set()
-        prior = None
+        seen: set[str] | None = None  # labels of the earlier post-surgical exams
+        prior = None  # the last post-treatment exam with calcifications
         for study in history.mammograms():
-            if not study.covers(breast):
+            if not study.covers(breast) or not history.is_post_surgical(study):
                 continue
             groups = [c for c in study.calcifications if c.breast == breast]
+            if seen is not None and any(c.group not in seen for c in groups):
+                fired.add("calc_new_group")
+            if any(c.observed_change in INCREASE_CHANGES for c in groups):
+                fired.add("calc_reported_increase")
             b = burden_of(study, breast)
-            if study.is_post_surgical:
-                if any(c.group not in seen for c in groups):
-                    fired.add("calc_new_group")
-                if prior and prior.groups and b.groups:
+            if groups and history.is_post_treatment(study):
+                if prior is not None:
                     if b.count_bin_rank > prior.count_bin_rank:
                         fired.add("calc_count_increase")
                     if b.morphology_rank > prior.morphology_rank:
                         fired.add("calc_morphology_worse")
                     if b.distribution_rank > prior.distribution_rank:
                         fired.add("calc_distribution_worse")
-                if any(c.observed_change in INCREASE_CHANGES for c in groups):
-                    fired.add("calc_reported_increase")
-            seen |= {c.group for c in groups}
-            prior = b
+                prior = b
+            seen = (seen or set()) | {c.group for c in groups}
     return fired
 
 
 def _mri_signals(history: PatientHistory) -> set[str]:
     fired: set[str] = set()
-    prior = None
-    for study in history.mris():
-        if prior is not None and study.is_post_surgical:
-            before = {(e.breast, e.lesion): e for e in prior.enhancements}
-            for e in study.enhancements:
-                old = before.get((e.breast, e.lesion))
+    for breast in BREASTS:
+        prior: dict | None = None  # lesions of the previous post-surgical MRI of the breast
+        for study in history.mris():
+            if not study.covers(breast) or not history.is_post_surgical(study):
+                continue
+            if not study.enhancements and not study.no_enhancement:
+                continue  # says nothing about enhancement
+            lesions = {e.lesion: e for e in study.enhancements if e.breast == breast}
+            before = prior or {}
+            for label, e in lesions.items():
+                old = before.get(label)
                 if old is None:
                     fired.add("mri_new_enhancement")
                 elif e.size_mm and old.size_mm and e.size_mm - old.size_mm >= 5 and (
                         e.size_mm >= 1.2 * old.size_mm):
                     fired.add("mri_enhancement_growth")
                 if e.kinetics_delayed == "washout" and not any(
-                        x.kinetics_delayed == "washout" for x in prior.enhancements):
+                        x.kinetics_delayed == "washout" for x in before.values()):
                     fired.add("mri_washout")
-        prior = study
+            prior = lesions
     return fired
 
 
 def progression_signals(history: PatientHistory) -> set[str]:
     """The progression rules that would fire somewhere in this history."""
     fired = _calc_signals(history) | _mri_signals(history)
-    if any(s.birads in SUSPICIOUS_BIRADS for s in history.final_studies() if s.is_post_surgical):
+    if any(s.birads in SUSPICIOUS_BIRADS for s in history.final_studies()
+           if history.is_post_surgical(s)):
         fired.add("birads_suspicious")
     return fired
-
 
 def history_of_plan(plan, patient_id: int = 1) -> PatientHistory:
     """The `PatientHistory` a written `PatientPlan` would load as (no database)."""

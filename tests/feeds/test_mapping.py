@@ -17,7 +17,8 @@ NAC_START, NAC_END = date(2024, 1, 1), date(2024, 5, 1)
     (NAC_END - timedelta(days=1), "mid_nac"),
     (NAC_END, "post_nac"),
     (SURGERY - timedelta(days=1), "post_nac"),
-    (SURGERY, "surveillance"),
+    (SURGERY, "post_nac"),  # the surgery day is pre-surgical (imaging.phase)
+    (SURGERY + timedelta(days=1), "surveillance"),
 ])
 def test_phase_follows_the_treatment_dates(day, phase):
     assert mapping.phase_for(day, surgery_dates=[SURGERY], nac_start=NAC_START, nac_end=NAC_END) == phase

@@ -26,6 +26,8 @@ def test_burden_vector_sums_extent_and_takes_highest_ranks():
 def test_breast_without_calcifications_has_zero_burden():
     b = burden_of(mg(1, date(2020, 1, 1)), "left")
     assert (b.extent_mm, b.groups, b.morphology_rank, b.count_bin) == (0, 0, -1, "")
+    assert b.extent_label == "none"  # absence is not zero
+    assert burden_of(mg(1, date(2020, 1, 1), grp("L1", 12.5)), "left").extent_label == "12.5 mm"
 
 
 def test_series_keeps_final_exams_of_that_breast_only():
@@ -52,3 +54,11 @@ def test_post_treatment_series_starts_after_radiotherapy_and_finds_the_nadir():
     series = post_treatment_series(history, "left")
     assert [b.study_id for b in series] == [3, 4, 5]
     assert nadir(series).study_id == 4
+
+
+def test_an_exam_without_calcifications_is_never_the_nadir():
+    history = PatientHistory(patient_id=1, surgery_date=date(2015, 1, 10), studies=(
+        mg(1, date(2015, 9, 1), grp("L1", 22)), mg(2, date(2016, 9, 1)),
+        mg(3, date(2017, 9, 1), grp("L1", 20))))
+    assert nadir(post_treatment_series(history, "left")).study_id == 3
+    assert nadir(post_treatment_series(history, "right")) is None

@@ -62,3 +62,12 @@ def test_pre_surgical_exams_never_count_and_no_baseline_is_said():
 def test_breast_without_calcifications_is_left_out_unless_operated():
     h = history(mg(1, date(2015, 6, 1), grp(10)))
     assert [t.breast for t in trends(h)] == ["left"]
+
+
+def test_an_operated_breast_without_calcifications_since_the_baseline_has_no_nadir():
+    h = history(mg(1, date(2014, 6, 1), grp(60), phase="baseline"),
+                mg(2, date(2015, 6, 1)), mg(3, date(2016, 6, 1)))
+    (trend,) = trends(h)
+    assert trend.nadir is None
+    assert describe(trend) == ("Left breast: no calcifications since the post-treatment "
+                               "baseline of 1 Jun 2015.")

@@ -209,3 +209,42 @@ def test_a_final_study_without_a_valid_attester_is_refused(sites, cells, message
     assert not report.ok and not ImagingStudy.objects.exists()
     (problem,) = report.problems
     assert (problem.row, problem.column) == (3, "signed_by") and message in problem.message
+
+
+def _with_surgery_and_study(**study_cells) -> str:
+    patient = {"record": "patient", "site": "north", "mrn": "PH-1", "given_name": "Pia",
+               "family_name": "Phase", "date_of_birth": "1960-01-01"}
+    surgery = {"record": "surgery", "site": "north", "mrn": "PH-1", "date": "2015-03-01",
+               "laterality": "left", "procedure": "BCS"}
+    study = {"record": "study", "site": "north", "mrn": "PH-1", "accession": "PH-S1",
+             "modality": "MG", **study_cells}
+    return csv_text(patient, surgery, study)
+
+
+@pytest.mark.parametrize(("cells", "error"), [
+    ({"study_date": "2016-09-01", "phase": "post_nac"}, "is a surveillance study"),
+    ({"study_date": "2015-03-01", "phase": "surveillance"}, "is pre-surgical"),
+    ({"study_date": "2015-02-01", "phase": "surveillance"}, "is pre-surgical"),
+    ({"study_date": "2015-03-02", "phase": "surveillance"}, None),
+    ({"study_date": "2015-03-01", "phase": "post_nac"}, None),
+])
+def test_a_phase_that_contradicts_the_surgery_date_is_a_row_error(sites, cells, error):
+    report = import_registry(_with_surgery_and_study(**cells))
+    if error is None:
+        assert report.ok, report.lines()
+        return
+    assert not report.ok and not ImagingStudy.objects.exists()
+    (problem,) = report.problems
+    assert (problem.row, problem.column) == (4, "phase") and error in problem.message
+
+
+def test_a_signed_mri_needs_a_lesion_or_no_enhancement(sites):
+    cells = {"study_date": "2016-09-01", "phase": "surveillance", "modality": "MR",
+             "signed_by": "radiologist"}
+    report = import_registry(_with_surgery_and_study(**cells))
+    (problem,) = report.problems
+    assert (problem.row, problem.column) == (4, "no_enhancement")
+    assert "at least one enhancing lesion" in problem.message
+    assert import_registry(_with_surgery_and_study(**cells, no_enhancement="yes")).ok
+    # A draft MRI may still be incomplete.
+    assert import_registry(_with_surgery_and_study(**cells | {"signed_by": "", "accession": "PH-S2"})).ok
