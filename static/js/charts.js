@@ -13,6 +13,17 @@
     });
     return fig;
   }
+  // A point whose `customdata` (its study's id) is in `layout.meta.study_urls` opens that
+  // study's page when clicked.
+  function linkPoints(el, fig) {
+    var urls = fig.layout && fig.layout.meta && fig.layout.meta.study_urls;
+    if (!urls) { return; }
+    el.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      var url = point && point.customdata !== undefined && urls[String(point.customdata)];
+      if (url) { window.location.assign(url); }
+    });
+  }
   function render() {
     document.querySelectorAll("div.plotly-chart[data-figure]").forEach(function (el) {
       var source = document.getElementById(el.dataset.figure);
@@ -20,6 +31,7 @@
       var fig = narrowed(JSON.parse(source.textContent), el.clientWidth);
       var config = Object.assign({ responsive: true, displaylogo: false }, fig.config || {});
       window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, config);
+      linkPoints(el, fig);
       el.dataset.rendered = "1";
     });
   }
