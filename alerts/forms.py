@@ -55,13 +55,18 @@ class CaseActionForm(forms.Form):
     ACTIONS = [("acknowledge", "Acknowledge"), ("resolve", "Resolve")]
 
     action = forms.ChoiceField(choices=ACTIONS, error_messages={"required": "Choose an action."})
-    resolution = forms.ChoiceField(required=False, choices=[
-        ("", "Resolution…"),
-        ("Imaging alerts", [(r.value, r.label) for r in IMAGING_RESOLUTIONS]),
-        ("Surveillance alerts", [(r.value, r.label) for r in SURVEILLANCE_RESOLUTIONS]),
-    ])
+    resolution = forms.ChoiceField(required=False)
     note = forms.CharField(required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 1}))
+
+    def __init__(self, *args, imaging: bool = True, surveillance: bool = True, **kwargs):
+        """`imaging` / `surveillance`: offer the resolutions of the kinds the user acts on."""
+        super().__init__(*args, **kwargs)
+        groups = [("Imaging alerts", IMAGING_RESOLUTIONS)] if imaging else []
+        groups += [("Surveillance alerts", SURVEILLANCE_RESOLUTIONS)] if surveillance else []
+        field = cast(forms.ChoiceField, self.fields["resolution"])
+        field.choices = [("", "Resolution…"),
+                         *((name, [(r.value, r.label) for r in group]) for name, group in groups)]
 
     def clean(self):
         data = super().clean()

@@ -15,7 +15,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
-from core.permissions import can_act_on_alerts
+from core.permissions import (
+    can_act_on_alert,
+    can_act_on_alerts,
+    can_act_on_imaging_alerts,
+    can_act_on_surveillance_alerts,
+)
 from patients.access import sites_for
 
 from .forms import CaseActionForm, InboxFilterForm
@@ -33,12 +38,20 @@ def _inbox(request: AuthenticatedHttpRequest, *, action_form: CaseActionForm | N
     page = Paginator(case_groups(alerts), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    cases = cases_of(alerts, page.object_list)
     return render(request, "alerts/inbox.html", {
-        "form": form, "page": page, "cases": cases_of(alerts, page.object_list),
-        "action_form": action_form or CaseActionForm(),
+        "form": form, "page": page, "cases": cases,
+        # The cases the user may tick: unresolved, of a kind the user acts on.
+        "actionable": {c.key for c in cases if c.active and can_act_on_alert(request.user, c)},
+        "action_form": action_form or _action_form(request),
         "query": query.urlencode(), "show_site": len(sites) > 1,
         "here": request.get_full_path(),
     }, status=status)
+
+
+def _action_form(request: AuthenticatedHttpRequest, data=None) -> CaseActionForm:
+    return CaseActionForm(data, imaging=can_act_on_imaging_alerts(request.user),
+                          surveillance=can_act_on_surveillance_alerts(request.user))
 
 
 @require_GET
@@ -63,7 +76,7 @@ def alert_cases_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     fit an alert's kind."""
     if not can_act_on_alerts(request.user):
         raise PermissionDenied("Your role does not act on alerts.")
-    form = CaseActionForm(request.POST)
+    form = _action_form(request, request.POST)
     if not form.is_valid():
         return _inbox(request, action_form=form, status=400)
     data = form.cleaned_data

@@ -190,12 +190,14 @@ def threshold_steps(post: Sequence[Burden], threshold: ExtentThreshold) -> list[
     return steps
 
 
-def _threshold_traces(history: PatientHistory, threshold: ExtentThreshold | None,
-                      x_end: date) -> list[Trace]:
+def _threshold_traces(history: PatientHistory, threshold: ExtentThreshold | None, x_end: date,
+                      breast_trends: Sequence[BreastTrend]) -> list[Trace]:
+    """The threshold of each breast the chart follows (`trends`: operated, or ever with
+    calcifications)."""
     if threshold is None:
         return []
     traces = []
-    for breast in BREASTS:
+    for breast in (t.breast for t in breast_trends):
         steps = threshold_steps(post_treatment_series(history, breast), threshold)
         if not steps:
             continue
@@ -414,7 +416,7 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
     breast_trends = trends(history) if breast_trends is None else breast_trends
     x_range = _x_range(history, alerts, today)
     data = (_burden_traces(history) + _baseline_traces(breast_trends) + _nadir_traces(breast_trends)
-            + _threshold_traces(history, threshold, x_range[1]) + _morphology_legend(history)
+            + _threshold_traces(history, threshold, x_range[1], breast_trends) + _morphology_legend(history)
             + _mri_traces(history) + _alert_traces(history, alerts))
     marks = treatment_markers(history)
     levels = _staggered_levels(marks, x_range[1] - x_range[0])

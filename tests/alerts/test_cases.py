@@ -170,8 +170,7 @@ def test_radiologist_resolves_a_case_and_its_parts_one_by_one(client, site, radi
 @pytest.mark.parametrize(("data", "error"), [
     ({"action": "acknowledge"}, "Tick at least one case."),
     ({"action": "resolve", "case": "CASE"}, "Choose a resolution."),
-    ({"action": "resolve", "case": "CASE", "resolution": "contacted"},
-     "a ticked case cannot take this resolution"),
+    ({"action": "resolve", "case": "CASE", "resolution": "contacted"}, "Select a valid choice"),
     ({"action": "resolve", "case": "CASE", "resolution": "nonsense"}, "Select a valid choice"),
     ({"action": "archive", "case": "CASE"}, "Select a valid choice"),
     ({"action": "acknowledge", "case": "patient-1"}, "not one of the inbox"),
@@ -185,6 +184,36 @@ def test_bad_case_actions_are_400_with_the_reason_and_change_nothing(client, sit
     assert response.status_code == 400
     assert error in response.content.decode()
     assert set(Alert.objects.values_list("state", flat=True)) == {"open"}
+
+
+def test_a_resolution_that_does_not_fit_a_ticked_case_is_refused(client, site, radiologist):
+    """A user with both roles is offered both kinds; each case must fit the one chosen."""
+    from django.contrib.auth.models import Group
+
+    from core.roles import COORDINATOR
+
+    radiologist.groups.add(Group.objects.get_or_create(name=COORDINATOR)[0])
+    _, imaging = study_case(site)
+    overdue = overdue_case(site)
+    client.force_login(radiologist)
+    body = client.get(INBOX).content.decode()
+    assert 'value="contacted"' in body and 'value="biopsy_ordered"' in body
+    response = client.post(ACTION, {"case": [key(overdue), key(imaging[0])], "action": "resolve",
+                                    "resolution": "contacted"})
+    assert response.status_code == 400
+    assert "a ticked case cannot take this resolution" in response.content.decode()
+    assert set(Alert.objects.values_list("state", flat=True)) == {"open"}  # all or nothing
+
+
+def test_only_cases_of_the_users_kind_can_be_ticked(client, site, coordinator):
+    _, imaging = study_case(site)
+    overdue = overdue_case(site)
+    client.force_login(coordinator)
+    response = client.get(INBOX)
+    assert response.context["actionable"] == {key(overdue)}
+    body = response.content.decode()
+    assert 'value="rescheduled"' in body and 'value="biopsy_ordered"' not in body
+    assert f'value="{key(imaging[0])}" id="case-{key(imaging[0])}"' in body
 
 
 def test_a_case_the_user_may_not_act_on_refuses_the_whole_action(client, site, radiologist, coordinator):
