@@ -205,7 +205,7 @@ def _threshold_traces(history: PatientHistory, threshold: ExtentThreshold | None
         style = BREAST_STYLE[breast]
         traces.append(_scatter(
             1,
-            name=f"{breast.capitalize()} breast alert threshold ({threshold.label})",
+            name=f"{breast.capitalize()} breast alert threshold",
             legendgroup=breast, x=[_iso(d) for d, _ in steps], y=[v for _, v in steps],
             mode="lines", line={"color": style["color"], "dash": "dash", "width": 1, "shape": "hv"},
             opacity=0.7,
@@ -403,6 +403,20 @@ def _empty_panel_note(text: str, x: str, y: str) -> dict:
             "x": 0.5, "xref": f"{x} domain", "y": 0.5, "yref": f"{y} domain"}
 
 
+NARROW_WIDTH = 600  # px: below it the legend is one entry a line (static/js/charts.js)
+LEGEND_LINE = 19  # px per legend entry
+
+
+def _narrow_layout(data: list[Trace], layout: dict) -> dict:
+    """On a narrow screen the legend stacks one entry a line under the plot: the figure
+    grows by the legend's height so that it does not spill over what follows."""
+    entries = sum(1 for t in data if t.get("showlegend", True))
+    extra = LEGEND_LINE * entries
+    return {"width": NARROW_WIDTH,
+            "layout": {"height": layout["height"] + extra,
+                       "margin": {**layout["margin"], "b": layout["margin"]["b"] + extra}}}
+
+
 def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
                     today: date | None = None, breast_trends: Sequence[BreastTrend] | None = None,
                     threshold: ExtentThreshold | None = None,
@@ -448,8 +462,9 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
                              ("yaxis2", "y2", "MRI lesion (mm)")):
         layout[axis] = {**PANEL_AXES[axis], "gridcolor": "#eef2f6", "range": _y_range(data, ref),
                         "title": {"text": title}, "zeroline": True, "zerolinecolor": "#bcccdc"}
+    layout["meta"] = {"narrow": _narrow_layout(data, layout)}
     if study_urls:
-        layout["meta"] = {"study_urls": {str(k): v for k, v in study_urls.items()}}
+        layout["meta"]["study_urls"] = {str(k): v for k, v in study_urls.items()}
     if shapes:
         layout["shapes"] = shapes
     if annotations:

@@ -3,14 +3,16 @@
 // page passes a Content Security Policy without 'unsafe-inline'.
 (function () {
   "use strict";
-  // A figure may carry `layout.meta.narrow = {width, data: {traceIndex: {...}}}`: trace
-  // overrides for a chart drawn narrower than `width` (e.g. fewer labels on a phone).
+  // A figure may carry `layout.meta.narrow = {width, data: {traceIndex: {...}}, layout: {...}}`:
+  // trace and layout overrides for a chart drawn narrower than `width` (e.g. fewer labels,
+  // or room for a legend of one entry a line, on a phone).
   function narrowed(fig, width) {
     var narrow = fig.layout && fig.layout.meta && fig.layout.meta.narrow;
     if (!narrow || width >= narrow.width) { return fig; }
     Object.keys(narrow.data || {}).forEach(function (i) {
       Object.assign(fig.data[Number(i)], narrow.data[i]);
     });
+    Object.assign(fig.layout, narrow.layout || {});
     return fig;
   }
   // A point whose `customdata` (its study's id) is in `layout.meta.study_urls` opens that

@@ -139,6 +139,10 @@ def test_imaging_alert_page_at_both_widths(live_server, page, site, radiologist,
     expect(page.locator("main")).to_contain_text("open alert: ")
     for width, height in ((1280, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
+        page.reload()  # the chart is laid out for the width it is first drawn at
+        chart = page.locator("#alert-chart")
+        expect(chart.locator(".main-svg").first).to_be_visible()
+        if width < 600:  # a phone: the figure grew by its legend, which stays inside it
+            assert page.evaluate("document.querySelector('#alert-chart')._fullLayout.height") > 600
         page.screenshot(path=f"{shots}/imaging-alert-{width}.png", full_page=True)
     assert page.console_errors == []

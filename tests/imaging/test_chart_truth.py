@@ -83,7 +83,7 @@ def test_threshold_steps_follow_the_running_nadir(extents):
 def test_figure_draws_the_threshold_step_line_and_the_baseline():
     fig = timeline_figure(history(22, 14, 16, 21), threshold=DEFAULT, today=date(2019, 1, 1))
     (line,) = by_name(fig, "Left breast alert threshold")
-    assert "nadir + 5 mm and +20%" in line["name"]
+    assert all("nadir + 5 mm and +20%" in text for text in line["hovertext"])
     assert line["line"]["shape"] == "hv" and line["mode"] == "lines"
     # After 2015 (22 mm) 27; after 2016 (14 mm) 19 and held: 21 mm in 2018 is above it.
     assert line["y"][:4] == [27, 19, 19, 19]
@@ -170,3 +170,13 @@ def test_headline_is_never_stable_while_a_progression_alert_is_open(extents, ope
     h = history(*extents)
     sentence = describe(breast_trend(h, "left", series=burden_series(h, "left")), open_alert=open_alert)
     assert says in sentence and never not in sentence
+
+
+def test_on_a_phone_the_figure_grows_by_its_legend():
+    fig = timeline_figure(history(22, 14, morphs=["fine_pleomorphic", "fine_linear_branching"]),
+                          threshold=DEFAULT)
+    entries = sum(1 for t in fig["data"] if t.get("showlegend", True))
+    narrow = fig["layout"]["meta"]["narrow"]
+    assert narrow["width"] == 600
+    assert narrow["layout"]["height"] == fig["layout"]["height"] + 19 * entries
+    assert narrow["layout"]["margin"]["b"] == fig["layout"]["margin"]["b"] + 19 * entries
