@@ -2,7 +2,15 @@ from typing import cast
 
 from django import forms
 
-from .models import IMAGING_RESOLUTIONS, SURVEILLANCE_RESOLUTIONS, AlertState, Rule, Severity, resolutions_for
+from .models import (
+    IMAGING_RESOLUTIONS,
+    SURVEILLANCE_RESOLUTIONS,
+    AlertState,
+    Resolution,
+    Rule,
+    Severity,
+    resolutions_for,
+)
 from .selectors import ACTIVE, parse_case_keys
 
 MAX_CASES = 200  # one bulk action; more than a page of the inbox is a mistake
@@ -62,14 +70,15 @@ class CaseActionForm(forms.Form):
     def __init__(self, *args, imaging: bool = True, surveillance: bool = True, **kwargs):
         """`imaging` / `surveillance`: offer the resolutions of the kinds the user acts on."""
         super().__init__(*args, **kwargs)
-        groups = [("Imaging alerts", IMAGING_RESOLUTIONS)] if imaging else []
+        groups: list[tuple[str, tuple[Resolution, ...]]] = (
+            [("Imaging alerts", IMAGING_RESOLUTIONS)] if imaging else [])
         groups += [("Surveillance alerts", SURVEILLANCE_RESOLUTIONS)] if surveillance else []
         field = cast(forms.ChoiceField, self.fields["resolution"])
         field.choices = [("", "Resolution…"),
                          *((name, [(r.value, r.label) for r in group]) for name, group in groups)]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         keys = self.data.getlist("case") if hasattr(self.data, "getlist") else []
         if not keys:
             self.add_error(None, "Tick at least one case.")

@@ -22,7 +22,7 @@ from .models import Alert, AlertSettings, AlertState, Severity
 ACTIVE = "active"  # the inbox's default state filter: open or acknowledged
 # States in which an alert asks nothing more of anyone.
 CLOSED_STATES = (AlertState.RESOLVED,)
-SEVERITY_RANK = {Severity.MEDIUM: 1, Severity.HIGH: 2}
+SEVERITY_RANK: dict[str, int] = {Severity.MEDIUM: 1, Severity.HIGH: 2}
 STATE_ORDER = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 CASE_KEY = re.compile(r"^(study|alert)-([1-9][0-9]{0,17})$")
 
@@ -180,7 +180,8 @@ def cases_of(alerts: QuerySet[Alert], groups) -> list[AlertCase]:
 
 def parse_case_keys(keys: list[str]) -> tuple[list[int], list[int]]:
     """(study ids, alert ids) of case keys; ValueError names a key that is not one."""
-    studies, alerts = [], []
+    studies: list[int] = []
+    alerts: list[int] = []
     for key in keys:
         match = CASE_KEY.match(key)
         if not match:

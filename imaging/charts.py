@@ -462,9 +462,10 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
                              ("yaxis2", "y2", "MRI lesion (mm)")):
         layout[axis] = {**PANEL_AXES[axis], "gridcolor": "#eef2f6", "range": _y_range(data, ref),
                         "title": {"text": title}, "zeroline": True, "zerolinecolor": "#bcccdc"}
-    layout["meta"] = {"narrow": _narrow_layout(data, layout)}
+    meta: dict = {"narrow": _narrow_layout(data, layout)}
     if study_urls:
-        layout["meta"]["study_urls"] = {str(k): v for k, v in study_urls.items()}
+        meta["study_urls"] = {str(k): v for k, v in study_urls.items()}
+    layout["meta"] = meta
     if shapes:
         layout["shapes"] = shapes
     if annotations:

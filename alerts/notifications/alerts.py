@@ -141,7 +141,7 @@ def case_alerts(alert: Alert) -> list[Alert]:
     whatever its state): what its email lists."""
     if alert.study_id is None:
         return [alert]
-    rank = {Severity.HIGH: 0, Severity.MEDIUM: 1}
+    rank: dict[str, int] = {Severity.HIGH: 0, Severity.MEDIUM: 1}
     siblings = (Alert.objects.filter(study_id=alert.study_id)
                 .filter(Q(pk=alert.pk) | ~Q(state=AlertState.RESOLVED)))
     return sorted(siblings, key=lambda a: (a.pk != alert.pk, rank.get(a.severity, 2), a.created_at, a.pk))

@@ -119,7 +119,8 @@ def test_coordinator_resolves_an_overdue_alert(live_server, page, site, coordina
     assert page.console_errors == []
 
     overdue.refresh_from_db()
-    assert (overdue.state, overdue.resolution, overdue.resolved_by) == ("resolved", "rescheduled", coordinator)
+    assert (overdue.state, overdue.resolution, overdue.resolved_by) == (
+        "resolved", "rescheduled", coordinator)
     assert overdue.resolve_note == "Booked for next Tuesday."
     # The imaging case is the radiologists': the coordinator cannot tick it.
     page.goto(f"{live_server.url}/alerts/?state=all")

@@ -16,7 +16,11 @@ from alerts.models import (
     Notification,
     resolutions_for,
 )
-from alerts.notifications.alerts import notification_send, notifications_create_for, notifications_create_for_many
+from alerts.notifications.alerts import (
+    notification_send,
+    notifications_create_for,
+    notifications_create_for_many,
+)
 from alerts.selectors import group_cases
 from alerts.services import alert_raise
 from surveillance.models import ScheduledItem
@@ -247,7 +251,8 @@ def test_coordinator_bulk_resolves_overdue_cases_with_a_surveillance_resolution(
     assert response.status_code == 302
     states = dict(Alert.objects.values_list("pk", "resolution"))
     assert [states[a.pk] for a in overdue] == ["rescheduled", "rescheduled", ""]
-    wrong = client.post(ACTION, {"case": key(overdue[2]), "action": "resolve", "resolution": "false_positive"})
+    wrong = client.post(ACTION, {"case": key(overdue[2]), "action": "resolve",
+                                 "resolution": "false_positive"})
     assert wrong.status_code == 400
 
 

@@ -28,7 +28,8 @@ def test_static_chart_draws_every_point_of_the_figure():
     # One marker per mammogram point; the MRI's no-enhancement points are open circles.
     assert svg.count('fill="#fff" stroke="#7b2d6b"') == sum(1 for y in mri["y"] if y == 0)
     symbols = left["marker"]["symbol"]
-    assert len(re.findall(r'<circle [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)) >= symbols.count("circle")
+    circles = re.findall(r'<circle [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)
+    assert len(circles) >= symbols.count("circle")
     # The worst morphologies keep their own symbols in print too.
     assert len(re.findall(r'<polygon [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)) >= symbols.count(
         "triangle-up")

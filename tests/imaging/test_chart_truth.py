@@ -91,7 +91,8 @@ def test_figure_draws_the_threshold_step_line_and_the_baseline():
     assert line["x"][-1] > "2018-06-01" and line["y"][-1] == 19  # to the chart's end
     (baseline,) = by_name(fig, "Left breast post-treatment baseline")
     assert (baseline["x"], baseline["y"], baseline["customdata"]) == (["2015-06-01"], [22], [10])
-    assert not by_name(timeline_figure(history(22, 14), today=date(2019, 1, 1)), "Left breast alert threshold")
+    without = timeline_figure(history(22, 14), today=date(2019, 1, 1))
+    assert not by_name(without, "Left breast alert threshold")
 
 
 def test_no_baseline_and_no_threshold_before_any_post_treatment_exam():
