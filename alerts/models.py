@@ -51,10 +51,32 @@ LIVE_STATES = frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED})
 
 
 class Resolution(models.TextChoices):
+    # Radiological: how an imaging alert was settled (radiologists).
     BIOPSY_ORDERED = "biopsy_ordered", "Biopsy ordered"
     SHORT_INTERVAL_FOLLOW_UP = "short_interval_follow_up", "Short-interval follow-up"
     BENIGN_NO_ACTION = "benign_no_action", "Benign, no action"
     FALSE_POSITIVE = "false_positive", "False positive"
+    # Surveillance: what became of an overdue or lost patient (coordinators).
+    CONTACTED = "contacted", "Patient contacted"
+    RESCHEDULED = "rescheduled", "Exam rescheduled"
+    EXAM_DONE_ELSEWHERE = "exam_done_elsewhere", "Exam done elsewhere"
+    DECLINED = "declined", "Patient declined follow-up"
+    MOVED_AWAY = "moved_away", "Moved away"
+    TRANSFERRED_CARE = "transferred_care", "Care transferred"
+    DECEASED = "deceased", "Deceased"
+
+
+IMAGING_RESOLUTIONS = (Resolution.BIOPSY_ORDERED, Resolution.SHORT_INTERVAL_FOLLOW_UP,
+                       Resolution.BENIGN_NO_ACTION, Resolution.FALSE_POSITIVE)
+SURVEILLANCE_RESOLUTIONS = (Resolution.CONTACTED, Resolution.RESCHEDULED,
+                            Resolution.EXAM_DONE_ELSEWHERE, Resolution.DECLINED,
+                            Resolution.MOVED_AWAY, Resolution.TRANSFERRED_CARE,
+                            Resolution.DECEASED)
+
+
+def resolutions_for(*, surveillance: bool) -> tuple[Resolution, ...]:
+    """The resolutions that fit an alert of this kind, in the order the forms offer them."""
+    return SURVEILLANCE_RESOLUTIONS if surveillance else IMAGING_RESOLUTIONS
 
 
 class Alert(models.Model):
@@ -110,6 +132,19 @@ class Alert(models.Model):
     def is_surveillance(self) -> bool:
         """Overdue or lost to follow-up, rather than a change seen on imaging."""
         return self.rule in SURVEILLANCE_RULES
+
+    @property
+    def case_key(self) -> str:
+        """The inbox case this alert belongs to: every alert one study raised for its
+        patient is one case (a study has one patient); a surveillance alert, which has no
+        study, is a case of its own."""
+        return f"study-{self.study_id}" if self.study_id else f"alert-{self.pk}"
+
+    @property
+    def trigger_item_id(self) -> int | None:
+        """The scheduled item that raised a surveillance alert (``…:item:<id>``), if any."""
+        head, _, tail = self.dedup_key.rpartition(":")
+        return int(tail) if head.endswith(":item") and tail.isdigit() else None
 
     @staticmethod
     def make_dedup_key(*, patient_id: int, rule: str, breast: str, trigger: str) -> str:

@@ -21,8 +21,8 @@ from .models import (
     Alert,
     AlertSettings,
     AlertState,
-    Resolution,
     ThresholdChange,
+    resolutions_for,
 )
 from .notifications.alerts import notifications_create_for
 from .rules import Decision, Thresholds, evaluate
@@ -173,9 +173,16 @@ def supersede_stale_alerts(patient: Patient | int, *, reason: str,
                        thresholds=thresholds or AlertSettings.current().thresholds())
 
 
+def refusal(alert: Alert) -> str:
+    """Why someone may not act on this alert (the 403's message)."""
+    if alert.is_surveillance:
+        return "Only coordinators and clinic staff can acknowledge or resolve surveillance alerts."
+    return "Only a radiologist can acknowledge or resolve imaging alerts."
+
+
 def _require_capability(by: User, alert: Alert) -> None:
     if not can_act_on_alert(by, alert):
-        raise PermissionDenied("Only a radiologist can acknowledge or resolve alerts.")
+        raise PermissionDenied(refusal(alert))
 
 
 @transaction.atomic
@@ -206,8 +213,9 @@ def alert_resolve(*, alert: Alert, by: User, resolution: str,
     so the history always reads open → acknowledged → resolved.
     """
     _require_capability(by, alert)
-    if resolution not in Resolution.values:
-        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.labels)}."})
+    fitting = resolutions_for(surveillance=alert.is_surveillance)
+    if resolution not in fitting:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(r.label for r in fitting)}."})
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.state in (AlertState.RESOLVED, AlertState.SUPERSEDED):
         return alert, False
@@ -220,6 +228,27 @@ def alert_resolve(*, alert: Alert, by: User, resolution: str,
     alert.resolve_note = note.strip()
     alert.save()
     return alert, True
+
+
+@transaction.atomic
+def cases_acknowledge(*, alerts: list[Alert], by: User, note: str = "") -> int:
+    """Acknowledge every open alert of the chosen cases; returns how many changed.
+
+    All or nothing: one alert the user may not act on refuses the whole action, before
+    any is changed.
+    """
+    for alert in alerts:
+        _require_capability(by, alert)
+    return sum(alert_acknowledge(alert=a, by=by, note=note)[1] for a in alerts)
+
+
+@transaction.atomic
+def cases_resolve(*, alerts: list[Alert], by: User, resolution: str, note: str = "") -> int:
+    """Resolve every unresolved alert of the chosen cases with one resolution, which must
+    fit each alert's kind; returns how many changed. All or nothing, as `cases_acknowledge`."""
+    for alert in alerts:
+        _require_capability(by, alert)
+    return sum(alert_resolve(alert=a, by=by, resolution=resolution, note=note)[1] for a in alerts)
 
 
 @transaction.atomic

@@ -2,9 +2,8 @@ from django.urls import path
 
 from . import views
 
+# The page of one alert and its own actions are the clinic's (`clinic.alert_page`).
 urlpatterns = [
     path("alerts/", views.alert_inbox, name="alert-inbox"),
-    path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
-    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge_view, name="alert-acknowledge"),
-    path("alerts/<int:pk>/resolve/", views.alert_resolve_view, name="alert-resolve"),
+    path("alerts/cases/", views.alert_cases_action, name="alert-cases-action"),
 ]

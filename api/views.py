@@ -14,11 +14,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from alerts.models import Alert
-from alerts.services import alert_acknowledge, alert_resolve
+from alerts.services import alert_acknowledge, alert_resolve, refusal
 from audit.context import note_patient_viewed
 from audit.models import Action
 from audit.services import audit_record
 from core.permissions import (
+    can_act_on_alert,
     can_act_on_alerts,
     can_draft_studies,
     can_edit_records,
@@ -346,6 +347,8 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         """open or acknowledged → resolved with a resolution (radiologists). Resolving a
         resolved alert changes nothing and returns it as it is."""
         alert = self.get_object()
+        if not can_act_on_alert(request.user, alert):  # the kind decides, before any field
+            raise PermissionDenied(refusal(alert))
         serializer = AlertResolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
-from alerts.models import Rule
+from alerts.selectors import extent_threshold
 from audit.models import Action
 from audit.services import audit_record
 from core.formatting import day_month_year, month_year
@@ -27,7 +27,7 @@ from imaging.chart_svg import figure_svg
 from imaging.charts import chart_alerts, timeline_figure
 from imaging.display import calcification_summary, enhancement_summary, label
 from imaging.records import StudyRow
-from imaging.trend import describe, trends
+from imaging.trend import describe, open_alert_breasts, trends
 from imaging.vocabulary import Modality, StudyStatus
 from patients.access import sites_for
 from patients.models import Site
@@ -136,21 +136,32 @@ def _study_line(row: StudyRow, study_url: str, site: Site) -> dict:
 def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
     timeline = select_timeline(user=request.user, uuid=uuid)
     today = date.today()
-    marks = chart_alerts(a for a in timeline.open_alerts if not a.is_surveillance)
-    breast_trends = trends(timeline.history)
-    figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
     # One reverse() for the whole table, a UUID put in its slot per row (reverse: ~60 µs).
     study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
     patient = timeline.patient
     rows = [_study_line(row, study_url, patient.site) for row in timeline.studies]
+    figure, sentences = _chart(timeline, today, study_urls={r["study"].id: r["url"] for r in rows})
     return render(request, "clinic/timeline.html", {
         "t": timeline, "patient": patient, "figure": figure,
-        "trend_sentences": [describe(t) for t in breast_trends],
+        "trend_sentences": sentences,
         "study_rows": rows, "age": patient.age_on(today),
         "plan": timeline.surveillance_plan(as_of=today),
         "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
         "can_write_letters": can_write_letters(request.user),
     })
+
+
+def _chart(timeline, today: date, *, study_urls: dict[int, str] | None = None) -> tuple[dict, list[str]]:
+    """The timeline figure and the trend sentences above it: the open imaging alerts
+    marked, the extent threshold drawn, no "stable" for a breast with an open progression
+    alert."""
+    imaging_alerts = [a for a in timeline.open_alerts if not a.is_surveillance]
+    breast_trends = trends(timeline.history)
+    figure = timeline_figure(timeline.history, alerts=chart_alerts(imaging_alerts), today=today,
+                             breast_trends=breast_trends, threshold=extent_threshold(),
+                             study_urls=study_urls)
+    flagged = open_alert_breasts(imaging_alerts)
+    return figure, [describe(t, open_alert=flagged.get(t.breast, "")) for t in breast_trends]
 
 
 def patient_records(request: HttpRequest, uuid) -> HttpResponse:
@@ -168,17 +179,14 @@ def _summary_context(request: HttpRequest, uuid) -> dict:
     plan and open alerts."""
     timeline = select_timeline(user=request.user, uuid=uuid)
     today = date.today()
-    marks = chart_alerts(a for a in timeline.open_alerts
-                         if a.rule not in (Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP))
-    breast_trends = trends(timeline.history)
-    figure = timeline_figure(timeline.history, alerts=marks, today=today, breast_trends=breast_trends)
+    figure, sentences = _chart(timeline, today)
     study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
     patient = timeline.patient
     return {
         "t": timeline, "patient": patient, "age": patient.age_on(today), "today": today,
         "chart_svg": figure_svg(figure, width=960, height=540,
                                 title="Calcification extent per breast over time, and MRI enhancement"),
-        "trend_sentences": [describe(t) for t in breast_trends],
+        "trend_sentences": sentences,
         "study_rows": [_study_line(row, study_url, patient.site) for row in timeline.studies],
         "plan": timeline.surveillance_plan(as_of=today),
         "printed_by": request.user.get_full_name() or request.user.get_username(),

@@ -64,11 +64,6 @@ def can_act_on_imaging_alerts(user: AnyUser) -> bool:
     return has_role(user, RADIOLOGIST)
 
 
-def can_act_on_surveillance_alerts(user: AnyUser) -> bool:
-    """Acknowledge and resolve the surveillance alerts (overdue, lost to follow-up)."""
-    return has_role(user, RADIOLOGIST)
-
-
 def can_act_on_alerts(user: AnyUser) -> bool:
     """Acknowledge and resolve some kind of alert (which kinds: `can_act_on_alert`)."""
     return can_act_on_imaging_alerts(user) or can_act_on_surveillance_alerts(user)
@@ -94,6 +89,13 @@ WORKLIST_WORKER_ROLES = (COORDINATOR, CLINIC_STAFF, ADMIN)
 def can_work_worklist(user: AnyUser) -> bool:
     """Log contacts on worklist items (which may reschedule, cancel or complete them)."""
     return has_role(user, *WORKLIST_WORKER_ROLES)
+
+
+def can_act_on_surveillance_alerts(user: AnyUser) -> bool:
+    """Acknowledge and resolve the surveillance alerts (overdue, lost to follow-up), with
+    the surveillance resolutions: who works the worklist brings the patient back, so the
+    alert is theirs; radiologists keep the imaging alerts."""
+    return can_work_worklist(user)
 
 
 def can_record_biopsy_results(user: AnyUser) -> bool:

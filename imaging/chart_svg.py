@@ -91,10 +91,15 @@ def _symbol(kind: str, x: float, y: float, size: float, fill: str, stroke: str, 
         return (
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="#fff" stroke="{fill}" stroke-width="1.5"/>'
         )
+    if kind == "square-open":
+        return (f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
+                f'fill="none" stroke="{stroke}" stroke-width="{width:g}"/>')
     if kind == "square":
         return f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" {style}/>'
     if kind == "diamond":
         pts = [(x, y - r * 1.2), (x + r * 1.2, y), (x, y + r * 1.2), (x - r * 1.2, y)]
+    elif kind == "triangle-up":
+        pts = [(x - r, y + r * 0.8), (x + r, y + r * 0.8), (x, y - r)]
     elif kind == "triangle-down":
         pts = [(x - r, y - r * 0.8), (x + r, y - r * 0.8), (x, y + r)]
     elif kind == "star":
@@ -224,7 +229,12 @@ def figure_svg(figure: dict, *, width: int = 960, height: int = 560, title: str 
         mode = trace.get("mode", "markers")
         line = trace.get("line", {})
         if "lines" in mode and len(points) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            drawn = points[:1]
+            for px, py in points[1:]:
+                if line.get("shape") == "hv":  # a step: across, then up or down
+                    drawn.append((px, drawn[-1][1]))
+                drawn.append((px, py))
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in drawn)
             dash = DASHES.get(line.get("dash", "solid"), "")
             out.append(
                 f'<polyline points="{path}" fill="none" stroke="{line.get("color", INK)}" '

@@ -7,6 +7,14 @@ The timeline has two panels sharing the date axis:
    worst delayed kinetic curve).
 Treatment dates are vertical lines across both panels; open alerts are marked.
 
+What the calcification rules compare is drawn too: each breast's post-treatment baseline
+and its alert threshold (the running nadir + the extent thresholds, a step line), so a
+point above the line is one the extent rule fires on. Fine pleomorphic and fine
+linear/branching calcifications have their own marker symbols (and legend entries): the
+two worst forms differ in colour only slightly. Every point carries its study's id
+(`customdata`); with `study_urls` the figure's `layout.meta.study_urls` maps it to the
+study's page, which `static/js/charts.js` opens on a click.
+
 The figure is a plain, JSON-ready dict in the shape plotly.js takes (`{"data": [...],
 "layout": {...}}`, dates as ISO strings): the same figure `plotly.graph_objects` would
 serialize (tests/imaging/test_charts.py checks that plotly accepts it and reproduces it),
@@ -20,7 +28,7 @@ from datetime import date, timedelta
 from functools import cache
 from html import escape
 
-from .burden import Burden, burden_series
+from .burden import Burden, burden_series, nadir, post_treatment_series
 from .history import PatientHistory, StudySnapshot
 from .trend import BreastTrend, trends
 from .vocabulary import Distribution, KineticsDelayed, LesionType, ObservedChange
@@ -42,6 +50,8 @@ KINETIC_LABELS = dict(KineticsDelayed.choices)
 KINETIC_SYMBOL = {"": "circle", KineticsDelayed.PERSISTENT: "circle",
                   KineticsDelayed.PLATEAU: "square", KineticsDelayed.WASHOUT: "x"}
 KINETIC_ORDER = ["", KineticsDelayed.PERSISTENT, KineticsDelayed.PLATEAU, KineticsDelayed.WASHOUT]
+# The two worst morphologies get their own symbols: their colours alone are too close.
+MORPHOLOGY_SYMBOLS = {3: "triangle-up", 4: "x"}
 TREATMENT_COLOUR = "#616e7c"
 ALERT_COLOURS = {"high": "#b42318", "medium": "#b54708"}
 DISTRIBUTION_RANK_LABELS = [label.lower() for label in DISTRIBUTION_LABELS.values()]
@@ -87,6 +97,27 @@ class ChartAlert:
     mri: bool = False
 
 
+@dataclass(frozen=True)
+class ExtentThreshold:
+    """`calc_extent_increase`'s thresholds: growth over the nadir of ≥ `mm` and ≥ `percent`."""
+
+    mm: float
+    percent: float
+
+    def above(self, nadir_mm: float) -> float:
+        """The smallest extent that is both `mm` and `percent` over `nadir_mm`."""
+        return round(nadir_mm + max(self.mm, nadir_mm * self.percent / 100), 2)
+
+    @property
+    def label(self) -> str:
+        return f"nadir + {self.mm:g} mm and +{self.percent:g}%"
+
+
+def marker_symbol(b: Burden, breast_symbol: str) -> str:
+    """The breast's symbol, unless the morphology is fine pleomorphic or linear/branching."""
+    return MORPHOLOGY_SYMBOLS.get(b.morphology_rank, breast_symbol)
+
+
 def marker_size(b: Burden) -> int:
     """Bigger markers for higher count bins: 7 (none) … 19 (>20)."""
     return 7 + 4 * (b.count_bin_rank + 1)
@@ -128,10 +159,77 @@ def _burden_traces(history: PatientHistory) -> list[Trace]:
             line={"color": style["color"], "dash": style["dash"], "width": 2},
             marker={"size": [marker_size(b) for b in series],
                     "color": [MORPHOLOGY_COLOURS[b.morphology_rank] for b in series],
-                    "symbol": style["symbol"], "line": {"color": style["color"], "width": 1.5}},
+                    "symbol": [marker_symbol(b, style["symbol"]) for b in series],
+                    "line": {"color": style["color"], "width": 1.5}},
             hovertext=[_burden_hover(b, by_id[b.study_id]) for b in series],
             hoverinfo="text",
             customdata=[b.study_id for b in series],
+        ))
+    return traces
+
+
+def _morphology_legend(history: PatientHistory) -> list[Trace]:
+    """Legend entries for the two worst morphologies' symbols, when the chart shows them."""
+    ranks = {b.morphology_rank for breast in BREASTS for b in burden_series(history, breast)}
+    return [_scatter(1, name=f"{MORPHOLOGY_RANK_LABELS[rank].capitalize()} calcifications",
+                     legendgroup="morphology", x=[None], y=[None], mode="markers",
+                     marker={"symbol": symbol, "size": 11, "color": MORPHOLOGY_COLOURS[rank],
+                             "line": {"color": "#1f2933", "width": 1}},
+                     hoverinfo="skip")
+            for rank, symbol in MORPHOLOGY_SYMBOLS.items() if rank in ranks]
+
+
+def threshold_steps(post: Sequence[Burden], threshold: ExtentThreshold) -> list[tuple[date, float]]:
+    """(date, threshold) after each post-treatment exam: what the next exam is compared with
+    (the nadir so far, this exam included, plus the thresholds)."""
+    steps = []
+    for k, b in enumerate(post):
+        low = nadir(list(post[:k + 1]))
+        if low is not None:
+            steps.append((b.study_date, threshold.above(low.extent_mm)))
+    return steps
+
+
+def _threshold_traces(history: PatientHistory, threshold: ExtentThreshold | None, x_end: date,
+                      breast_trends: Sequence[BreastTrend]) -> list[Trace]:
+    """The threshold of each breast the chart follows (`trends`: operated, or ever with
+    calcifications)."""
+    if threshold is None:
+        return []
+    traces = []
+    for breast in (t.breast for t in breast_trends):
+        steps = threshold_steps(post_treatment_series(history, breast), threshold)
+        if not steps:
+            continue
+        steps.append((max(x_end, steps[-1][0]), steps[-1][1]))  # held until the chart's end
+        style = BREAST_STYLE[breast]
+        traces.append(_scatter(
+            1,
+            name=f"{breast.capitalize()} breast alert threshold",
+            legendgroup=breast, x=[_iso(d) for d, _ in steps], y=[v for _, v in steps],
+            mode="lines", line={"color": style["color"], "dash": "dash", "width": 1, "shape": "hv"},
+            opacity=0.7,
+            hovertext=[f"Alert threshold ({breast}): {v:g} mm ({threshold.label})" for _, v in steps],
+            hoverinfo="text",
+        ))
+    return traces
+
+
+def _baseline_traces(breast_trends: Sequence[BreastTrend]) -> list[Trace]:
+    traces = []
+    for t in breast_trends:
+        if t.baseline is None:
+            continue
+        traces.append(_scatter(
+            1,
+            name=f"{t.breast.capitalize()} breast post-treatment baseline",
+            legendgroup=t.breast,
+            x=[_iso(t.baseline.study_date)], y=[t.baseline.extent_mm], mode="markers",
+            marker={"symbol": "square-open", "size": 22, "color": BREAST_STYLE[t.breast]["color"],
+                    "line": {"color": BREAST_STYLE[t.breast]["color"], "width": 2}},
+            hovertext=[f"Post-treatment baseline ({t.breast}): {t.baseline.extent_mm:g} mm, "
+                       f"{t.baseline.study_date:%d %b %Y}"],
+            hoverinfo="text", customdata=[t.baseline.study_id],
         ))
     return traces
 
@@ -149,7 +247,7 @@ def _nadir_traces(breast_trends: Sequence[BreastTrend]) -> list[Trace]:
             marker={"symbol": "star", "size": 16, "color": "#ffd54f",
                     "line": {"color": "#1f2933", "width": 1}},
             hovertext=[f"Nadir ({t.breast}): {t.nadir.extent_mm:g} mm, {t.nadir.study_date:%d %b %Y}"],
-            hoverinfo="text",
+            hoverinfo="text", customdata=[t.nadir.study_id],
         ))
     return traces
 
@@ -305,16 +403,35 @@ def _empty_panel_note(text: str, x: str, y: str) -> dict:
             "x": 0.5, "xref": f"{x} domain", "y": 0.5, "yref": f"{y} domain"}
 
 
+NARROW_WIDTH = 600  # px: below it the legend is one entry a line (static/js/charts.js)
+LEGEND_LINE = 19  # px per legend entry
+
+
+def _narrow_layout(data: list[Trace], layout: dict) -> dict:
+    """On a narrow screen the legend stacks one entry a line under the plot: the figure
+    grows by the legend's height so that it does not spill over what follows."""
+    entries = sum(1 for t in data if t.get("showlegend", True))
+    extra = LEGEND_LINE * entries
+    return {"width": NARROW_WIDTH,
+            "layout": {"height": layout["height"] + extra,
+                       "margin": {**layout["margin"], "b": layout["margin"]["b"] + extra}}}
+
+
 def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (),
-                    today: date | None = None, breast_trends: Sequence[BreastTrend] | None = None) -> Figure:
+                    today: date | None = None, breast_trends: Sequence[BreastTrend] | None = None,
+                    threshold: ExtentThreshold | None = None,
+                    study_urls: dict[int, str] | None = None) -> Figure:
     """The patient timeline: calcification burden above, MRI enhancement below.
 
     `breast_trends`: `trends(history)`, when the caller has computed them already.
+    `threshold`: the extent rule's thresholds (AlertSettings), drawn per breast.
+    `study_urls`: study id → its page, for the points' links.
     """
     breast_trends = trends(history) if breast_trends is None else breast_trends
-    data = (_burden_traces(history) + _nadir_traces(breast_trends) + _mri_traces(history)
-            + _alert_traces(history, alerts))
     x_range = _x_range(history, alerts, today)
+    data = (_burden_traces(history) + _baseline_traces(breast_trends) + _nadir_traces(breast_trends)
+            + _threshold_traces(history, threshold, x_range[1], breast_trends) + _morphology_legend(history)
+            + _mri_traces(history) + _alert_traces(history, alerts))
     marks = treatment_markers(history)
     levels = _staggered_levels(marks, x_range[1] - x_range[0])
     shapes = [{"line": {"color": TREATMENT_COLOUR, "dash": "dash", "width": 1}, "type": "line",
@@ -345,6 +462,10 @@ def timeline_figure(history: PatientHistory, *, alerts: Sequence[ChartAlert] = (
                              ("yaxis2", "y2", "MRI lesion (mm)")):
         layout[axis] = {**PANEL_AXES[axis], "gridcolor": "#eef2f6", "range": _y_range(data, ref),
                         "title": {"text": title}, "zeroline": True, "zerolinecolor": "#bcccdc"}
+    meta: dict = {"narrow": _narrow_layout(data, layout)}
+    if study_urls:
+        meta["study_urls"] = {str(k): v for k, v in study_urls.items()}
+    layout["meta"] = meta
     if shapes:
         layout["shapes"] = shapes
     if annotations:

@@ -94,8 +94,13 @@ def _d(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def describe(trend: BreastTrend) -> str:
-    """One sentence a radiologist reads above the chart."""
+def describe(trend: BreastTrend, *, open_alert: str = "") -> str:
+    """One sentence a radiologist reads above the chart.
+
+    `open_alert`: the rule of an open progression alert of this breast (see
+    `open_alert_breasts`). While one is open the sentence never says "stable": it gives
+    the latest extent against the nadir and names the alert.
+    """
     side = trend.breast.capitalize() + " breast"
     if trend.latest is None:
         return f"{side}: no signed mammogram yet."
@@ -108,10 +113,35 @@ def describe(trend: BreastTrend) -> str:
                 f"{_d(trend.baseline.study_date)}.")
     parts = [f"{side}: nadir {nadir.extent_mm:g} mm on {_d(nadir.study_date)}"]
     above = trend.above_nadir_mm or 0.0
-    if trend.stable_since is not None:
+    if open_alert:
+        change = f"{above:+g} mm against the nadir" if above else "at the nadir"
+        parts.append(f"latest {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}, {change}")
+        parts.append(f"open alert: {open_alert}")
+    elif trend.stable_since is not None:
         parts.append(f"stable since {_d(trend.stable_since)} ({trend.stable_exams} mammograms)")
     elif above > 0:
         parts.append(f"latest {trend.latest.extent_mm:g} mm, {above:g} mm above the nadir")
     else:
         parts.append(f"latest {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}")
     return "; ".join(parts) + "."
+
+
+# Alerts that say a breast's findings progressed (`alerts.models.Rule` values; imaging
+# sits below alerts, so the prefixes are matched): the calcification rules and a
+# suspicious BI-RADS assessment.
+PROGRESSION_PREFIXES = ("calc_", "birads_")
+
+
+def open_alert_breasts(alerts) -> dict[str, str]:
+    """Breast → the rule (display name) of an open progression alert of it.
+
+    `alerts`: open Alert rows (anything with `rule`, `breast`, `get_rule_display()`);
+    an alert without a breast (a bilateral study's BI-RADS) counts for both breasts.
+    """
+    out: dict[str, str] = {}
+    for alert in alerts:
+        if not alert.rule.startswith(PROGRESSION_PREFIXES):
+            continue
+        for breast in ([alert.breast] if alert.breast in ("left", "right") else ["left", "right"]):
+            out.setdefault(breast, alert.get_rule_display())
+    return out

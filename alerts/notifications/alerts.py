@@ -1,7 +1,12 @@
-"""Notifying a site's radiologists of a high-severity alert.
+"""Notifying a site's radiologists of a high-severity case.
+
+One email per case, not per alert: the alerts one study raised for its patient are one
+case (`Alert.case_key`), and a progressing mammogram can raise several at once.
 
 1. `notifications_create_for(alert)`, in the transaction that created the alert, writes
-   one `Notification` row per radiologist and enqueues sending after commit.
+   one `Notification` row per radiologist, on the case's first high-severity alert
+   only (none when the case has a row for that address already), and enqueues sending
+   after commit. The email lists every alert of the case as it is when sent.
 2. `notification_send(id)` claims the row (pending → sending), sends, and records the
    outcome: sent; pending again with the error (the task retries with backoff); or
    failed (permanent, or out of attempts) — recorded on the row and the alert page.
@@ -22,7 +27,7 @@ from core.roles import RADIOLOGIST
 from core.tasks import enqueue
 from patients.models import Patient, Site
 
-from ..models import Alert, Notification, Severity
+from ..models import Alert, AlertState, Notification, Severity
 from .email import ChannelError, send_email
 
 logger = logging.getLogger(__name__)
@@ -40,25 +45,30 @@ def alert_recipients(alert: Alert) -> list:
     )
 
 
+def _notified(alerts: list[Alert]) -> set[tuple[str, str]]:
+    """(case key, address) pairs that already have a notification: one query."""
+    studies = {a.study_id for a in alerts if a.study_id is not None}
+    solos = {a.pk for a in alerts if a.study_id is None}
+    rows = (Notification.objects.filter(Q(alert__study_id__in=studies) | Q(alert_id__in=solos))
+            .values_list("alert__study_id", "alert_id", "address"))
+    return {(f"study-{study_id}" if study_id is not None else f"alert-{alert_id}", address)
+            for study_id, alert_id, address in rows}
+
+
 def notifications_create_for(alert: Alert) -> list[Notification]:
-    """Notification rows for a new alert (email for high severity), sent after commit."""
-    if alert.severity != Severity.HIGH:
-        return []
-    rows = [Notification(alert=alert, channel=Notification.Channel.EMAIL, recipient=user,
-                         address=user.email) for user in alert_recipients(alert)]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created = list(Notification.objects.filter(alert=alert, status=Notification.Status.PENDING))
-    for n in created:
-        transaction.on_commit(partial(enqueue_send, n.id))
-    return created
+    """Notification rows for a new alert (email for high severity) unless its case was
+    notified already, sent after commit."""
+    return notifications_create_for_many([alert])
 
 
 def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
-    """`notifications_create_for` of each alert, in a fixed number of queries: the sites
-    of the alerts' patients (1), their radiologists (1), the rows (1 per 500).
+    """The notifications of new alerts, one per case and recipient, in a fixed number of
+    queries: the sites of the alerts' patients (1), their radiologists (1), the cases
+    notified already (1), the rows (1 per 500).
 
-    Same rows as one call per alert: the recipients of `alert_recipients`, and, as its
-    `ignore_conflicts` insert keeps, one row per address (the first radiologist's).
+    Recipients as `alert_recipients`; one row per address (the first radiologist's). A
+    case's row goes on its first high-severity alert in `alerts`; a case notified before
+    (an amendment raised one more alert on the same study) gets no second email.
     """
     high = [a for a in alerts if a.severity == Severity.HIGH]
     if not high:
@@ -66,12 +76,12 @@ def notifications_create_for_many(alerts: list[Alert]) -> list[Notification]:
     site_of = dict(Patient.objects.filter(id__in={a.patient_id for a in high})
                    .values_list("id", "site_id"))
     recipients = _recipients_by_site(set(site_of.values()))
+    done = _notified(high)
     rows = []
     for alert in high:
-        addresses = set()
         for user_id, email in recipients.get(site_of[alert.patient_id], ()):
-            if email not in addresses:
-                addresses.add(email)
+            if (alert.case_key, email) not in done:
+                done.add((alert.case_key, email))
                 rows.append(Notification(alert=alert, channel=Notification.Channel.EMAIL,
                                          recipient_id=user_id, address=email))
     # New alerts have no rows yet: nothing conflicts, every row gets its id back.
@@ -125,10 +135,24 @@ def notification_send(notification_id: int) -> str:
     return Notification.Status.SENT
 
 
+def case_alerts(alert: Alert) -> list[Alert]:
+    """The unresolved alerts of the alert's case, highest severity first (the alert itself
+    whatever its state): what its email lists."""
+    if alert.study_id is None:
+        return [alert]
+    rank: dict[str, int] = {Severity.HIGH: 0, Severity.MEDIUM: 1}
+    siblings = (Alert.objects.filter(study_id=alert.study_id)
+                .filter(Q(pk=alert.pk) | ~Q(state__in=[AlertState.RESOLVED, AlertState.SUPERSEDED])))
+    return sorted(siblings, key=lambda a: (a.pk != alert.pk, rank.get(a.severity, 2), a.created_at, a.pk))
+
+
 def alert_email_context(alert: Alert) -> dict:
     """What the email may say: no names, MRN or birth date; the URL names the alert only."""
+    alerts = case_alerts(alert)
     return {
         "alert": alert,
+        "alerts": alerts,
+        "others": len(alerts) - 1,
         "site_name": alert.patient.site.name,
         "alert_path": reverse("alert-detail", kwargs={"pk": alert.pk}),
     }

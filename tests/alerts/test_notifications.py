@@ -36,7 +36,10 @@ def test_email_names_the_alert_but_never_the_patient(notification, settings):
     settings.SITE_URL = "https://tracker.clinic.example"
     alert, patient = notification.alert, notification.alert.patient
     subject, text, html = render_email("alert", alert_email_context(alert))
-    assert subject == f"[High] Calcification morphology worse – alert #{alert.pk} at North Clinic"
+    # The case: the high-severity morphology alert and the medium extent alert of one study.
+    assert subject == (f"[High] Calcification morphology worse and 1 more alert – alert #{alert.pk} "
+                       "at North Clinic")
+    assert "Calcification extent increase" in text and "Calcification extent increase" in html
     url = f"https://tracker.clinic.example/alerts/{alert.pk}/"
     assert url in text and f'href="{url}"' in html
     assert "fine linear branching" in text

@@ -46,7 +46,7 @@ def test_inbox_shows_only_the_users_sites(client, site, other_site, radiologist)
     body = client.get(INBOX).content.decode()
     assert all(reverse("alert-detail", args=[a.pk]) in body for a in mine)
     assert reverse("alert-detail", args=[theirs[0].pk]) not in body
-    assert "2 alerts" in body
+    assert "2 cases" in body
 
 
 def test_inbox_filters(client, site, coordinator):
@@ -58,8 +58,8 @@ def test_inbox_filters(client, site, coordinator):
     client.force_login(coordinator)
 
     def shown(**params):
-        alerts = client.get(INBOX, params).context["alerts"]
-        return sorted(a.pk for a in alerts)
+        cases = client.get(INBOX, params).context["cases"]
+        return sorted(a.pk for case in cases for a in case.alerts)
 
     assert len(shown()) == 3  # open or acknowledged by default
     assert shown(severity="high") == [high.pk]
@@ -82,17 +82,17 @@ def test_inbox_query_count_does_not_grow_with_alerts(client, site, radiologist,
     make_alerts(site, 40)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(INBOX)
-    assert len(response.context["alerts"]) == 43
+    assert len(response.context["cases"]) == 43
 
 
 def test_inbox_paginates(client, site, radiologist):
     make_alerts(site, 55)
     client.force_login(radiologist)
     first = client.get(INBOX, {"severity": "medium"})
-    assert len(first.context["alerts"]) == 50
+    assert len(first.context["cases"]) == 50
     assert "severity=medium&amp;page=2" in first.content.decode()
     second = client.get(INBOX, {"severity": "medium", "page": 2})
-    assert len(second.context["alerts"]) == 5
+    assert len(second.context["cases"]) == 5
 
 
 def test_detail_shows_reason_findings_and_burden(client, radiologist, real_alert,
@@ -117,7 +117,7 @@ def test_detail_of_another_sites_alert_is_404(client, outsider, real_alert):
 
 
 @pytest.mark.parametrize("persona", ["clinic_staff", "coordinator"])
-def test_only_radiologists_act(client, request, persona, real_alert):
+def test_only_radiologists_act_on_imaging_alerts(client, request, persona, real_alert):
     client.force_login(request.getfixturevalue(persona))
     body = client.get(reverse("alert-detail", args=[real_alert.pk])).content.decode()
     assert "Acknowledge</button>" not in body

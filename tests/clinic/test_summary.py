@@ -27,7 +27,14 @@ def test_static_chart_draws_every_point_of_the_figure():
     mri = next(t for t in figure["data"] if t["name"] == "Left breast MRI enhancement")
     # One marker per mammogram point; the MRI's no-enhancement points are open circles.
     assert svg.count('fill="#fff" stroke="#7b2d6b"') == sum(1 for y in mri["y"] if y == 0)
-    assert len(re.findall(r'<circle [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)) >= len(left["x"])
+    symbols = left["marker"]["symbol"]
+    circles = re.findall(r'<circle [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)
+    assert len(circles) >= symbols.count("circle")
+    # The worst morphologies keep their own symbols in print too.
+    assert len(re.findall(r'<polygon [^>]*stroke="#7b2d6b" stroke-width="1.5"/>', svg)) >= symbols.count(
+        "triangle-up")
+    assert svg.count('stroke="#8e1010" stroke-width="3" fill="none"') >= symbols.count("x")
+    assert "Fine pleomorphic calcifications" in svg or "triangle-up" not in symbols
     for label in (
         "Surgery",
         "RT end",

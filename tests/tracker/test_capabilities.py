@@ -84,7 +84,11 @@ def test_a_user_with_two_roles_has_both_sets():
 def test_acting_on_an_alert_follows_its_kind(monkeypatch, surveillance):
     radiologist, coordinator = _user(roles.RADIOLOGIST), _user(roles.COORDINATOR)
     alert = SimpleNamespace(is_surveillance=surveillance)
-    assert can_act_on_alert(radiologist, alert)
+    # Imaging alerts are the radiologists', surveillance alerts the coordinators'.
+    assert can_act_on_alert(radiologist, alert) is not surveillance
+    assert can_act_on_alert(coordinator, alert) is surveillance
+    monkeypatch.setattr(permissions, "can_act_on_surveillance_alerts", lambda user: False)
+    monkeypatch.setattr(permissions, "can_act_on_imaging_alerts", lambda user: False)
     assert not can_act_on_alert(coordinator, alert)
     # The kind decides which capability is asked.
     monkeypatch.setattr(permissions, "can_act_on_surveillance_alerts", lambda user: surveillance)
