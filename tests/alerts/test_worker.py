@@ -112,8 +112,9 @@ def test_finalized_progressing_study_raises_an_alert_and_emails(site, radiologis
     assert Event.objects.get(object_id=study.id).processed_at is not None
     wait_for(lambda: workers.emails(), 30, "the email", workers.logs)
     alert = Alert.objects.get(rule="calc_morphology_worse")
+    # One email for the case: the study raised two alerts.
     assert workers.emails() == [
-        f"[High] Calcification morphology worse – alert #{alert.pk} at North Clinic"]
+        f"[High] Calcification morphology worse and 1 more alert – alert #{alert.pk} at North Clinic"]
     assert Notification.objects.get().status == "sent"
 
 
