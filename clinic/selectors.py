@@ -12,8 +12,9 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from alerts.models import Alert, AlertState
+from alerts.models import Alert, AlertSettings, AlertState
 from core.jsonrows import CompiledAnnotations, JsonRows, RowSet
+from imaging.charts import ExtentThreshold
 from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
 from imaging.records import HISTORY_KINDS, MINE, StudyRow, records_from_rows
@@ -122,6 +123,7 @@ class Timeline:
     events: list
     plan: PatientPlan | None  # the surveillance plan, with its protocol
     scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
+    extent_threshold: ExtentThreshold  # the extent rule's thresholds, drawn on the chart
 
     @property
     def tumour(self):
@@ -155,7 +157,11 @@ def _link(objects: list, field: str, targets: dict[int, object]) -> None:
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
     surveillance plan, in one query (every related row as JSON: `TIMELINE_ROWS`)."""
-    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour", "contact"))
+    # The thresholds ride along in the same query (the page's budget is 5 queries).
+    settings = AlertSettings.objects.filter(pk=1)
+    queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour", "contact")).annotate(
+        threshold_mm=Subquery(settings.values("extent_mm")[:1]),
+        threshold_percent=Subquery(settings.values("extent_percent")[:1]))
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     rows = TIMELINE_ROWS.read(patient)
     records = records_from_rows(rows)
@@ -175,4 +181,15 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         events=rows["events"],
         plan=rows["plan"][0] if rows["plan"] else None,
         scheduled_items=rows["scheduled_items"],
+        extent_threshold=_threshold(patient),
     )
+
+
+def _threshold(patient: Patient) -> ExtentThreshold:
+    """The annotated thresholds; the fields' defaults while nobody has saved any."""
+    def value(annotated, field: str) -> float:
+        default = AlertSettings._meta.get_field(field).default
+        return float(annotated if annotated is not None else default)
+
+    return ExtentThreshold(mm=value(getattr(patient, "threshold_mm", None), "extent_mm"),
+                           percent=value(getattr(patient, "threshold_percent", None), "extent_percent"))

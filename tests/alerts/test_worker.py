@@ -113,7 +113,7 @@ def test_finalized_progressing_study_raises_an_alert_and_emails(site, radiologis
     wait_for(lambda: workers.emails(), 30, "the email", workers.logs)
     alert = Alert.objects.get(rule="calc_morphology_worse")
     assert workers.emails() == [
-        f"[High] Calcification morphology worse – alert #{alert.pk} at North Clinic"]
+        f"[High] Calcification morphology worse and 1 more alert – alert #{alert.pk} at North Clinic"]
     assert Notification.objects.get().status == "sent"
 
 
