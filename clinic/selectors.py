@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from alerts.models import Alert, AlertState
+from alerts.models import Alert, AlertSettings, AlertState
+from imaging.charts import ExtentThreshold
 from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
 from imaging.records import StudyRow, patient_records, prefetched, with_records
@@ -99,6 +100,7 @@ class Timeline:
     events: list
     plan: PatientPlan | None  # the surveillance plan, with its protocol
     scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
+    extent_threshold: ExtentThreshold  # the extent rule's thresholds, drawn on the chart
 
     @property
     def tumour(self):
@@ -137,11 +139,15 @@ def _timeline_prefetches() -> list[Prefetch]:
 
 def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
-    surveillance plan: one query for the patient with her site, tumour, contact and plan,
-    and one per kind of row (`with_records`, `_timeline_prefetches`), 11 in all."""
+    surveillance plan: one query for the patient with her site, tumour, contact, plan and
+    the alert thresholds, and one per kind of row (`with_records`, `_timeline_prefetches`),
+    11 in all."""
+    settings = AlertSettings.objects.filter(pk=1)
     queryset = with_records(Patient.objects.select_related(
         "site", "tumour", "contact", "surveillance_plan__protocol")).prefetch_related(
-        *_timeline_prefetches())
+        *_timeline_prefetches()).annotate(
+        threshold_mm=Subquery(settings.values("extent_mm")[:1]),
+        threshold_percent=Subquery(settings.values("extent_percent")[:1]))
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     records = patient_records(patient)
     return Timeline(
@@ -156,4 +162,15 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         events=prefetched(patient, "event_rows"),
         plan=getattr(patient, "surveillance_plan", None),
         scheduled_items=prefetched(patient, "item_rows"),
+        extent_threshold=_threshold(patient),
     )
+
+
+def _threshold(patient: Patient) -> ExtentThreshold:
+    """The annotated thresholds; the fields' defaults while nobody has saved any."""
+    def value(annotated, field: str) -> float:
+        default = AlertSettings._meta.get_field(field).default
+        return float(annotated if annotated is not None else default)
+
+    return ExtentThreshold(mm=value(getattr(patient, "threshold_mm", None), "extent_mm"),
+                           percent=value(getattr(patient, "threshold_percent", None), "extent_percent"))

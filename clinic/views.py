@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
-from alerts.selectors import extent_threshold
 from audit.models import Action
 from audit.services import audit_record
 from core.formatting import day_month_year, month_year
@@ -158,7 +157,7 @@ def _chart(timeline, today: date, *, study_urls: dict[int, str] | None = None) -
     imaging_alerts = [a for a in timeline.open_alerts if not a.is_surveillance]
     breast_trends = trends(timeline.history)
     figure = timeline_figure(timeline.history, alerts=chart_alerts(imaging_alerts), today=today,
-                             breast_trends=breast_trends, threshold=extent_threshold(),
+                             breast_trends=breast_trends, threshold=timeline.extent_threshold,
                              study_urls=study_urls)
     flagged = open_alert_breasts(imaging_alerts)
     return figure, [describe(t, open_alert=flagged.get(t.breast, "")) for t in breast_trends]

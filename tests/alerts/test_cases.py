@@ -369,3 +369,22 @@ def test_a_progressing_mammogram_sends_one_email(site, radiologist, django_captu
     for n in Notification.objects.all():
         notification_send(n.id)
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(("mm", "percent", "label"), [(None, None, "nadir + 5 mm and +20%"),
+                                                      (3, 10, "nadir + 3 mm and +10%")])
+def test_timeline_chart_draws_the_current_threshold_and_no_stable_headline(
+        client, site, radiologist, mm, percent, label):
+    from alerts.models import AlertSettings
+
+    if mm is not None:
+        AlertSettings.objects.create(pk=1, extent_mm=mm, extent_percent=percent)
+    patient = surveillance_patient(site)
+    finalize_progressing(patient, radiologist)
+    evaluate_patient(patient.id)
+    client.force_login(radiologist)
+    response = client.get(patient.get_absolute_url())
+    (line,) = [t for t in response.context["figure"]["data"] if t["name"] == "Left breast alert threshold"]
+    assert label in line["hovertext"][0]
+    (sentence,) = response.context["trend_sentences"]
+    assert "stable" not in sentence and "open alert: " in sentence
