@@ -243,9 +243,8 @@ def test_page_csv_and_api_agree_with_the_hand_figures(client, fixed_cohort, djan
     api_client.force_authenticate(fixed_cohort["r1"])
     client.force_login(fixed_cohort["r1"])
     with time_machine.travel(at(AS_OF), tick=False):
-        # Session, user, roles, sites, radiologists, and the report's 7 (PostgreSQL: and JIT
-        # switched off and back).
-        with django_assert_max_num_queries(13 + (2 if connection.vendor == "postgresql" else 0)):
+        # Session, user, roles, sites, radiologists, and the report's 7.
+        with django_assert_max_num_queries(13):
             page = client.get("/quality/")
         csv_response = client.get("/quality/export.csv")
         api = api_client.get("/api/analytics/quality/").json()
