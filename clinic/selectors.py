@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from alerts.models import Alert, AlertSettings, AlertState
+from alerts.models import LIVE_STATES, Alert, AlertSettings, AlertState
 from imaging.charts import ExtentThreshold
 from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
@@ -127,9 +127,10 @@ def _timeline_prefetches() -> list[Prefetch]:
         Prefetch("visits", to_attr="visit_rows",
                  queryset=ClinicVisit.objects.select_related("recorded_by").order_by("-date", "-id")),
         Prefetch("events", to_attr="event_rows", queryset=ClinicalEvent.objects.order_by("date", "id")),
-        # `details` (JSON) is not shown on the timeline.
+        # Unresolved alerts (open or acknowledged): they keep "stable" off the chart's
+        # headline. `details` (JSON) is not shown on the timeline.
         Prefetch("alerts", to_attr="open_alert_rows",
-                 queryset=Alert.objects.filter(state=AlertState.OPEN).select_related("study")
+                 queryset=Alert.objects.filter(state__in=LIVE_STATES).select_related("study")
                  .defer("details").order_by("-created_at", "-id")),
         Prefetch("scheduled_items", to_attr="item_rows",
                  queryset=ScheduledItem.objects.select_related("study", "visit")
