@@ -217,13 +217,13 @@ def patient_merge(*, survivor: Patient, merged: Patient) -> Patient:
     for rel in _relations_to_patient():
         model, field = rel.related_model, rel.field.name
         if rel.one_to_one:
-            if model.objects.filter(**{field: survivor}).exists() and \
-                    model.objects.filter(**{field: merged}).exists():
+            if model._base_manager.filter(**{field: survivor}).exists() and \
+                    model._base_manager.filter(**{field: merged}).exists():
                 raise MergeConflict(f"Both records have a {model._meta.verbose_name}: "
                                     "merge them by hand.")
         try:
             with transaction.atomic():
-                model.objects.filter(**{field: merged}).update(**{field: survivor})
+                model._base_manager.filter(**{field: merged}).update(**{field: survivor})
         except IntegrityError as exc:
             raise MergeConflict(f"Both records have {model._meta.verbose_name_plural} that cannot "
                                 "exist twice on one patient (e.g. the same accession number).") from exc

@@ -17,6 +17,7 @@ MRI = "mri"
 IMAGING_KINDS = (MAMMOGRAM, DIAGNOSTIC_MAMMOGRAM, MRI)
 
 UPCOMING, DUE, OVERDUE, DONE, CANCELLED = "upcoming", "due", "overdue", "done", "cancelled"
+SUPERSEDED = "superseded"  # generated from treatment dates since corrected or voided
 LEFT, RIGHT, BILATERAL = "left", "right", "bilateral"
 DAYS_PER_MONTH = 30.44
 
@@ -233,7 +234,7 @@ def _exam_interval_at(month: int, rules: ProtocolRules) -> int:
 
 def item_state(status: str, due_from: date, overdue_after: date, as_of: date) -> str:
     """upcoming (before due_from) → due → overdue (after overdue_after); done/cancelled stored."""
-    if status in (DONE, CANCELLED):
+    if status in (DONE, CANCELLED, SUPERSEDED):
         return status
     if as_of < due_from:
         return UPCOMING
