@@ -4,9 +4,26 @@ from outbox.handlers import handles
 from outbox.models import Event
 
 from . import evaluation
+from .models import Alert
+from .services import alerts_supersede
 
 
 @handles(Event.Kind.STUDY_FINALIZED, Event.Kind.STUDY_AMENDED, Event.Kind.PATIENTS_MERGED)
 def evaluate_after_signing(event: Event) -> None:
     evaluation.test_slow_evaluation_hook()
+    evaluation.evaluate_patient(event.patient_pk)
+
+
+@handles(Event.Kind.STUDY_VOIDED)
+def supersede_voided_study(event: Event) -> None:
+    """A voided study leaves every rule: the alerts it raised are superseded, and the
+    patient's rules run again over the studies that remain."""
+    alerts_supersede(Alert.objects.filter(study_id=event.object_pk))
+    evaluation.evaluate_patient(event.patient_pk)
+
+
+@handles(Event.Kind.ANCHORS_CHANGED)
+def evaluate_after_treatment_change(event: Event) -> None:
+    """Surgery, NAC and radiotherapy dates are inputs of the rules (post-surgical and
+    post-NAC comparisons): a correction or a void re-evaluates the patient."""
     evaluation.evaluate_patient(event.patient_pk)

@@ -41,6 +41,7 @@ class AlertState(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     RESOLVED = "resolved", "Resolved"
+    SUPERSEDED = "superseded", "Superseded"
 
 
 class Resolution(models.TextChoices):

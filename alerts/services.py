@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.bulk import insert_values
@@ -35,6 +36,26 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
     except IntegrityError:
         return Alert.objects.get(dedup_key=key), False
     return alert, True
+
+
+def alerts_supersede(alerts) -> int:
+    """Close the open and acknowledged alerts of `alerts` (a queryset) as superseded: what
+    raised them no longer holds (a voided study, a plan item from corrected treatment
+    dates). Saved one by one, so the audit trail records each transition."""
+    count = 0
+    for alert in alerts.filter(state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED]).select_for_update():
+        alert.state = AlertState.SUPERSEDED
+        alert.save(update_fields=["state"])
+        count += 1
+    return count
+
+
+def item_alerts(item_ids) -> "Any":
+    """The surveillance alerts raised for these scheduled items (trigger ``item:<id>``)."""
+    keys = Q()
+    for item_id in item_ids:
+        keys |= Q(dedup_key__endswith=f":item:{item_id}")
+    return Alert.objects.filter(keys) if keys else Alert.objects.none()
 
 
 def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:

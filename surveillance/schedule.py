@@ -284,12 +284,11 @@ def choose_items(candidates: Iterable[Candidate], on: date, kinds: Sequence[str]
     return chosen
 
 
-def still_to_plan(wanted: Sequence[PlannedItem], kept: Sequence[tuple[str, str, date]],
-                  today: date) -> list[PlannedItem]:
-    """The new plan's items a regeneration may place: not yet overdue on `today`, and not
-    already represented by a kept item (done, cancelled or overdue: kind, laterality, date
-    done or due) of the same series inside the new item's window."""
-    return [p for p in wanted if p.overdue_after >= today and not any(
+def still_to_plan(wanted: Sequence[PlannedItem], kept: Sequence[tuple[str, str, date]]) -> list[PlannedItem]:
+    """The new plan's items a regeneration places: those not already represented by a kept
+    item (done, or declined by the patient: kind, laterality, date done or due) of the same
+    series inside the new item's window."""
+    return [p for p in wanted if not any(
         kind == p.kind and lat == p.laterality and p.window_start <= on <= p.window_end
         for kind, lat, on in kept)]
 

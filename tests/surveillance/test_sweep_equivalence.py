@@ -137,7 +137,9 @@ def test_old_and_new_sweeps_agree_on_a_seeded_cohort(site, coordinator):
     new_log = [(d, {k: v for k, v in c.items() if not k.startswith("biopsies_")}, g) for d, c, g in new_log]
     new = snapshot(seeded)
     assert Patient.objects.count() == patients
-    assert new_log == old_log
+    # The digests read the `Transition` rows the new sweep writes (issue 16), which the
+    # reference never wrote: only the sweeps' own counts are compared.
+    assert [(d, c) for d, c, _ in new_log] == [(d, c) for d, c, _ in old_log]
     assert len(new["items"]) > 2000 and any(i[11] == "done" for i in new["items"])
     assert new["alerts"], "the story should raise overdue / lost alerts"
     for key in ("plans", "patients", "alerts", "items"):

@@ -120,7 +120,7 @@ def _still_fits(item: ScheduledItem, study: ImagingStudy | None) -> bool:
 def study_sync(study_id: int) -> None:
     """After a study is saved (finalized, amended): drop links it no longer deserves, then
     regenerate the patient's plan (its breast composition is a risk flag) and match."""
-    from .old_plans import plan_regenerate
+    from surveillance.services.plans import plan_regenerate  # see old_sweep.py
 
     study = ImagingStudy.objects.filter(id=study_id).first()
     linked = list(ScheduledItem.objects.filter(study_id=study_id))

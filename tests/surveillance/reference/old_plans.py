@@ -171,7 +171,7 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
             kept = [(i.kind, i.laterality, i.done_on or i.due_date) for i in items if i.id not in by_id]
             pairs, surplus, new = schedule.pair_for_regeneration(
                 [(i.id, i.kind, i.laterality, i.due_date) for i in future],
-                schedule.still_to_plan(wanted, kept, today))
+                _still_to_plan(wanted, kept, today))
             for item_id, planned in pairs:
                 item = by_id[item_id]
                 if item.original_due_date is None and _dates_differ(item, planned):
@@ -286,3 +286,8 @@ def plans_refresh_stale(*, today: date | None = None) -> dict[str, int]:
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v
     return total
+
+
+def _still_to_plan(wanted, kept, today):
+    """`schedule.still_to_plan` as it was: future items only (the old regeneration)."""
+    return [p for p in schedule.still_to_plan(wanted, kept) if p.overdue_after >= today]
