@@ -8,8 +8,8 @@ from datetime import date
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertState
@@ -18,7 +18,7 @@ from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
 from imaging.records import HISTORY_KINDS, MINE, StudyRow, records_from_rows
 from patients.access import get_patient_for_user, patients_for
-from patients.models import ClinicalEvent, ClinicVisit, Pathology, Patient
+from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
 from surveillance.models import PatientPlan, ScheduledItem
 from surveillance.selectors import PlanView, overdue_items, plan_view, unmatched_among
 
@@ -122,6 +122,7 @@ class Timeline:
     events: list
     plan: PatientPlan | None  # the surveillance plan, with its protocol
     scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
+    voided: list["VoidedRecord"]  # struck through in the history, with their reasons
 
     @property
     def tumour(self):
@@ -175,4 +176,41 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         events=rows["events"],
         plan=rows["plan"][0] if rows["plan"] else None,
         scheduled_items=rows["scheduled_items"],
+        voided=voided_records(patient.pk),
     )
+
+
+@dataclass(frozen=True)
+class VoidedRecord:
+    kind: str  # what it was, e.g. "Surgery"
+    on: date  # its date (start date of a course, study date)
+    summary: str  # what it said, in a few words
+    voided_at: object
+    voided_by: str
+    reason: str
+
+
+# Voidable records (core.voiding): (model, label, date field, summary field).
+VOIDED_KINDS = (
+    (Surgery, "Surgery", "date", "procedure"),
+    (NacCourse, "NAC course", "start_date", "regimen"),
+    (Radiotherapy, "Radiotherapy", "start_date", "target"),
+    (ClinicVisit, "Clinic visit", "date", "kind"),
+    (ClinicalEvent, "Outcome event", "date", "kind"),
+    (ImagingStudy, "Imaging study", "study_date", "modality"),
+)
+
+
+def voided_records(patient_id: int) -> list[VoidedRecord]:
+    """The patient's voided records of every kind, newest void first, in one query (UNION)."""
+    parts = [model.all_objects.voided().filter(patient_id=patient_id).order_by().values_list(
+        Value(label, output_field=CharField()), F(on), Cast(F(summary), CharField()), "voided_at",
+        Coalesce(F("voided_by__username"), Value(""), output_field=CharField()), "void_reason")
+        for model, label, on, summary in VOIDED_KINDS]
+    rows = parts[0].union(*parts[1:], all=True)
+    return sorted((VoidedRecord(label, on, _DISPLAY[label].get(summary, summary), *rest)
+                   for label, on, summary, *rest in rows), key=lambda r: r.voided_at, reverse=True)
+
+
+_DISPLAY = {label: {str(k): str(v) for k, v in model._meta.get_field(summary).flatchoices}
+            for model, label, _, summary in VOIDED_KINDS}

@@ -245,9 +245,6 @@ class ActivePathologyManager(models.Manager):
 class Pathology(models.Model):
     """Surgical pathology after NAC. `pcr` is derived from ypT/ypN and the definition."""
 
-    objects = ActivePathologyManager()
-    all_objects = models.Manager()
-
     surgery = models.OneToOneField(Surgery, on_delete=models.CASCADE, related_name="pathology")
     ypt = models.CharField("ypT", max_length=8, choices=v.YpT.choices)
     ypn = models.CharField("ypN", max_length=10, choices=v.YpN.choices, blank=True)
@@ -265,6 +262,9 @@ class Pathology(models.Model):
         max_length=12, choices=v.CalcificationHistology.choices,
         default=v.CalcificationHistology.NOT_SAMPLED,
     )
+
+    objects = ActivePathologyManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, after the default one)
 
     class Meta:
         verbose_name_plural = "pathology"

@@ -225,7 +225,7 @@ class ScheduledItem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LiveItemManager()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, after the default one)
 
     # Not stored: set on the items a page shows (surveillance.selectors, surveillance.views).
     current_state: str  # due, overdue, lost, … on the day shown
@@ -392,6 +392,9 @@ class TransitionDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["transition", "user"], name="transition_delivered_once_per_user"),
         ]
+
+    def __str__(self) -> str:
+        return f"Transition #{self.transition_id} in digest #{self.digest_id}"
 
 
 class CalendarToken(models.Model):

@@ -242,19 +242,21 @@ def _regenerate(items: list[ScheduledItem], pending: list[ScheduledItem], wanted
     by_key: dict[tuple, list[schedule.PlannedItem]] = {}
     for p in still:
         by_key.setdefault((p.kind, p.laterality, p.due_date), []).append(p)
-    unmatched = []
+    unmatched, update = [], []
     for item in sorted(pending, key=lambda i: (i.due_date, i.id)):
         same = by_key.get((item.kind, item.laterality, item.original_due_date or item.due_date))
-        if same:
-            same.pop()
-        else:
+        if not same:
             unmatched.append(item)
+            continue
+        planned = same.pop()
+        if item.original_due_date is None and _dates_differ(item, planned):
+            _set_dates(item, planned)  # same date, another window (a neighbour moved): stamps stay
+            update.append(item)
     left = [p for group in by_key.values() for p in group]
     movable = {i.id: i for i in unmatched if i.overdue_after >= today}
     pairs, surplus, new = schedule.pair_for_regeneration(
         [(i.id, i.kind, i.laterality, i.due_date) for i in movable.values()],
         [p for p in left if p.overdue_after >= today])
-    update = []
     paired = set()
     for item_id, planned in pairs:
         item = movable[item_id]
@@ -347,8 +349,9 @@ def stale_plan_patient_ids() -> list[int]:
 
 
 # The latest (active: voided rows are no anchors) surgery's date is the largest one, and
-# the latest RT end the largest end date: grouped once over the tables (hash joins), not looked up plan by plan (the
-# correlated subqueries this replaces took ~1 s at 10,000 patients, most of a daily sweep).
+# the latest RT end the largest end date: grouped once over the tables (hash joins), not
+# looked up plan by plan (the correlated subqueries this replaces took ~1 s at 10,000
+# patients, most of a daily sweep).
 # The plan's protocol must be its site's protocol, else the default (with no default
 # protocol, every plan without a site protocol is stale).
 STALE_PLANS_SQL = """

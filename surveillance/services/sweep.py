@@ -125,7 +125,8 @@ def transitions(*, as_of: date) -> dict[str, int]:
     _update(fresh_due, became_due_on=as_of)
     _update([r[0] for r in not_yet_due if r[2] < recent], became_due_on=F("due_from"))
     counts["newly_due"] = len(fresh_due)
-    news: list[tuple[int, int, str]] = [(r[0], r[1], Transition.Kind.DUE) for r in not_yet_due if r[2] >= recent]
+    news: list[tuple[int, int, str]] = [(r[0], r[1], Transition.Kind.DUE)
+                                        for r in not_yet_due if r[2] >= recent]
     # Newly overdue.
     not_yet_overdue = [r for r in not_yet_overdue if r[1] in active]
     overdue = [r[:5] for r in not_yet_overdue if r[5] >= recent]

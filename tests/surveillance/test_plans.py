@@ -6,7 +6,6 @@ import pytest
 import time_machine
 
 from alerts.models import Alert
-
 from patients.models import Patient, Radiotherapy, Surgery
 from surveillance.models import ContactLog, PatientPlan, Protocol, ScheduledItem
 from surveillance.selectors import plan_for_patient

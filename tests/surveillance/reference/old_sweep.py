@@ -24,11 +24,12 @@ from patients.models import ClinicVisit, Patient
 from patients.vocabulary import FollowUpStatus
 from surveillance.models import ScheduledItem, SweepRun
 
-from .old_matching import exam_visits, final_imaging, match_patients
 # Issue 16 changed what a regenerated plan is (a fresh patient's plan: items from corrected
 # dates are superseded), so both sweeps regenerate with today's service; the equivalence
 # checked here is the rest: matching, transitions, alerts, statuses.
 from surveillance.services.plans import CHUNK, plans_refresh_stale
+
+from .old_matching import exam_visits, final_imaging, match_patients
 
 log = logging.getLogger(__name__)
 
