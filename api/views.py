@@ -33,6 +33,7 @@ from imaging.models import ImagingStudy, StudyAmendment
 from imaging.records import with_records
 from imaging.services import (
     StudyValidationError,
+    can_void_study,
     study_amend,
     study_as_dict,
     study_finalize,
@@ -41,7 +42,7 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Patient, Radiotherapy, Surgery
-from patients.services import PatientValidationError, patient_save, record_void
+from patients.services import PatientValidationError, can_void, patient_save, record_void
 from surveillance.models import ScheduledItem
 from surveillance.selectors import item_contacts
 from surveillance.services.contacts import contact_log
@@ -185,6 +186,8 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         record = model.objects.filter(patient=patient, pk=record_id).first()
         if record is None:
             raise NotFound("No such record of this patient (or it is voided already).")
+        if not can_void(request.user, record):
+            raise PermissionDenied("Your role cannot void this record.")
         return _void(request, lambda reason: record_void(record=record, by=request.user, reason=reason))
 
     @extend_schema(responses=TimelineSerializer)
@@ -322,6 +325,8 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         signed study is never deleted: it leaves every rule, the plan and the cohort, and its
         alerts are superseded."""
         study = self.get_object()
+        if not can_void_study(request.user, study):
+            raise PermissionDenied("Only a radiologist can void a signed study.")
         return _void(request, lambda reason: study_void(study=study, by=request.user, reason=reason))
 
     @extend_schema(request=StudyAmendSerializer,

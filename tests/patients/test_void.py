@@ -159,11 +159,13 @@ def test_confirm_page_then_post_with_a_reason(client, patient, surgery, clinic_s
 
 
 @pytest.mark.parametrize("kind,make", [
-    ("nac", lambda p: NacCourseFactory(patient=p)), ("radiotherapy", lambda p: RadiotherapyFactory(patient=p)),
+    ("nac", lambda p: NacCourseFactory(patient=p)),
+    ("radiotherapy", lambda p: RadiotherapyFactory(patient=p)),
     ("visit", lambda p: ClinicVisitFactory(patient=p)),
     ("event", lambda p: ClinicalEvent.objects.create(patient=p, date=date(2022, 1, 1), kind="death")),
 ])
-def test_each_record_kind_has_its_void_page_linked_from_the_records(client, patient, clinic_staff, kind, make):
+def test_each_record_kind_has_its_void_page_linked_from_the_records(client, patient, clinic_staff,
+                                                                     kind, make):
     record = make(patient)
     client.force_login(clinic_staff)
     url = void_url(patient, kind, record.pk)
@@ -216,7 +218,8 @@ def test_api_record_ids_and_voided_rows_left_out(patient, surgery, clinic_staff)
     client = api(clinic_staff)
     rows = client.get(f"/api/patients/{patient.uuid}/").json()["surgeries"]
     assert [r["id"] for r in rows] == [surgery.pk] and "void_reason" not in rows[0]
-    client.post(f"/api/patients/{patient.uuid}/surgeries/{surgery.pk}/void/", {"reason": REASON}, format="json")
+    client.post(f"/api/patients/{patient.uuid}/surgeries/{surgery.pk}/void/", {"reason": REASON},
+                format="json")
     assert client.get(f"/api/patients/{patient.uuid}/").json()["surgeries"] == []
     fhir = client.get(f"/api/patients/{patient.uuid}/fhir/").content.decode()
     assert "2021-03-04" not in fhir
