@@ -4,7 +4,7 @@ Each selector runs a fixed number of queries whatever the number of patients or 
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -185,7 +185,7 @@ class VoidedRecord:
     kind: str  # what it was, e.g. "Surgery"
     on: date  # its date (start date of a course, study date)
     summary: str  # what it said, in a few words
-    voided_at: object
+    voided_at: datetime
     voided_by: str
     reason: str
 
@@ -212,5 +212,5 @@ def voided_records(patient_id: int) -> list[VoidedRecord]:
                    for label, on, summary, *rest in rows), key=lambda r: r.voided_at, reverse=True)
 
 
-_DISPLAY = {label: {str(k): str(v) for k, v in model._meta.get_field(summary).flatchoices}
+_DISPLAY = {label: {str(k): str(v) for k, v in getattr(model._meta.get_field(summary), "flatchoices", ())}
             for model, label, _, summary in VOIDED_KINDS}

@@ -94,7 +94,7 @@ def _claim_transitions(digest: Digest, site_ids: set[int], as_of: date) -> None:
 
 def _rows(digest: Digest) -> list[dict]:
     """The transitions `digest` holds, with their items and patients, in one query."""
-    return list(Transition.objects.filter(deliveries__digest=digest)
+    return list(Transition.objects.filter(deliveries__digest=digest)  # type: ignore[arg-type]  # dict rows
                 .order_by("item__due_date", "item_id", "id")
                 .values("kind", "on", "item__uuid", "item__kind", "item__laterality", "item__due_date",
                         "item__patient__uuid", "item__patient__given_name", "item__patient__family_name",
