@@ -8,7 +8,20 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -157,6 +170,7 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
     surveillance plan, in one query (every related row as JSON: `TIMELINE_ROWS`)."""
     queryset = TIMELINE_ROWS.annotate(Patient.objects.select_related("site", "tumour", "contact"))
+    queryset = queryset.annotate(has_voided=_has_voided())
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     rows = TIMELINE_ROWS.read(patient)
     records = records_from_rows(rows)
@@ -176,7 +190,7 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         events=rows["events"],
         plan=rows["plan"][0] if rows["plan"] else None,
         scheduled_items=rows["scheduled_items"],
-        voided=voided_records(patient.pk),
+        voided=voided_records(patient.pk) if patient.has_voided else [],
     )
 
 
@@ -199,6 +213,15 @@ VOIDED_KINDS = (
     (ClinicalEvent, "Outcome event", "date", "kind"),
     (ImagingStudy, "Imaging study", "study_date", "modality"),
 )
+
+
+def _has_voided() -> ExpressionWrapper:
+    """Whether the patient has any voided record, read with her (a few index probes): the
+    list itself costs a second query only for the few patients who have one."""
+    voided = Q()
+    for model, *_ in VOIDED_KINDS:
+        voided |= Q(Exists(model.all_objects.voided().filter(patient_id=OuterRef("pk"))))
+    return ExpressionWrapper(voided, output_field=BooleanField())
 
 
 def voided_records(patient_id: int) -> list[VoidedRecord]:

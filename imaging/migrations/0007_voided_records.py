@@ -2,7 +2,18 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import importlib
+
 from django.db import migrations, models
+
+# SQLite applies the constraint changes below by rebuilding the table, which drops its
+# triggers: the study-date trigger of 0002 is written again afterwards (PostgreSQL keeps it).
+_trigger = importlib.import_module("imaging.migrations.0002_study_date_trigger")
+
+
+def sqlite_trigger_again(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        _trigger._run(schema_editor, _trigger.SQLITE_DROP + _trigger.SQLITE_CREATE)
 
 
 class Migration(migrations.Migration):
@@ -37,4 +48,5 @@ class Migration(migrations.Migration):
             model_name='imagingstudy',
             constraint=models.UniqueConstraint(condition=models.Q(models.Q(('accession', ''), _negated=True), ('voided_at__isnull', True)), fields=('patient', 'accession'), name='study_accession_unique_per_patient'),
         ),
+        migrations.RunPython(sqlite_trigger_again, migrations.RunPython.noop),
     ]
