@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.permissions import can_act_on_alert
@@ -51,6 +52,28 @@ def alert_raise(*, patient_id: int, rule: str, severity: str, breast: str = "",
     except IntegrityError:
         return Alert.objects.get(dedup_key=key), False
     return alert, True
+
+
+def alerts_supersede(alerts, *, reason: str) -> int:
+    """Close the open and acknowledged alerts of `alerts` (a queryset) as superseded, with
+    `reason` in words the reader understands: what raised them no longer holds (a voided
+    study, a plan item from corrected treatment dates). Saved one by one, so the audit
+    trail records each transition."""
+    count = 0
+    now = timezone.now()
+    for alert in alerts.filter(state__in=LIVE_STATES).select_for_update():
+        alert.state, alert.superseded_at, alert.superseded_reason = AlertState.SUPERSEDED, now, reason
+        alert.save(update_fields=["state", "superseded_at", "superseded_reason"])
+        count += 1
+    return count
+
+
+def item_alerts(item_ids) -> "Any":
+    """The surveillance alerts raised for these scheduled items (trigger ``item:<id>``)."""
+    keys = Q()
+    for item_id in item_ids:
+        keys |= Q(dedup_key__endswith=f":item:{item_id}")
+    return Alert.objects.filter(keys) if keys else Alert.objects.none()
 
 
 def alerts_raise_many(alerts: list[Alert]) -> list[Alert]:

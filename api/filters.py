@@ -4,6 +4,7 @@ in URLs; patients are filtered by UUID."""
 from datetime import UTC
 
 import django_filters as df
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -11,7 +12,7 @@ from alerts.models import Alert, AlertState, Rule, Severity
 from imaging import vocabulary as iv
 from imaging.models import ImagingStudy
 from patients import vocabulary as pv
-from patients.models import Patient
+from patients.models import Pathology, Patient
 from surveillance.models import ScheduledItem
 
 SCHEDULE_STATES = ("upcoming", "due", "overdue", "done", "cancelled")
@@ -37,12 +38,16 @@ class PatientFilter(df.FilterSet):
     histology = df.ChoiceFilter(field_name="tumour__histology", choices=pv.Histology.choices)
     diagnosed_after = df.DateFilter(field_name="tumour__diagnosis_date", lookup_expr="gte")
     diagnosed_before = df.DateFilter(field_name="tumour__diagnosis_date", lookup_expr="lte")
-    pcr = df.BooleanFilter(field_name="surgeries__pathology__pcr", distinct=True,
-                           help_text="Pathological complete response at surgery.")
+    pcr = df.BooleanFilter(method="filter_pcr", help_text="Pathological complete response at surgery.")
 
     class Meta:
         model = Patient
         fields = ["site", "follow_up_status", "subtype", "histology", "pcr"]
+
+    def filter_pcr(self, queryset, name: str, value: bool):
+        # Through the pathology's manager: a voided surgery's pathology counts for nothing
+        # (a join `surgeries__pathology__pcr` would not apply the managers).
+        return queryset.filter(Exists(Pathology.objects.filter(surgery__patient=OuterRef("pk"), pcr=value)))
 
 
 class StudyFilter(df.FilterSet):

@@ -7,9 +7,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -23,6 +23,7 @@ from core.permissions import (
     can_act_on_alerts,
     can_draft_studies,
     can_edit_records,
+    can_log_visits,
     can_register_patients,
     can_see_contact,
     can_sign_studies,
@@ -33,14 +34,16 @@ from imaging.models import ImagingStudy, StudyAmendment
 from imaging.records import with_records
 from imaging.services import (
     StudyValidationError,
+    can_void_study,
     study_amend,
     study_as_dict,
     study_finalize,
     study_save_draft,
+    study_void,
 )
 from patients.access import patients_for
-from patients.models import Patient, Surgery
-from patients.services import PatientValidationError, patient_save
+from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Patient, Radiotherapy, Surgery
+from patients.services import PatientValidationError, can_void, patient_save, record_void
 from surveillance.models import ScheduledItem
 from surveillance.selectors import item_contacts
 from surveillance.services.contacts import contact_log
@@ -57,7 +60,7 @@ from .serializers.alerts import (
     AlertSerializer,
 )
 from .serializers.base import drf_errors, prefetched
-from .serializers.patients import PatientSerializer
+from .serializers.patients import PatientSerializer, VoidSerializer
 from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
 from .serializers.timeline import TimelineSerializer
@@ -75,6 +78,28 @@ class Conflict(APIException):
 class FhirJsonRenderer(JSONRenderer):
     media_type = "application/fhir+json"
     format = "fhir"
+
+
+VOIDABLE_ROWS = {"surgeries": Surgery, "nac_courses": NacCourse, "radiotherapy": Radiotherapy,
+                 "visits": ClinicVisit, "events": ClinicalEvent}
+
+
+class VoidedSerializer(serializers.Serializer):
+    voided_at = serializers.DateTimeField()
+    void_reason = serializers.CharField()
+
+
+def _void(request, void) -> Response:
+    """Validate the reason (HTTP 400 with the field's message), void, answer what was kept."""
+    serializer = VoidSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        record = void(serializer.validated_data["reason"])
+    except DjangoValidationError as exc:
+        raise ValidationError(drf_errors(exc)) from exc
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return Response(VoidedSerializer(record).data)
 
 
 def patient_queryset(user) -> QuerySet[Patient]:
@@ -112,7 +137,9 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     permission_classes = [ActionCapabilities]
     http_method_names = WRITE_METHODS
     action_capabilities = {"create": can_register_patients, "update": can_edit_records,
-                           "partial_update": can_edit_records}
+                           "partial_update": can_edit_records,
+                           # Which of the two: by the record's kind, in `record_void`.
+                           "void_record": lambda user: can_edit_records(user) or can_log_visits(user)}
 
     def get_queryset(self) -> QuerySet[Patient]:
         if self.action == "timeline":
@@ -146,6 +173,23 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         serializer.is_valid(raise_exception=True)
         patient = self._save(serializer, patient)
         return Response(self.get_serializer(patient).data)
+
+    @extend_schema(request=VoidSerializer, responses={200: VoidedSerializer})
+    @action(detail=True, methods=["post"], serializer_class=VoidSerializer, filterset_class=None,
+            pagination_class=None,
+            url_path=r"(?P<kind>surgeries|nac_courses|radiotherapy|visits|events)/(?P<record_id>[0-9]+)/void")
+    def void_record(self, request, uuid=None, kind=None, record_id=None):
+        """Void one of the patient's surgeries (with its pathology), NAC courses, radiotherapy
+        courses, visits or outcome events, with a required reason. The record leaves the
+        plan, the rules, the cohort, the exports and FHIR; its row and reason are kept."""
+        patient = self.get_object()
+        model = VOIDABLE_ROWS[kind]
+        record = model.objects.filter(patient=patient, pk=record_id).first()
+        if record is None:
+            raise NotFound("No such record of this patient (or it is voided already).")
+        if not can_void(request.user, record):
+            raise PermissionDenied("Your role cannot void this record.")
+        return _void(request, lambda reason: record_void(record=record, by=request.user, reason=reason))
 
     @extend_schema(responses=TimelineSerializer)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
@@ -218,7 +262,9 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     http_method_names = WRITE_METHODS
     action_capabilities = {"create": can_draft_studies, "update": can_draft_studies,
                            "partial_update": can_draft_studies, "sign": can_sign_studies,
-                           "amend": can_sign_studies}
+                           "amend": can_sign_studies,
+                           # A draft: can_draft_studies; a signed study: can_sign_studies (study_void).
+                           "void": lambda user: can_draft_studies(user) or can_sign_studies(user)}
 
     def get_queryset(self) -> QuerySet[ImagingStudy]:
         return (
@@ -275,6 +321,17 @@ class StudyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         except StudyValidationError as exc:
             raise ValidationError(_study_errors(exc)) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=study.pk)).data)
+
+    @extend_schema(request=VoidSerializer, responses={200: VoidedSerializer})
+    @action(detail=True, methods=["post"], serializer_class=VoidSerializer)
+    def void(self, request, uuid=None):
+        """Void a draft, or a signed study (radiologists only), with a required reason. A
+        signed study is never deleted: it leaves every rule, the plan and the cohort, and its
+        alerts are superseded."""
+        study = self.get_object()
+        if not can_void_study(request.user, study):
+            raise PermissionDenied("Only a radiologist can void a signed study.")
+        return _void(request, lambda reason: study_void(study=study, by=request.user, reason=reason))
 
     @extend_schema(request=StudyAmendSerializer,
                    responses={200: AmendmentSerializer,

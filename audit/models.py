@@ -11,6 +11,7 @@ class Action(models.TextChoices):
     DELETE = "delete", "Deleted"
     SIGN = "sign", "Signed"
     AMEND = "amend", "Amended"
+    VOID = "void", "Voided"
     ALERT_TRANSITION = "alert_transition", "Alert transition"
     EXPORT = "export", "Exported"
     FHIR_DOWNLOAD = "fhir_download", "FHIR download"

@@ -4,12 +4,26 @@ Each selector runs a fixed number of queries whatever the number of patients or 
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from alerts.models import LIVE_STATES, Alert, AlertSettings, AlertState
@@ -18,7 +32,7 @@ from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
 from imaging.records import StudyRow, patient_records, prefetched, with_records
 from patients.access import get_patient_for_user, patients_for
-from patients.models import ClinicalEvent, ClinicVisit, Pathology, Patient
+from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
 from surveillance.models import PatientPlan, ScheduledItem
 from surveillance.selectors import PlanView, overdue_items, plan_view, unmatched_among
 
@@ -101,6 +115,7 @@ class Timeline:
     plan: PatientPlan | None  # the surveillance plan, with its protocol
     scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
     extent_threshold: ExtentThreshold  # the extent rule's thresholds, drawn on the chart
+    voided: list["VoidedRecord"]  # struck through in the history, with their reasons
 
     @property
     def tumour(self):
@@ -148,7 +163,8 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         "site", "tumour", "contact", "surveillance_plan__protocol")).prefetch_related(
         *_timeline_prefetches()).annotate(
         threshold_mm=Subquery(settings.values("extent_mm")[:1]),
-        threshold_percent=Subquery(settings.values("extent_percent")[:1]))
+        threshold_percent=Subquery(settings.values("extent_percent")[:1]),
+        has_voided=_has_voided())
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     records = patient_records(patient)
     return Timeline(
@@ -164,6 +180,7 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         plan=getattr(patient, "surveillance_plan", None),
         scheduled_items=prefetched(patient, "item_rows"),
         extent_threshold=_threshold(patient),
+        voided=voided_records(patient.pk) if patient.has_voided else [],
     )
 
 
@@ -175,3 +192,48 @@ def _threshold(patient: Patient) -> ExtentThreshold:
 
     return ExtentThreshold(mm=value(getattr(patient, "threshold_mm", None), "extent_mm"),
                            percent=value(getattr(patient, "threshold_percent", None), "extent_percent"))
+
+
+@dataclass(frozen=True)
+class VoidedRecord:
+    kind: str  # what it was, e.g. "Surgery"
+    on: date  # its date (start date of a course, study date)
+    summary: str  # what it said, in a few words
+    voided_at: datetime
+    voided_by: str
+    reason: str
+
+
+# Voidable records (core.voiding): (model, label, date field, summary field).
+VOIDED_KINDS = (
+    (Surgery, "Surgery", "date", "procedure"),
+    (NacCourse, "NAC course", "start_date", "regimen"),
+    (Radiotherapy, "Radiotherapy", "start_date", "target"),
+    (ClinicVisit, "Clinic visit", "date", "kind"),
+    (ClinicalEvent, "Outcome event", "date", "kind"),
+    (ImagingStudy, "Imaging study", "study_date", "modality"),
+)
+
+
+def _has_voided() -> ExpressionWrapper:
+    """Whether the patient has any voided record, read with her (a few index probes): the
+    list itself costs a second query only for the few patients who have one."""
+    voided = Q()
+    for model, *_ in VOIDED_KINDS:
+        voided |= Q(Exists(model.all_objects.voided().filter(patient_id=OuterRef("pk"))))
+    return ExpressionWrapper(voided, output_field=BooleanField())
+
+
+def voided_records(patient_id: int) -> list[VoidedRecord]:
+    """The patient's voided records of every kind, newest void first, in one query (UNION)."""
+    parts = [model.all_objects.voided().filter(patient_id=patient_id).order_by().values_list(
+        Value(label, output_field=CharField()), F(on), Cast(F(summary), CharField()), "voided_at",
+        Coalesce(F("voided_by__username"), Value(""), output_field=CharField()), "void_reason")
+        for model, label, on, summary in VOIDED_KINDS]
+    rows = parts[0].union(*parts[1:], all=True)
+    return sorted((VoidedRecord(label, on, _DISPLAY[label].get(summary, summary), *rest)
+                   for label, on, summary, *rest in rows), key=lambda r: r.voided_at, reverse=True)
+
+
+_DISPLAY = {label: {str(k): str(v) for k, v in getattr(model._meta.get_field(summary), "flatchoices", ())}
+            for model, label, _, summary in VOIDED_KINDS}

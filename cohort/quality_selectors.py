@@ -102,7 +102,10 @@ def _alert_rows(f: QualityFilters) -> list[AlertRow]:
     """Every alert of the selection, whatever the period (the abnormal exams need the alerts
     they raised, raised in the period or not)."""
     local = timezone.get_current_timezone()
-    qs = _scoped(Alert.objects.all(), f, signer="study__signed_by_id").annotate(
+    # A voided study's alerts (superseded) measure nothing: the join does not apply the
+    # studies' default manager, so the voided ones are excluded here.
+    qs = _scoped(Alert.objects.exclude(study__voided_at__isnull=False), f,
+                 signer="study__signed_by_id").annotate(
         raised=TruncDate("created_at", tzinfo=local), acked=TruncDate("acknowledged_at", tzinfo=local),
         done=TruncDate("resolved_at", tzinfo=local))
     return [AlertRow(*row[:10], row[10] or "") for row in qs.order_by().values_list(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from core.voiding import Voidable
 from patients.models import Patient
 from patients.vocabulary import Breast, Laterality
 
@@ -17,7 +18,7 @@ from . import vocabulary as v
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
-class ImagingStudy(models.Model):
+class ImagingStudy(Voidable):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="studies")
     accession = models.CharField(max_length=64, blank=True,
@@ -61,8 +62,9 @@ class ImagingStudy(models.Model):
             models.CheckConstraint(
                 condition=Q(study_date__gte=date(1900, 1, 1)), name="study_date_plausible"
             ),
+            # A voided study gives its accession back (it is re-entered correctly).
             models.UniqueConstraint(
-                fields=["patient", "accession"], condition=~Q(accession=""),
+                fields=["patient", "accession"], condition=~Q(accession="") & Q(voided_at__isnull=True),
                 name="study_accession_unique_per_patient",
             ),
         ]

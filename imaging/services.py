@@ -1,4 +1,4 @@
-"""Writes for imaging studies: save a draft with its findings, sign, amend.
+"""Writes for imaging studies: save a draft with its findings, sign, amend, void.
 
 Every function validates the whole study with its findings before writing anything,
 so a study with one invalid finding row is not saved at all.
@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
-from core.permissions import can_sign_studies
+from core.permissions import can_draft_studies, can_sign_studies
+from core.voiding import void_record
 from outbox.models import Event
 from outbox.services import event_write
 from patients.models import Patient, Surgery
@@ -278,6 +279,31 @@ def study_amend(*, study: ImagingStudy, by: User, reason: str,
                  changes=changes | {"reason": reason})
     event_write(kind=Event.Kind.STUDY_AMENDED, patient_id=study.patient_id, object_id=study.id)
     return amendment
+
+
+def can_void_study(user, study: ImagingStudy) -> bool:
+    """A draft is voided by whoever may draft studies; a signed study only by a radiologist
+    (who may amend it instead)."""
+    return can_sign_studies(user) if study.is_final else can_draft_studies(user)
+
+
+@transaction.atomic
+def study_void(*, study: ImagingStudy, by: User, reason: str | None) -> ImagingStudy:
+    """Void a study with a reason. A signed study is never deleted: voided, it stays in the
+    patient's history (struck through, with its reason) and leaves every rule, the plan,
+    the cohort and the exports; the `study_voided` event supersedes its alerts and
+    re-evaluates and re-matches the patient. Voiding a voided study changes nothing."""
+    if not can_void_study(by, study):
+        raise PermissionDenied("Only a radiologist can void a signed study."
+                               if study.is_final else "Your role cannot void this study.")
+    study = ImagingStudy.all_objects.select_for_update().get(pk=study.pk)
+    if not void_record(study, by=by, reason=reason):
+        return study
+    audit_record(action=Action.VOID, obj=study, patient=study.patient, actor=by,
+                 changes={"voided": {"before": False, "after": True}, "reason": study.void_reason,
+                          "status": study.status})
+    event_write(kind=Event.Kind.STUDY_VOIDED, patient_id=study.patient_id, object_id=study.id)
+    return study
 
 
 def study_propose(*, study: ImagingStudy, proposal: dict, source: str) -> StudyProposal:

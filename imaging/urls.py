@@ -8,4 +8,5 @@ urlpatterns = [
     path("studies/<uuid:uuid>/edit/", views.study_edit, name="study-edit"),
     path("studies/<uuid:uuid>/sign/", views.study_sign, name="study-sign"),
     path("studies/<uuid:uuid>/amend/", views.study_amend_view, name="study-amend"),
+    path("studies/<uuid:uuid>/void/", views.study_void_view, name="study-void"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.http import AnyUser, AuthenticatedHttpRequest
 from core.permissions import can_draft_studies, can_sign_studies
 from patients.access import get_patient_for_user
+from patients.forms import VoidForm
 from patients.models import Patient
 
 from . import vocabulary as v
@@ -37,11 +38,13 @@ from .services import (
     ENH_FIELDS,
     STUDY_FIELDS,
     StudyValidationError,
+    can_void_study,
     proposal_reviewed,
     study_amend,
     study_as_dict,
     study_finalize,
     study_save_draft,
+    study_void,
 )
 
 
@@ -245,3 +248,24 @@ def study_amend_view(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
                 messages.success(request, "Amendment recorded.")
             return redirect("study-detail", uuid=study.uuid)
     return _render(request, page, study.patient, title="Amend signed study", mode="amend")
+
+
+def study_void_view(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
+    """Confirm page (GET) and void (POST, a reason required) of a draft or a signed study.
+    A signed study is never deleted: voided, it stays in the history struck through with
+    its reason, and its alerts are superseded."""
+    study = get_study_for_user(request.user, uuid)  # 404 before 403; a voided study: 404
+    if not can_void_study(request.user, study):
+        raise PermissionDenied("Only a radiologist can void a signed study."
+                               if study.is_final else "Your role cannot void this study.")
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        study_void(study=study, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request,
+                         f"The {study.get_modality_display()} of {study.study_date:%d %b %Y} was voided.")
+        return redirect(study.patient)
+    label = f"{'signed' if study.is_final else 'draft'} study"
+    return render(request, "patients/void_confirm.html", {
+        "form": form, "patient": study.patient, "record": study, "label": label,
+        "title": f"Void {label}", "cancel_url": reverse("study-detail", kwargs={"uuid": study.uuid}),
+    })

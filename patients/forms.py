@@ -3,6 +3,8 @@
 from django import forms
 from django.db.models import QuerySet
 
+from core.voiding import REASON_MAX
+
 from .models import (
     ClinicalEvent,
     ClinicVisit,
@@ -157,3 +159,14 @@ class ContactDetailsForm(forms.ModelForm):
 
     def sections(self) -> list[tuple[str, list]]:
         return [(title, [self[name] for name in names]) for title, names in CONTACT_SECTIONS]
+
+
+class VoidForm(forms.Form):
+    """The reason a record is voided: required, kept on the record and in the audit trail."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX, strip=True,
+        help_text="Why this record is wrong (e.g. entered on the wrong patient, date typed a year "
+        "too early). Shown in the patient's history with the record struck through.",
+        error_messages={"required": "Say why this record is being voided."},
+    )

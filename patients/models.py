@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from core.voiding import Voidable
+
 from . import vocabulary as v
 
 ACCESSION_SLOT = "{accession}"
@@ -158,7 +160,7 @@ class TumourProfile(models.Model):
         super().save(*args, **kwargs)
 
 
-class NacCourse(models.Model):
+class NacCourse(Voidable):
     """One neoadjuvant chemotherapy course (a patient may have several, e.g. AC then T+H)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="nac_courses")
@@ -186,7 +188,7 @@ class NacCourse(models.Model):
             raise ValidationError({"end_date": "NAC end date cannot be before its start date."})
 
 
-class Radiotherapy(models.Model):
+class Radiotherapy(Voidable):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="radiotherapy")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -212,7 +214,7 @@ class Radiotherapy(models.Model):
             )
 
 
-class Surgery(models.Model):
+class Surgery(Voidable):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="surgeries")
     date = models.DateField()
     laterality = models.CharField(max_length=10, choices=v.Laterality.choices)
@@ -231,6 +233,13 @@ class Surgery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_procedure_display()} on {self.date}"
+
+
+class ActivePathologyManager(models.Manager):
+    """The pathology of active surgeries: a voided surgery takes its pathology with it."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(surgery__voided_at__isnull=True)
 
 
 class Pathology(models.Model):
@@ -254,6 +263,9 @@ class Pathology(models.Model):
         default=v.CalcificationHistology.NOT_SAMPLED,
     )
 
+    objects = ActivePathologyManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, after the default one)
+
     class Meta:
         verbose_name_plural = "pathology"
         constraints = [
@@ -271,7 +283,7 @@ class Pathology(models.Model):
         super().save(*args, **kwargs)
 
 
-class ClinicVisit(models.Model):
+class ClinicVisit(Voidable):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="visits")
     date = models.DateField()
     kind = models.CharField(max_length=16, choices=v.VisitKind.choices,
@@ -294,7 +306,7 @@ class ClinicVisit(models.Model):
         return f"{self.get_kind_display()} on {self.date}"
 
 
-class ClinicalEvent(models.Model):
+class ClinicalEvent(Voidable):
     """Outcome events for event-free survival: recurrence, confirmed progression, death."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="events")

@@ -16,13 +16,18 @@ The nested `contact` (contact details) is updated field by field.
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 
+from audit.models import Action
+from audit.services import audit_record
+from core.permissions import can_edit_records, can_log_visits
+from core.voiding import Voidable, void_record
 from outbox.models import Event
 from outbox.services import event_write
 
 from .models import (
+    ClinicalEvent,
     ClinicVisit,
     ContactDetails,
     NacCourse,
@@ -173,6 +178,40 @@ def surgery_save(*, surgery: Surgery, pathology: Pathology | None = None) -> Sur
     return surgery
 
 
+VOIDABLE = (NacCourse, Radiotherapy, Surgery, ClinicVisit, ClinicalEvent)
+
+
+def can_void(user, record: models.Model) -> bool:
+    """Voiding a record needs the capability that edits it."""
+    return can_log_visits(user) if isinstance(record, ClinicVisit) else can_edit_records(user)
+
+
+@transaction.atomic
+def record_void(*, record: Voidable, by: User, reason: str | None) -> Voidable:
+    """Void one of the patient's NAC courses, radiotherapy courses, surgeries (their
+    pathology goes with them), visits or outcome events, with a reason.
+
+    The row stays (the history shows it struck through with its reason); every other read
+    no longer sees it (`core.voiding`). The outbox event re-plans the patient (treatment
+    dates) or unlinks the visit from her plan; the audit trail records who, when and why.
+    Voiding a voided record changes nothing.
+    """
+    if not isinstance(record, VOIDABLE):
+        raise TypeError(f"{type(record).__name__} is not voided here")
+    if not can_void(by, record):
+        raise PermissionDenied("Your role cannot void this record.")
+    record = type(record).all_objects.select_for_update().get(pk=record.pk)
+    if not void_record(record, by=by, reason=reason):
+        return record
+    audit_record(action=Action.VOID, obj=record, actor=by,
+                 changes={"voided": {"before": False, "after": True}, "reason": record.void_reason})
+    if isinstance(record, ClinicVisit):
+        event_write(kind=Event.Kind.VISIT_VOIDED, patient_id=record.patient_id, object_id=record.pk)
+    elif isinstance(record, (NacCourse, Radiotherapy, Surgery)):
+        event_write(kind=Event.Kind.ANCHORS_CHANGED, patient_id=record.patient_id)
+    return record
+
+
 @transaction.atomic
 def contact_details_save(*, patient: Patient, data: dict[str, Any]) -> ContactDetails:
     """Record or change how to reach the patient (the contact page; the API writes the same
@@ -217,13 +256,13 @@ def patient_merge(*, survivor: Patient, merged: Patient) -> Patient:
     for rel in _relations_to_patient():
         model, field = rel.related_model, rel.field.name
         if rel.one_to_one:
-            if model.objects.filter(**{field: survivor}).exists() and \
-                    model.objects.filter(**{field: merged}).exists():
+            if model._base_manager.filter(**{field: survivor}).exists() and \
+                    model._base_manager.filter(**{field: merged}).exists():
                 raise MergeConflict(f"Both records have a {model._meta.verbose_name}: "
                                     "merge them by hand.")
         try:
             with transaction.atomic():
-                model.objects.filter(**{field: merged}).update(**{field: survivor})
+                model._base_manager.filter(**{field: merged}).update(**{field: survivor})
         except IntegrityError as exc:
             raise MergeConflict(f"Both records have {model._meta.verbose_name_plural} that cannot "
                                 "exist twice on one patient (e.g. the same accession number).") from exc

@@ -18,3 +18,7 @@ for kind in RECORDS:
              name=f"patient-{kind}-edit"),
     ]
 urlpatterns += [path("<uuid:uuid>/contact/", views.contact_edit, name="patient-contact")]
+# Void (with a reason) of each voidable record: a confirm page, then POST.
+for kind in views.VOIDABLE:
+    urlpatterns.append(path(f"<uuid:uuid>/{kind}/<int:pk>/void/", views.record_void_view, {"kind": kind},
+                            name=f"patient-{kind}-void"))

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.http import AnyUser, AuthenticatedHttpRequest
@@ -29,6 +30,7 @@ from .forms import (
     RadiotherapyForm,
     SurgeryForm,
     TumourProfileForm,
+    VoidForm,
 )
 from .models import (
     ClinicalEvent,
@@ -154,3 +156,34 @@ def surgery_form(request: AuthenticatedHttpRequest, uuid, pk: int | None = None)
         "form": form, "path_form": path_form, "patient": patient,
         "title": "Record surgery and pathology" if pk is None else "Edit surgery and pathology",
     })
+
+
+# Records voided from their own confirm page: kind in the URL → (model, what it is called).
+VOIDABLE = {
+    "surgery": (Surgery, "surgery (and its pathology)"),
+    **{kind: (model, title.lower()) for kind, (model, _, title, _) in RECORDS.items()},
+}
+
+
+def record_void_view(request: AuthenticatedHttpRequest, uuid, kind: str, pk: int) -> HttpResponse:
+    """Confirm page (GET) and void (POST, a reason required) of one NAC course, radiotherapy,
+    surgery, visit or outcome event. The record leaves the plan, the rules, the cohort and
+    the exports; the history keeps it struck through with its reason."""
+    model, label = VOIDABLE[kind]
+    patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
+    record = get_object_or_404(model, pk=pk, patient=patient)  # a voided record: 404
+    if not services.can_void(request.user, record):
+        raise PermissionDenied("Your role cannot void this record.")
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.record_void(record=record, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"The {label} of {_record_date(record):%d %b %Y} was voided.")
+        return redirect("patient-records", uuid=patient.uuid)
+    return render(request, "patients/void_confirm.html", {
+        "form": form, "patient": patient, "record": record, "label": label,
+        "title": f"Void {label}", "cancel_url": reverse("patient-records", kwargs={"uuid": patient.uuid}),
+    })
+
+
+def _record_date(record):
+    return getattr(record, "date", None) or record.start_date

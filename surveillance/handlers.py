@@ -9,7 +9,7 @@ from core.tasks import enqueue
 from outbox.handlers import handles
 from outbox.models import Event
 
-from .services.matching import study_sync, visit_sync
+from .services.matching import match_patients, study_sync, visit_sync
 from .services.plans import plan_regenerate
 
 
@@ -26,6 +26,20 @@ def match_study(event: Event) -> None:
 @handles(Event.Kind.VISIT_RECORDED)
 def match_visit(event: Event) -> None:
     visit_sync(event.object_pk)
+
+
+@handles(Event.Kind.STUDY_VOIDED)
+def unmatch_voided_study(event: Event) -> None:
+    # The items it fulfilled are pending again; the plan is rebuilt (its breast composition
+    # may have been the risk flag) and matched over the studies that remain.
+    study_sync(event.object_pk)
+    plan_regenerate(event.patient_pk)
+
+
+@handles(Event.Kind.VISIT_VOIDED)
+def unmatch_voided_visit(event: Event) -> None:
+    visit_sync(event.object_pk)
+    match_patients([event.patient_pk])
 
 
 @handles(Event.Kind.PROTOCOL_CHANGED)

@@ -156,6 +156,14 @@ class PatientPlan(models.Model):
         return f"Plan of patient #{self.patient_id}"
 
 
+class LiveItemManager(models.Manager):
+    """The plan's items; superseded ones (from corrected or voided treatment dates) are
+    left out everywhere but the patient's history (`ScheduledItem.all_objects`)."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().exclude(status="superseded")
+
+
 class ScheduledItem(models.Model):
     class Kind(models.TextChoices):
         CLINICAL_EXAM = schedule.CLINICAL_EXAM, "Clinical exam"
@@ -169,6 +177,9 @@ class ScheduledItem(models.Model):
         PENDING = "pending", "Pending"
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
+        # Generated from treatment dates that were corrected or voided: never missed,
+        # overdue or lost. Kept (not deleted) only when it carries a contact log.
+        SUPERSEDED = "superseded", "Superseded"
 
     class Source(models.TextChoices):
         STUDY = "study", "Imaging study"
@@ -212,6 +223,9 @@ class ScheduledItem(models.Model):
                                       help_text="The owner acts on the item by this date.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LiveItemManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, after the default one)
 
     # Not stored: set on the items a page shows (surveillance.selectors, surveillance.views).
     current_state: str  # due, overdue, lost, … on the day shown
@@ -337,6 +351,50 @@ class Digest(models.Model):
     @property
     def total(self) -> int:
         return self.newly_due + self.newly_overdue + self.newly_lost
+
+
+class Transition(models.Model):
+    """One follow-up transition of one item (newly due, overdue, lost to follow-up),
+    written by the sweep when it happens. Each coordinator of the patient's site receives
+    it in exactly one digest: the first digest of theirs that claims it
+    (`TransitionDelivery`, unique per transition and coordinator), whenever it happened."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Newly due"
+        OVERDUE = "overdue", "Newly overdue"
+        LOST = "lost", "Lost to follow-up"
+
+    item = models.ForeignKey(ScheduledItem, on_delete=models.CASCADE, related_name="transitions")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    on = models.DateField(help_text="The day the sweep stamped it.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "kind"], name="transition_once_per_item_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of item #{self.item_id}"
+
+
+class TransitionDelivery(models.Model):
+    """`transition` was claimed by `digest` for its coordinator: the claim is the row, and
+    the unique constraint makes a second claim (a concurrent run, a later day) impossible."""
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.ForeignKey("Digest", on_delete=models.CASCADE, related_name="deliveries")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transition", "user"], name="transition_delivered_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transition #{self.transition_id} in digest #{self.digest_id}"
 
 
 class CalendarToken(models.Model):

@@ -17,6 +17,7 @@ MRI = "mri"
 IMAGING_KINDS = (MAMMOGRAM, DIAGNOSTIC_MAMMOGRAM, MRI)
 
 UPCOMING, DUE, OVERDUE, DONE, CANCELLED = "upcoming", "due", "overdue", "done", "cancelled"
+SUPERSEDED = "superseded"  # generated from treatment dates since corrected or voided
 LEFT, RIGHT, BILATERAL = "left", "right", "bilateral"
 DAYS_PER_MONTH = 30.44
 
@@ -233,7 +234,7 @@ def _exam_interval_at(month: int, rules: ProtocolRules) -> int:
 
 def item_state(status: str, due_from: date, overdue_after: date, as_of: date) -> str:
     """upcoming (before due_from) → due → overdue (after overdue_after); done/cancelled stored."""
-    if status in (DONE, CANCELLED):
+    if status in (DONE, CANCELLED, SUPERSEDED):
         return status
     if as_of < due_from:
         return UPCOMING
@@ -283,12 +284,11 @@ def choose_items(candidates: Iterable[Candidate], on: date, kinds: Sequence[str]
     return chosen
 
 
-def still_to_plan(wanted: Sequence[PlannedItem], kept: Sequence[tuple[str, str, date]],
-                  today: date) -> list[PlannedItem]:
-    """The new plan's items a regeneration may place: not yet overdue on `today`, and not
-    already represented by a kept item (done, cancelled or overdue: kind, laterality, date
-    done or due) of the same series inside the new item's window."""
-    return [p for p in wanted if p.overdue_after >= today and not any(
+def still_to_plan(wanted: Sequence[PlannedItem], kept: Sequence[tuple[str, str, date]]) -> list[PlannedItem]:
+    """The new plan's items a regeneration places: those not already represented by a kept
+    item (done, or declined by the patient: kind, laterality, date done or due) of the same
+    series inside the new item's window."""
+    return [p for p in wanted if not any(
         kind == p.kind and lat == p.laterality and p.window_start <= on <= p.window_end
         for kind, lat, on in kept)]
 

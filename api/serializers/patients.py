@@ -17,6 +17,8 @@ from patients.models import (
 
 from .base import AllowedChoicesMixin, PrefetchedListSerializer
 
+VOID_FIELDS = ["voided_at", "voided_by", "void_reason"]  # voided rows are never listed
+
 
 class TumourSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
@@ -30,14 +32,18 @@ class TumourSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
 class NacCourseSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = NacCourse
-        exclude = ["id", "patient"]
+        # `id` names the row for its void action (read-only: nested lists replace rows).
+        exclude = ["patient", *VOID_FIELDS]
+        read_only_fields = ["id"]
         list_serializer_class = PrefetchedListSerializer
 
 
 class RadiotherapySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     class Meta:
         model = Radiotherapy
-        exclude = ["id", "patient"]
+        # `id` names the row for its void action (read-only: nested lists replace rows).
+        exclude = ["patient", *VOID_FIELDS]
+        read_only_fields = ["id"]
         list_serializer_class = PrefetchedListSerializer
 
 
@@ -54,7 +60,9 @@ class SurgerySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Surgery
-        exclude = ["id", "patient"]
+        # `id` names the row for its void action (read-only: nested lists replace rows).
+        exclude = ["patient", *VOID_FIELDS]
+        read_only_fields = ["id"]
         list_serializer_class = PrefetchedListSerializer
 
 
@@ -122,3 +130,9 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
                 )
             attrs["site"] = sites[0]
         return attrs
+
+
+class VoidSerializer(serializers.Serializer):
+    """Void a record: the reason is required, kept on the record and in the audit trail."""
+
+    reason = serializers.CharField(max_length=500, help_text="Why the record is being voided.")

@@ -1,9 +1,12 @@
 """The coordinators' daily digest: one email per coordinator per day, never per patient.
 
-Each transition the sweep stamped (newly due, newly overdue, newly lost to follow-up) is
-reported once: a coordinator's digest covers the days since their previous one. The
-`Digest` row for (coordinator, day) is claimed (created under a unique constraint) before
-anything is sent, so a second beat on the same day sends nothing.
+Each transition the sweep records (`Transition`: newly due, newly overdue, newly lost to
+follow-up) reaches each coordinator of its site exactly once: a digest claims the
+transitions no digest of its coordinator has claimed (`TransitionDelivery`, unique per
+transition and coordinator), whenever the sweep wrote them — a sweep run after the day's
+digest is reported the next day. The `Digest` row for (coordinator, day) is claimed
+(created under a unique constraint) before anything is sent, so a second beat on the same
+day sends nothing.
 """
 
 import logging
@@ -14,7 +17,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,13 +25,13 @@ from alerts.notifications.email import send_email
 from core.roles import COORDINATOR
 from patients.models import Site
 
-from ..models import Digest, ScheduledItem
+from ..models import Digest, ScheduledItem, Transition, TransitionDelivery
 from .sweep import CATCH_UP_DAYS
 
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=30)
-TRANSITIONS = (("due", "became_due_on"), ("overdue", "became_overdue_on"), ("lost", "lost_on"))
+TRANSITIONS = ("due", "overdue", "lost")  # `Transition.Kind`, in the digest's order
 
 
 @dataclass(frozen=True)
@@ -53,52 +56,60 @@ def digests_send(*, as_of: date | None = None) -> dict[str, int]:
 
 
 def _send_all(as_of: date) -> dict[str, int]:
-    floor = as_of - timedelta(days=CATCH_UP_DAYS)
     users = list(get_user_model().objects.filter(groups__name=COORDINATOR, is_active=True).distinct())
-    user_ids = [u.id for u in users]
     sites_of: dict[int, set[int]] = defaultdict(set)
-    memberships = Site.members.through.objects.filter(user_id__in=user_ids)
+    memberships = Site.members.through.objects.filter(user_id__in=[u.id for u in users])
     for uid, sid in memberships.values_list("user_id", "site_id"):
         sites_of[uid].add(sid)
-    last = dict(Digest.objects.filter(user_id__in=user_ids, date__lt=as_of).values("user_id")
-                .annotate(last=Max("date")).values_list("user_id", "last"))
-    # Since the day after the previous digest; a first digest covers the last CATCH_UP_DAYS.
-    starts = {uid: max(floor, last[uid] + timedelta(days=1)) if uid in last else floor for uid in user_ids}
-    rows = _transitions(min(starts.values(), default=as_of), as_of, set().union(*sites_of.values()))
     counts: dict[str, int] = defaultdict(int)
     for user in users:
-        status = digest_send_one(user=user, as_of=as_of, period_start=starts[user.id],
-                                 rows=[r for r in rows if r["patient__site_id"] in sites_of[user.id]])
+        status = digest_send_one(user=user, as_of=as_of, site_ids=sites_of[user.id])
         counts[status or "skipped"] += 1
     return dict(counts)
 
 
-def _transitions(start: date, end: date, site_ids: set[int]) -> list[dict]:
-    """Every item with a transition stamped in [start, end] at these sites, in one query."""
+def _claim_transitions(digest: Digest, site_ids: set[int], as_of: date) -> None:
+    """Attach to `digest` every transition at these sites that no digest of its coordinator
+    has claimed yet — whenever the sweep wrote it, before or after the day's digest — and
+    those of the coordinator's earlier digests that failed for good (another day's).
+
+    The claim is the `TransitionDelivery` row: unique per (transition, coordinator), so
+    of two runs that race for the same transition one inserts it and the other skips it
+    (ON CONFLICT DO NOTHING); the digest reads back only the rows it holds. Transitions
+    older than the catch-up window (a coordinator's first digest, a long absence) are left.
+    """
+    TransitionDelivery.objects.filter(user_id=digest.user_id, digest__status=Digest.Status.FAILED,
+                                      digest__date__lt=digest.date).update(digest=digest)
     if not site_ids:
-        return []
-    window = Q()
-    for _, stamp in TRANSITIONS:
-        window |= Q(**{f"{stamp}__gte": start, f"{stamp}__lte": end})
-    items = ScheduledItem.objects.filter(window, patient__site_id__in=site_ids).order_by("due_date", "id")
-    return list(items.values(  # type: ignore[arg-type]  # TypedDict rows, read as dicts
-        "uuid", "kind", "laterality", "due_date", "became_due_on", "became_overdue_on", "lost_on",
-        "patient__uuid", "patient__given_name", "patient__family_name", "patient__mrn",
-        "patient__site_id", "patient__site__name"))
+        return
+    floor = as_of - timedelta(days=CATCH_UP_DAYS)
+    mine = TransitionDelivery.objects.filter(transition=OuterRef("pk"), user_id=digest.user_id)
+    unclaimed = (Transition.objects.filter(site_id__in=site_ids, on__gte=floor, on__lte=as_of)
+                 .filter(~Exists(mine)).order_by("id").values_list("id", flat=True))
+    TransitionDelivery.objects.bulk_create(
+        [TransitionDelivery(transition_id=tid, user_id=digest.user_id, digest=digest) for tid in unclaimed],
+        batch_size=1000, ignore_conflicts=True)
 
 
-def _content(rows: list[dict], start: date, end: date) -> dict[str, list[dict]]:
+def _rows(digest: Digest) -> list[dict]:
+    """The transitions `digest` holds, with their items and patients, in one query."""
+    return list(Transition.objects.filter(deliveries__digest=digest)  # type: ignore[arg-type]  # dict rows
+                .order_by("item__due_date", "item_id", "id")
+                .values("kind", "on", "item__uuid", "item__kind", "item__laterality", "item__due_date",
+                        "item__patient__uuid", "item__patient__given_name", "item__patient__family_name",
+                        "item__patient__mrn", "site__name"))
+
+
+def _content(rows: list[dict]) -> dict[str, list[dict]]:
     kinds = dict(ScheduledItem.Kind.choices)
-    content: dict[str, list[dict]] = {name: [] for name, _ in TRANSITIONS}
+    content: dict[str, list[dict]] = {name: [] for name in TRANSITIONS}
     for r in rows:
-        row = asdict(DigestRow(
-            item_uuid=str(r["uuid"]), patient_uuid=str(r["patient__uuid"]),
-            patient_ref=patient_ref(r["patient__given_name"], r["patient__family_name"], r["patient__mrn"]),
-            site=r["patient__site__name"], kind=kinds[r["kind"]], laterality=r["laterality"],
-            due_date=r["due_date"].isoformat()))
-        for name, stamp in TRANSITIONS:
-            if r[stamp] is not None and start <= r[stamp] <= end:
-                content[name].append(row)
+        content[r["kind"]].append(asdict(DigestRow(
+            item_uuid=str(r["item__uuid"]), patient_uuid=str(r["item__patient__uuid"]),
+            patient_ref=patient_ref(r["item__patient__given_name"], r["item__patient__family_name"],
+                                    r["item__patient__mrn"]),
+            site=r["site__name"], kind=kinds[r["item__kind"]], laterality=r["item__laterality"],
+            due_date=r["item__due_date"].isoformat())))
     return content
 
 
@@ -123,14 +134,17 @@ def _claim(user_id: int, as_of: date, period_start: date) -> Digest | None:
         return None
 
 
-def digest_send_one(*, user, as_of: date, period_start: date, rows: list[dict]) -> str | None:
-    """Claim, fill and send one coordinator's digest; returns its final status (None: not ours)."""
-    digest = _claim(user.id, as_of, period_start)
+def digest_send_one(*, user, as_of: date, site_ids: set[int]) -> str | None:
+    """Claim the digest, claim its transitions, send; returns its final status (None: not ours)."""
+    digest = _claim(user.id, as_of, as_of)
     if digest is None:
         return None
-    content = _content(rows, digest.period_start, as_of)
+    _claim_transitions(digest, site_ids, as_of)
+    rows = _rows(digest)
+    digest.period_start = min((r["on"] for r in rows), default=as_of)
+    content = _content(rows)
     digest.content = content
-    digest.newly_due, digest.newly_overdue, digest.newly_lost = (len(content[n]) for n, _ in TRANSITIONS)
+    digest.newly_due, digest.newly_overdue, digest.newly_lost = (len(content[n]) for n in TRANSITIONS)
     if digest.total == 0:
         digest.status = Digest.Status.EMPTY
     elif not user.email:
@@ -148,8 +162,8 @@ def digest_send_one(*, user, as_of: date, period_start: date, rows: list[dict]) 
 
 
 def _email_context(user, digest: Digest) -> dict:
-    by_site: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {n: [] for n, _ in TRANSITIONS})
-    for name, _ in TRANSITIONS:
+    by_site: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {n: [] for n in TRANSITIONS})
+    for name in TRANSITIONS:
         for row in digest.content[name]:
             by_site[row["site"]][name].append(row)
     return {

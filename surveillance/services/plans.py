@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from alerts.services import alerts_supersede, item_alerts
 from core.bulk import copy_objects, update_rows
 from imaging.models import ImagingStudy
 from patients.models import Patient, Radiotherapy, Surgery, TumourProfile
@@ -135,22 +136,29 @@ PLAN_FIELDS = ["protocol_id", "protocol_version", "surgery_date", "rt_end_date",
 def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> dict[str, int]:
     """Create or regenerate the plans of these patients, then match their studies and visits.
 
+    A regenerated plan is the plan a fresh patient with the same anchors would get, plus
+    what was already done: corrected or voided treatment dates leave nothing behind.
+
     1. Load every input and every existing item of the chunk (fixed number of queries).
     2. First plan of a patient: create all items, past ones included, matched to her
        studies and visits before they are written (`matching.assign`, the same rule as
        `match_patients`), so a first sweep writes each item once.
-    3. Later: only FUTURE pending items (not yet overdue) change. They are paired with the
-       new plan's items that are not yet overdue and not already represented by a kept item
-       (`schedule.still_to_plan`), series by series, so ids and contact logs survive; a
-       rescheduled item keeps its coordinator's date. Done, cancelled and overdue items
-       are never touched. Surplus future items are deleted, or cancelled when they carry
-       a contact log. Then `match_patients` matches these patients' items.
-    4. Closed patients (deceased, transferred) and patients without surgery: future pending
-       items are cancelled.
+    3. Later: the new plan's items not represented by a done item, or by one the patient
+       declined (`schedule.still_to_plan`), are wanted. A pending item that is exactly a
+       wanted one (series and date, or a coordinator's rescheduled original date) is kept
+       as it is, stamps and alerts included. The other future pending items are paired
+       with the remaining future wanted ones, series by series, so ids and contact logs
+       survive a moved date. Every pending item left over — overdue ones included — came
+       from dates that no longer hold: it is *superseded* (deleted, or kept with status
+       `superseded` when it carries a contact log) and its open alerts are superseded, so
+       it is never missed, overdue or lost. Wanted items left over are created.
+    4. Closed patients (deceased, transferred): future pending items are cancelled. No
+       surgery any more (voided): every pending item is superseded and the plan removed.
+    5. A patient lost to follow-up whose lost items were all superseded is active again.
     """
     today = today or timezone.localdate()
     ids = list(patient_ids)
-    counts = {"created": 0, "updated": 0, "removed": 0, "cancelled": 0}
+    counts = {"created": 0, "updated": 0, "removed": 0, "cancelled": 0, "superseded": 0}
     if not ids:
         return counts
     protocols = Protocols()
@@ -162,18 +170,21 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
         existing.setdefault(item.patient_id, []).append(item)
 
     first_plans: dict[int, list[dict]] = {}
-    to_create, to_update, to_delete, to_cancel = [], [], [], []
-    plans_new, plans_changed = [], []
+    to_create, to_update, to_cancel, retired = [], [], [], []
+    plans_new, plans_changed, plans_removed = [], [], []
     for pid in ids:
         pin = inputs.get(pid)
         if pin is None:
             continue
         items = existing.get(pid, [])
-        # Regenerable: pending and not yet overdue. Done, cancelled and overdue items are kept.
-        future = [i for i in items if i.status == ScheduledItem.Status.PENDING and i.overdue_after >= today]
-        if pin.inputs is None or pin.status in CLOSED_STATUSES:
-            reason = "no surgery recorded" if pin.inputs is None else f"patient {pin.status}"
-            to_cancel.extend((i, reason) for i in future)
+        pending = [i for i in items if i.status == ScheduledItem.Status.PENDING]
+        if pin.inputs is None:
+            retired.extend(pending)
+            if pid in plans:
+                plans_removed.append(plans[pid].id)
+            continue
+        if pin.status in CLOSED_STATUSES:
+            to_cancel.extend((i, f"patient {pin.status}") for i in pending if i.overdue_after >= today)
             continue
         protocol = protocols.for_site(pin.site_id)
         rules = protocols.rules(protocol)
@@ -181,25 +192,10 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
         if not items:
             first_plans[pid] = [_new_row(pid, p, today) for p in wanted]
         else:
-            by_id = {i.id: i for i in future}
-            kept = [(i.kind, i.laterality, i.done_on or i.due_date) for i in items if i.id not in by_id]
-            pairs, surplus, new = schedule.pair_for_regeneration(
-                [(i.id, i.kind, i.laterality, i.due_date) for i in future],
-                schedule.still_to_plan(wanted, kept, today))
-            for item_id, planned in pairs:
-                item = by_id[item_id]
-                if item.original_due_date is None and _dates_differ(item, planned):
-                    _set_dates(item, planned)
-                    item.became_due_on = item.became_due_on if planned.due_from <= today else None
-                    item.became_overdue_on = None
-                    to_update.append(item)
-            for item_id in surplus:
-                item = by_id[item_id]
-                if item.has_contact:
-                    to_cancel.append((item, "no longer in the plan (protocol or treatment dates changed)"))
-                else:
-                    to_delete.append(item_id)
-            to_create.extend(_new_row(pid, p, today) for p in new)
+            create, update, retire = _regenerate(items, pending, wanted, today)
+            to_create.extend(_new_row(pid, p, today) for p in create)
+            to_update.extend(update)
+            retired.extend(retire)
         reasons = schedule.high_risk_reasons(pin.inputs, rules)
         values = dict(protocol=protocol, protocol_version=protocol.version,
                       surgery_date=pin.inputs.surgery_date, rt_end_date=pin.inputs.rt_end_date,
@@ -217,21 +213,93 @@ def plans_generate(patient_ids: Iterable[int], *, today: date | None = None) -> 
     for rows in first_plans.values():
         to_create.extend(rows)
     now = timezone.now()
+    counts["superseded"], counts["removed"] = _supersede(retired, now)
     copy_objects([ScheduledItem(**row) for row in to_create])
     update_rows(ScheduledItem, DATE_FIELDS, [(i.id, *(getattr(i, f) for f in DATE_FIELDS[:-1]), now)
                                              for i in to_update])
-    if to_delete:
-        ScheduledItem.objects.filter(id__in=to_delete).delete()
     update_rows(ScheduledItem, ["status", "cancel_reason", "updated_at"],
                 [(i.id, ScheduledItem.Status.CANCELLED, reason, now) for i, reason in to_cancel])
     PatientPlan.objects.bulk_create(plans_new, batch_size=1000)
     update_rows(PatientPlan, PLAN_FIELDS, [(p.id, *(getattr(p, f) for f in PLAN_FIELDS[:-1]), now)
                                            for p in plans_changed])
-    counts.update(created=len(to_create), updated=len(to_update), removed=len(to_delete),
-                  cancelled=len(to_cancel))
+    if plans_removed:
+        PatientPlan.objects.filter(id__in=plans_removed).delete()
+    counts.update(created=len(to_create), updated=len(to_update), cancelled=len(to_cancel))
 
     counts["matched"] = first_matched + match_patients([pid for pid in ids if pid not in first_plans])
+    if retired:
+        found_again({i.patient_id for i in retired})
     return counts
+
+
+def _regenerate(items: list[ScheduledItem], pending: list[ScheduledItem], wanted: list[schedule.PlannedItem],
+                today: date) -> tuple[list[schedule.PlannedItem], list[ScheduledItem], list[ScheduledItem]]:
+    """Step 3 for one patient: (planned items to create, items whose dates move, items
+    superseded)."""
+    kept = [(i.kind, i.laterality, i.done_on or i.due_date) for i in items
+            if i.status == ScheduledItem.Status.DONE
+            or (i.status == ScheduledItem.Status.CANCELLED and i.has_contact)]  # declined
+    still = schedule.still_to_plan(wanted, kept)
+    by_key: dict[tuple, list[schedule.PlannedItem]] = {}
+    for p in still:
+        by_key.setdefault((p.kind, p.laterality, p.due_date), []).append(p)
+    unmatched, update = [], []
+    for item in sorted(pending, key=lambda i: (i.due_date, i.id)):
+        same = by_key.get((item.kind, item.laterality, item.original_due_date or item.due_date))
+        if not same:
+            unmatched.append(item)
+            continue
+        planned = same.pop()
+        if item.original_due_date is None and _dates_differ(item, planned):
+            _set_dates(item, planned)  # same date, another window (a neighbour moved): stamps stay
+            update.append(item)
+    left = [p for group in by_key.values() for p in group]
+    movable = {i.id: i for i in unmatched if i.overdue_after >= today}
+    pairs, surplus, new = schedule.pair_for_regeneration(
+        [(i.id, i.kind, i.laterality, i.due_date) for i in movable.values()],
+        [p for p in left if p.overdue_after >= today])
+    paired = set()
+    for item_id, planned in pairs:
+        item = movable[item_id]
+        paired.add(item_id)
+        if item.original_due_date is None and _dates_differ(item, planned):
+            _set_dates(item, planned)
+            item.became_due_on = item.became_due_on if planned.due_from <= today else None
+            item.became_overdue_on = None
+            update.append(item)
+    create = [p for p in left if p.overdue_after < today] + new
+    retire = [i for i in unmatched if i.id not in paired]
+    return create, update, retire
+
+
+SUPERSEDED_REASON = "superseded: treatment dates corrected or voided"
+
+
+def _supersede(items: list[ScheduledItem], now) -> tuple[int, int]:
+    """Items from anchors that no longer hold: their open alerts are superseded; an item
+    with a contact log is kept as `superseded` (the log stays readable), the rest deleted.
+    Returns (kept as superseded, deleted)."""
+    if not items:
+        return 0, 0
+    alerts_supersede(item_alerts([i.id for i in items]),
+                     reason="The exam it was raised for was planned from treatment dates since corrected "
+                            "or voided.")
+    keep = [i for i in items if i.has_contact]
+    update_rows(ScheduledItem, ["status", "cancel_reason", "updated_at"],
+                [(i.id, ScheduledItem.Status.SUPERSEDED, SUPERSEDED_REASON, now) for i in keep])
+    drop = [i.id for i in items if not i.has_contact]
+    if drop:
+        ScheduledItem.objects.filter(id__in=drop).delete()
+    return len(keep), len(drop)
+
+
+def found_again(patient_ids: set[int]) -> None:
+    """Patients marked lost to follow-up none of whose live items is lost any more (they
+    were superseded) are active again."""
+    still_lost = ScheduledItem.objects.filter(patient_id=OuterRef("pk"), status=ScheduledItem.Status.PENDING,
+                                              lost_to_follow_up=True)
+    (Patient.objects.filter(id__in=patient_ids, follow_up_status=FollowUpStatus.LOST_TO_FOLLOW_UP)
+     .filter(~Exists(still_lost)).update(follow_up_status=FollowUpStatus.ACTIVE))
 
 
 def _match_first_plans(first_plans: dict[int, list[dict]]) -> int:
@@ -283,9 +351,10 @@ def stale_plan_patient_ids() -> list[int]:
     return sorted(set(missing) | set(stale))
 
 
-# The latest surgery's date is the largest one, and the latest RT end the largest end
-# date: grouped once over the tables (hash joins), not looked up plan by plan (the
-# correlated subqueries this replaces took ~1 s at 10,000 patients, most of a daily sweep).
+# The latest (active: voided rows are no anchors) surgery's date is the largest one, and
+# the latest RT end the largest end date: grouped once over the tables (hash joins), not
+# looked up plan by plan (the correlated subqueries this replaces took ~1 s at 10,000
+# patients, most of a daily sweep).
 # The plan's protocol must be its site's protocol, else the default (with no default
 # protocol, every plan without a site protocol is stale).
 STALE_PLANS_SQL = """
@@ -294,10 +363,11 @@ FROM surveillance_patientplan pp
 JOIN patients_patient p ON p.id = pp.patient_id
 JOIN surveillance_protocol pr ON pr.id = pp.protocol_id
 LEFT JOIN surveillance_protocol sp ON sp.site_id = p.site_id
-LEFT JOIN (SELECT patient_id, MAX(date) AS latest FROM patients_surgery GROUP BY patient_id) su
+LEFT JOIN (SELECT patient_id, MAX(date) AS latest FROM patients_surgery
+           WHERE voided_at IS NULL GROUP BY patient_id) su
        ON su.patient_id = pp.patient_id
 LEFT JOIN (SELECT patient_id, MAX(end_date) AS latest FROM patients_radiotherapy
-           WHERE end_date IS NOT NULL GROUP BY patient_id) rt
+           WHERE end_date IS NOT NULL AND voided_at IS NULL GROUP BY patient_id) rt
        ON rt.patient_id = pp.patient_id
 WHERE p.follow_up_status IN (%s, %s)
   AND (pp.protocol_version < pr.version

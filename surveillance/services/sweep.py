@@ -26,7 +26,7 @@ from imaging.models import ImagingStudy
 from patients.models import ClinicVisit, Patient
 from patients.vocabulary import FollowUpStatus
 
-from ..models import ScheduledItem, SweepRun
+from ..models import ScheduledItem, SweepRun, Transition
 from .biopsies import biopsy_follow_ups_open, biopsy_overdue_sweep
 from .matching import exam_visits, final_imaging, match_patients
 from .plans import CHUNK, plans_refresh_stale
@@ -100,6 +100,8 @@ def transitions(*, as_of: date) -> dict[str, int]:
     _update(fresh_due, became_due_on=as_of)
     _update([r[0] for r in not_yet_due if r[2] < recent], became_due_on=F("due_from"))
     counts["newly_due"] = len(fresh_due)
+    news: list[tuple[int, int, str]] = [(r[0], r[1], Transition.Kind.DUE)
+                                        for r in not_yet_due if r[2] >= recent]
     # Newly overdue.
     not_yet_overdue = [r for r in not_yet_overdue if r[1] in active]
     overdue = [r[:5] for r in not_yet_overdue if r[5] >= recent]
@@ -109,6 +111,7 @@ def transitions(*, as_of: date) -> dict[str, int]:
         _raise(item_id, patient_id, laterality, rule="surveillance_overdue", severity="medium",
                reason=f"{KIND_LABEL[kind]} due {due:%d %b %Y} is overdue: not done within the grace period.")
     counts["newly_overdue"] = len(overdue)
+    news += [(r[0], r[1], Transition.Kind.OVERDUE) for r in overdue]
     # Newly lost to follow-up: nothing done (no item, study or visit) since it went overdue.
     candidates = list(pending.filter(lost_on__isnull=True, became_overdue_on__isnull=False,
                                      lost_after_date__lt=as_of)
@@ -133,7 +136,24 @@ def transitions(*, as_of: date) -> dict[str, int]:
                reason=f"Lost to follow-up: nothing done for 12 months since the {KIND_LABEL[kind].lower()} "
                       f"due {due:%d %b %Y} became overdue.")
     counts["newly_lost"] = len(fresh)
+    news += [(r[0], r[1], Transition.Kind.LOST) for r in fresh]
+    transitions_record(news, on=as_of)
     return counts
+
+
+def transitions_record(news: list[tuple[int, int, str]], *, on: date) -> None:
+    """One `Transition` row per (item, patient, kind) stamped now: the digests claim them
+    (services/digests.py), so a transition reaches every coordinator whenever it happened,
+    even after the day's digest went out. A silent catch-up stamp is no news."""
+    if not news:
+        return
+    site_of: dict[int, int] = {}
+    for ids in _chunks({pid for _, pid, _ in news}):
+        site_of.update(Patient.objects.filter(id__in=ids).order_by().values_list("id", "site_id"))
+    now = timezone.now()
+    Transition.objects.bulk_create(
+        [Transition(item_id=item_id, site_id=site_of[pid], kind=kind, on=on, created_at=now)
+         for item_id, pid, kind in news], batch_size=1000, ignore_conflicts=True)
 
 
 class ActivePatients:

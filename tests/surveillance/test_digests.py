@@ -1,6 +1,6 @@
 """Daily digest: one email per coordinator per day, claimed before sending; in-app copy."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from core import roles
-from surveillance.models import Digest
+from surveillance.models import Digest, Transition, TransitionDelivery
 from surveillance.selectors import digest_for_dashboard, plan_for_patient, worklist_counts
 from surveillance.services.digests import digests_send, patient_ref
 from surveillance.services.sweep import surveillance_sweep
@@ -85,13 +85,12 @@ def test_nothing_new_sends_nothing_and_no_email_address_keeps_the_in_app_copy(si
     coordinator.save()
     cohort(site, 1)
     with time_machine.travel(date(2024, 4, 11), tick=False):
-        # Yesterday's digest was empty; today's covers only today: nothing new, no row content.
-        assert digests_send() == {"empty": 1}
-    Digest.objects.all().delete()
-    with time_machine.travel(DAY, tick=False):
+        # The sweep ran after yesterday's (empty) digest: its transition is reported today.
         assert digests_send() == {"in_app": 1}
     assert not mail.outbox
     assert digest_for_dashboard(coordinator).newly_due == 1
+    with time_machine.travel(date(2024, 4, 12), tick=False):
+        assert digests_send() == {"empty": 1}  # and never again
 
 
 def test_dashboard_include_and_plan_include_render(site, coordinator):
@@ -118,3 +117,58 @@ def test_a_send_abandoned_by_a_dead_worker_is_reclaimed_after_thirty_minutes(sit
         assert digests_send() == {"sent": 1}
         assert digests_send() == {"skipped": 1}
     assert len(mail.outbox) == 1
+
+
+def test_a_transition_after_the_days_digest_is_in_the_next_digest_and_never_twice(site, coordinator):
+    """The digest went out at 06:00; a manual sweep at noon stamps a new transition. It is
+    not lost: tomorrow's digest claims it, and no later digest repeats it."""
+    with time_machine.travel(DAY, tick=False):
+        assert digests_send() == {"empty": 1}
+        patient = cohort(site, 1)[0]  # the sweep of the day, after the digest
+        assert Transition.objects.filter(item__patient=patient, kind="due").count() == 1
+        assert digests_send() == {"skipped": 1}  # today's digest is sent: nothing more today
+    with time_machine.travel(DAY + timedelta(days=1), tick=False):
+        assert digests_send() == {"sent": 1}
+    digest = Digest.objects.get(user=coordinator, date=DAY + timedelta(days=1))
+    assert digest.newly_due == 1 and digest.period_start == DAY
+    assert digest.content["due"][0]["patient_uuid"] == str(patient.uuid)
+    for n in (2, 3):
+        with time_machine.travel(DAY + timedelta(days=n), tick=False):
+            surveillance_sweep()
+            assert digests_send() == {"empty": 1}
+    assert TransitionDelivery.objects.filter(user=coordinator).count() == 1
+
+
+def test_two_coordinators_of_a_site_each_get_the_transition_once(site, coordinator):
+    other = UserFactory(username="coord-b", email="b@example.org")
+    other.groups.add(Group.objects.get(name=roles.COORDINATOR))
+    site.members.add(other)
+    cohort(site, 2)
+    with time_machine.travel(DAY, tick=False):
+        assert digests_send() == {"sent": 2}
+        assert digests_send() == {"skipped": 2}
+    assert sorted(TransitionDelivery.objects.values_list("user_id", flat=True)) == sorted(
+        [coordinator.id, coordinator.id, other.id, other.id])
+
+
+def test_a_failed_digest_hands_its_transitions_to_the_next_days(site, coordinator):
+    cohort(site, 1)
+    with time_machine.travel(DAY, tick=False), \
+            mock.patch("surveillance.services.digests.send_email", side_effect=OSError("smtp down")):
+        assert digests_send() == {"failed": 1}
+    with time_machine.travel(DAY + timedelta(days=1), tick=False):
+        assert digests_send() == {"sent": 1}
+    assert Digest.objects.get(date=DAY + timedelta(days=1)).newly_due == 1
+    assert TransitionDelivery.objects.get().digest.date == DAY + timedelta(days=1)
+
+
+def test_a_claimed_transition_is_not_claimed_again_by_a_concurrent_run(site, coordinator):
+    """Two runs for different days racing: the unique (transition, coordinator) row lets one
+    claim; the other inserts nothing (ON CONFLICT DO NOTHING) and reports nothing."""
+    cohort(site, 1)
+    first = Digest.objects.create(user=coordinator, date=DAY, period_start=DAY)
+    transition = Transition.objects.get()
+    TransitionDelivery.objects.create(transition=transition, user=coordinator, digest=first)
+    with time_machine.travel(DAY + timedelta(days=1), tick=False):
+        assert digests_send() == {"empty": 1}
+    assert TransitionDelivery.objects.get().digest == first

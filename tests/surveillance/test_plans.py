@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import time_machine
 
+from alerts.models import Alert
 from patients.models import Patient, Radiotherapy, Surgery
 from surveillance.models import ContactLog, PatientPlan, Protocol, ScheduledItem
 from surveillance.selectors import plan_for_patient
@@ -64,7 +65,7 @@ def test_changing_rt_end_moves_future_items_and_keeps_done_ones_with_their_links
     assert first_future_mammo.due_date == date(2018, 6, 20)
 
 
-def test_risk_flag_added_later_adds_future_mri_only(site, on_commit):
+def test_risk_flag_added_later_gives_the_plan_of_a_patient_with_the_flag(site, on_commit):
     with time_machine.travel(date(2018, 1, 10), tick=False), on_commit():
         patient = case_report_patient(site, surgery=date(2017, 2, 1), residual=False,
                                       date_of_birth=date(1950, 1, 1))
@@ -72,14 +73,19 @@ def test_risk_flag_added_later_adds_future_mri_only(site, on_commit):
     with time_machine.travel(date(2020, 3, 1), tick=False), on_commit():
         patient.pathogenic_variant = True
         recorded(patient)
-    mris = list(items_of(patient, kind=KINDS.MRI).values_list("due_date", flat=True))
-    assert mris and min(mris) > date(2020, 3, 1)
+    # The plan a patient registered with the flag would have: the MRIs from the first one
+    # on; those already past are stamped with their natural dates (no alert, no digest).
+    mris = items_of(patient, kind=KINDS.MRI)
+    assert min(mris.values_list("due_date", flat=True)) < date(2020, 3, 1)
+    assert not Alert.objects.filter(patient=patient).exists()
+    assert all(i.became_overdue_on == i.overdue_after for i in mris if i.overdue_after < date(2020, 2, 1))
     assert "pathogenic variant" in PatientPlan.objects.get(patient=patient).high_risk_reasons
     with time_machine.travel(date(2021, 3, 1), tick=False), on_commit():
         patient.pathogenic_variant = False
         recorded(patient)
-    assert not items_of(patient, kind=KINDS.MRI, due_date__gt=date(2021, 3, 1)).exists()
-    assert items_of(patient, kind=KINDS.MRI).count() == 1  # the past one stays
+    # A fresh patient without the flag has no MRI: the past one, never done, was planned
+    # from a flag that no longer holds, so it is superseded rather than left as missed.
+    assert not items_of(patient, kind=KINDS.MRI).exists()
 
 
 def test_dense_breasts_on_the_latest_mammogram_make_a_patient_high_risk(site, on_commit):
@@ -91,7 +97,7 @@ def test_dense_breasts_on_the_latest_mammogram_make_a_patient_high_risk(site, on
     assert items_of(patient, kind=KINDS.MRI).exists()
 
 
-def test_surplus_future_item_with_a_contact_log_is_cancelled_not_deleted(patient, coordinator, on_commit):
+def test_surplus_future_item_with_a_contact_log_is_superseded_not_deleted(patient, coordinator, on_commit):
     with time_machine.travel(date(2020, 3, 1), tick=False):
         mri_item = items_of(patient, kind=KINDS.MRI, due_date__gt=date(2020, 3, 1)).first()
         ContactLog.objects.create(item=mri_item, patient=patient, outcome="letter_sent", by=coordinator)
@@ -99,7 +105,9 @@ def test_surplus_future_item_with_a_contact_log_is_cancelled_not_deleted(patient
             patient.date_of_birth = date(1950, 1, 1)  # data-entry error corrected: not high-risk
             recorded(patient)
     mri_item.refresh_from_db()
-    assert mri_item.status == "cancelled" and "no longer in the plan" in mri_item.cancel_reason
+    assert mri_item.status == "superseded" and "superseded" in mri_item.cancel_reason
+    assert not ScheduledItem.objects.filter(id=mri_item.id).exists()  # out of every list
+    assert mri_item.contacts.count() == 1
     assert not items_of(patient, kind=KINDS.MRI, status="pending",
                                             due_date__gt=date(2020, 3, 1)).exists()
 

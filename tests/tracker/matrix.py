@@ -123,8 +123,10 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
         elif name.startswith("letter-template"):
             kwargs["pk"] = world.site.pk  # a site's letter template
         else:
-            kind = name.removeprefix("patient-").removesuffix("-edit")
+            kind = name.removeprefix("patient-").removesuffix("-edit").removesuffix("-void")
             kwargs["pk"] = o[kind].pk
+    if "(?P<record_id>" in route:  # the API's void of a patient's record
+        kwargs.update(kind="surgeries", record_id=o["surgery"].pk)
     if "<str:token>" in route:
         kwargs["token"] = o["calendar_token"]
     return kwargs
