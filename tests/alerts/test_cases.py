@@ -378,7 +378,8 @@ def test_timeline_chart_draws_the_current_threshold_and_no_stable_headline(
     from alerts.models import AlertSettings
 
     if mm is not None:
-        AlertSettings.objects.create(pk=1, extent_mm=mm, extent_percent=percent)
+        # The shipped row exists (migration 0006): an admin changes it.
+        AlertSettings.objects.update_or_create(pk=1, defaults={"extent_mm": mm, "extent_percent": percent})
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist)
     evaluate_patient(patient.id)
