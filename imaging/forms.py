@@ -56,8 +56,18 @@ class FindingForm(forms.ModelForm):
         return dict(self.cleaned_data)
 
 
+def _yes_no(value: str) -> bool:
+    return value == "True"
+
+
 class CalcificationForm(FindingForm):
     key_fields = ("group", "morphology", "distribution", "extent_mm", "count", "count_bin")
+    # An explicit answer, no default: a new group outside the tumour bed is a high-severity
+    # alert, inside it a medium one (docs/clinical-rules.md, calc_new_group).
+    inside_tumor_bed = forms.TypedChoiceField(
+        label="Inside tumour bed", choices=[("", "Choose…"), ("True", "Yes"), ("False", "No")],
+        coerce=_yes_no, empty_value=None,
+        error_messages={"required": "Say whether the group is inside the tumour bed."})
 
     class Meta:
         model = CalcificationFinding
@@ -65,7 +75,7 @@ class CalcificationForm(FindingForm):
         fields = ["group", "laterality", "morphology", "distribution", "extent_mm", "count", "count_bin",
                   "observed_change", "quadrant", "clock", "depth", "nipple_distance_mm",
                   "inside_tumor_bed", "clip_present"]
-        labels = {"inside_tumor_bed": "Inside tumour bed", "nipple_distance_mm": "From nipple (mm)"}
+        labels = {"nipple_distance_mm": "From nipple (mm)"}
         widgets = {"group": forms.TextInput(attrs={"list": GROUP_LIST_ID, "size": 6,
                                                    "autocomplete": "off"})}
 
