@@ -10,7 +10,6 @@ from django.db import models
 from django.db.models import Q
 
 from core.constraints import FieldCheck, name_constraint_fields
-
 from patients.models import Patient
 from patients.vocabulary import Breast, Laterality
 

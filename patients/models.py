@@ -255,15 +255,15 @@ class TumourProfile(PatientRecord):
     def __str__(self) -> str:
         return f"{self.get_histology_display()} ({self.get_subtype_display()})"
 
-    def clean(self) -> None:
-        raise_errors(rules.tumour_errors(self.diagnosis_date, self.diagnosis_mammogram_date,
-                                         self.sibling_dates(), today=today()))
-
     def save(self, *args, **kwargs) -> None:
         self.subtype = v.derive_subtype(
             self.er_percent, self.pr_percent, self.her2_ihc, self.her2_ish
         )
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        raise_errors(rules.tumour_errors(self.diagnosis_date, self.diagnosis_mammogram_date,
+                                         self.sibling_dates(), today=today()))
 
 
 class NacCourse(PatientRecord):
@@ -399,14 +399,14 @@ class Pathology(models.Model):
     def __str__(self) -> str:
         return f"{self.ypt} {self.ypn} ({'pCR' if self.pcr else 'residual disease'})"
 
+    def save(self, *args, **kwargs) -> None:
+        self.pcr = bool(v.is_pcr(self.ypt, self.ypn, self.pcr_definition))
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         raise_errors(rules.pathology_errors(
             ypt=self.ypt, ypn=self.ypn, residual_dcis=self.residual_dcis,
             rcb_class=self.rcb_class, rcb_index=self.rcb_index))
-
-    def save(self, *args, **kwargs) -> None:
-        self.pcr = bool(v.is_pcr(self.ypt, self.ypn, self.pcr_definition))
-        super().save(*args, **kwargs)
 
 
 class ClinicVisit(PatientRecord):
