@@ -118,6 +118,9 @@ class ImagingStudy(models.Model):
             raise ValidationError(errors)
 
 
+CLOCK_MESSAGE = "Clock position must be between 1 and 12."
+
+
 class FindingLocation(models.Model):
     """Location fields shared by calcification and enhancement findings."""
 
@@ -125,7 +128,7 @@ class FindingLocation(models.Model):
     quadrant = models.CharField(max_length=13, choices=v.Quadrant.choices, blank=True)
     clock = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Clock face, 1–12.",
-        validators=[MinValueValidator(1), MaxValueValidator(12)])
+        validators=[MinValueValidator(1, CLOCK_MESSAGE), MaxValueValidator(12, CLOCK_MESSAGE)])
     depth = models.CharField(max_length=9, choices=v.Depth.choices, blank=True)
     nipple_distance_mm = models.DecimalField(
         "Distance from nipple (mm)", max_digits=5, decimal_places=1, null=True, blank=True,
@@ -142,8 +145,7 @@ class FindingLocation(models.Model):
         return [
             FieldCheck(
                 condition=Q(clock__isnull=True) | Q(clock__gte=1, clock__lte=12),
-                name=f"{prefix}_clock_1_to_12", field="clock",
-                message="Clock position must be between 1 and 12.",
+                name=f"{prefix}_clock_1_to_12", field="clock", message=CLOCK_MESSAGE,
             ),
             FieldCheck(
                 condition=Q(nipple_distance_mm__isnull=True) | Q(nipple_distance_mm__gte=0),
@@ -151,10 +153,6 @@ class FindingLocation(models.Model):
                 message="The distance from the nipple cannot be negative.",
             ),
         ]
-
-    def clean(self) -> None:
-        if self.clock is not None and not 1 <= self.clock <= 12:
-            raise ValidationError({"clock": "Clock position must be between 1 and 12."})
 
 
 class CalcificationFinding(FindingLocation):

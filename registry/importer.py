@@ -41,7 +41,9 @@ from core.roles import RADIOLOGIST
 from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
 from imaging.vocabulary import Modality, StudyStatus, count_bin_for
 from outbox.models import Event
+from patients import rules
 from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Site, Surgery, TumourProfile
+from patients.rules import PatientDates, Span
 from patients.vocabulary import derive_subtype, is_pcr
 
 from . import writer
@@ -57,6 +59,11 @@ from .layout import (
 
 STUDY_STATUSES = StudyStatus.values
 STUDY_RECORDS = ("study", "calcification", "enhancement")
+# Records whose dates `patients.rules` checks against the patient's other records.
+DATED_RECORDS = ("tumour", "nac", "radiotherapy", "surgery")
+# Rows are first checked on their own (`_full_clean`), against no other record; the
+# patient's rows are then checked together (`_record_rules`).
+ON_ITS_OWN = PatientDates()
 FINDING_RECORDS = ("calcification", "enhancement")
 __all__ = ["KEY_COLUMNS", "ImportReport", "Problem", "decode_upload", "import_registry"]
 
@@ -504,8 +511,58 @@ class RegistryImport:
             self.report.created[row.record] += 1
         for study_row in self.studies.values():
             self._study_rules(study_row)
+        self._record_rules()
+
+    def _stored_dates(self, ids: list[int]) -> dict[int, dict[str, list]]:
+        """The dates of the tracker's records of these patients, by patient id."""
+        stored: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i:i + 1000]
+            for pid, day in TumourProfile.objects.filter(patient_id__in=chunk).values_list(
+                    "patient_id", "diagnosis_date"):
+                stored[pid]["tumour"].append((None, day))
+            for record, model in (("nac", NacCourse), ("radiotherapy", Radiotherapy)):
+                for pid, start, end in model.objects.filter(patient_id__in=chunk).values_list(
+                        "patient_id", "start_date", "end_date"):
+                    stored[pid][record].append((None, Span(start, end)))
+            for pid, day in Surgery.objects.filter(patient_id__in=chunk).values_list(
+                    "patient_id", "date"):
+                stored[pid]["surgery"].append((None, day))
+        return stored
+
+    def _record_rules(self) -> None:
+        """`patients.rules` over each patient's rows and stored records together: a
+        problem on the row (and column) whose value breaks the rule, once."""
+        by_patient: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+        for record in DATED_RECORDS:
+            for row in self.new_children[record]:
+                by_patient[row.patient_key].append(row)
+        if not by_patient:
+            return
+        stored = self._stored_dates([p.pk for k in by_patient if (p := self.patients[k]).pk])
+        reported = {(p.row, p.column) for p in self.report.problems}
+        today = date.today()
+        for key, rows in by_patient.items():
+            patient = self.patients[key]
+            dated = {record: list(stored[patient.pk][record]) if patient.pk else []
+                     for record in DATED_RECORDS}
+            for row in rows:
+                o = row.obj
+                value = {"tumour": o.diagnosis_date if row.record == "tumour" else None,
+                         "surgery": o.date if row.record == "surgery" else None}.get(row.record)
+                dated[row.record].append(
+                    (row, value if row.record in ("tumour", "surgery")
+                     else Span(o.start_date, o.end_date)))
+            birth = patient.date_of_birth
+            for row in rows:
+                for column, messages in _row_errors(row, birth, dated, today).items():
+                    if (row.number, column) not in reported:
+                        reported.add((row.number, column))
+                        self.problem(row.number, column, " ".join(messages))
 
     def _clean_row(self, row: _Row) -> None:
+        if row.record in DATED_RECORDS:
+            row.obj.patient_dates_given = ON_ITS_OWN
         if row.record == "study":
             # The signer is attached when writing; validate the rest as a draft.
             status, row.obj.status = row.obj.status, StudyStatus.DRAFT
@@ -666,6 +723,34 @@ class RegistryImport:
                    for pid in sorted(anchored)]
         writer.insert(Event, [_instance(Event, {**_defaults(Event), **values}) for values in events],
                       now=now)
+
+
+def _valid(value: Any, kind: type) -> Any:
+    return value if isinstance(value, kind) else None
+
+
+def _row_errors(row: _Row, birth: Any, dated: dict[str, list], today: date) -> rules.Errors:
+    """The rule errors of one row against the patient's other rows (`dated`: record →
+    [(row or None when stored, date or Span)])."""
+    def others(record: str) -> list:
+        return [value for r, value in dated[record] if r is not row]
+
+    diagnoses = [d for d in others("tumour") if isinstance(d, date)]
+    dates = PatientDates(
+        birth=_valid(birth, date), diagnosis=diagnoses[0] if diagnoses else None,
+        nac=tuple(Span(_valid(s.start, date), _valid(s.end, date)) for s in others("nac")),
+        surgeries=tuple(d for d in others("surgery") if isinstance(d, date)),
+        radiotherapy=tuple(Span(_valid(s.start, date), _valid(s.end, date))
+                           for s in others("radiotherapy")))
+    o = row.obj
+    if row.record == "tumour":
+        return rules.tumour_errors(_valid(o.diagnosis_date, date),
+                                   _valid(o.diagnosis_mammogram_date, date), dates, today=today)
+    if row.record == "surgery":
+        return rules.surgery_errors(_valid(o.date, date), dates, today=today)
+    span = Span(_valid(o.start_date, date), _valid(o.end_date, date))
+    check = rules.nac_errors if row.record == "nac" else rules.radiotherapy_errors
+    return check(span, dates, today=today)
 
 
 def import_registry(text: str, *, dry_run: bool = False, default_site: Site | None = None,
