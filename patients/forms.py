@@ -29,6 +29,11 @@ def _date_widgets(model_form_fields: list[str]) -> dict:
 
 
 class PatientForm(forms.ModelForm):
+    # Shown only once a possible duplicate was found (patients.views.patient_create).
+    confirm_duplicate = forms.BooleanField(
+        label="This is a different person: register her anyway", required=False,
+        widget=forms.HiddenInput)
+
     class Meta:
         model = Patient
         fields = ["site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
@@ -43,6 +48,15 @@ class PatientForm(forms.ModelForm):
         site.empty_label = None
         if sites.count() == 1:
             self.fields["site"].initial = sites.first()
+        if self.instance.pk is not None:
+            del self.fields["confirm_duplicate"]
+
+    def ask_to_confirm_duplicate(self) -> None:
+        """Show the confirmation box (unticked): the user must tick it to register."""
+        field = self.fields["confirm_duplicate"]
+        field.widget = forms.CheckboxInput()
+        self.data = self.data.copy()
+        self.data.pop(self.add_prefix("confirm_duplicate"), None)
 
 
 class TumourProfileForm(forms.ModelForm):
