@@ -10,6 +10,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.forms.formsets import DELETION_FIELD_NAME
 
+from core.forms import NumberBoundsMixin
 from patients.forms import DateInput
 
 from . import vocabulary as v
@@ -44,7 +45,7 @@ class StudyForm(forms.ModelForm):
             "modality": self.instance.modality}
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(NumberBoundsMixin, forms.ModelForm):
     """A row of the inline formset. A row with none of its key fields filled is ignored."""
 
     key_fields: tuple[str, ...] = ()

@@ -3,6 +3,8 @@
 from django import forms
 from django.db.models import QuerySet
 
+from core.forms import NumberBoundsMixin
+
 from .models import (
     ClinicalEvent,
     ClinicVisit,
@@ -28,7 +30,7 @@ def _date_widgets(model_form_fields: list[str]) -> dict:
     return {name: DateInput() for name in model_form_fields}
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(NumberBoundsMixin, forms.ModelForm):
     # Shown only once a possible duplicate was found (patients.views.patient_create).
     confirm_duplicate = forms.BooleanField(
         label="This is a different person: register her anyway", required=False,
@@ -59,7 +61,7 @@ class PatientForm(forms.ModelForm):
         self.data.pop(self.add_prefix("confirm_duplicate"), None)
 
 
-class TumourProfileForm(forms.ModelForm):
+class TumourProfileForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = TumourProfile
         fields = ["laterality", "diagnosis_date", "histology", "grade", "dcis_component",
@@ -78,21 +80,21 @@ class TumourProfileForm(forms.ModelForm):
         return data
 
 
-class NacCourseForm(forms.ModelForm):
+class NacCourseForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = NacCourse
         fields = ["regimen", "agents", "cycles", "start_date", "end_date"]
         widgets = _date_widgets(["start_date", "end_date"])
 
 
-class RadiotherapyForm(forms.ModelForm):
+class RadiotherapyForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = Radiotherapy
         fields = ["start_date", "end_date", "target"]
         widgets = _date_widgets(["start_date", "end_date"])
 
 
-class SurgeryForm(forms.ModelForm):
+class SurgeryForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = Surgery
         fields = ["date", "laterality", "procedure", "axilla", "margins",
@@ -100,7 +102,7 @@ class SurgeryForm(forms.ModelForm):
         widgets = _date_widgets(["date"])
 
 
-class PathologyForm(forms.ModelForm):
+class PathologyForm(NumberBoundsMixin, forms.ModelForm):
     """Optional on the surgery page: left empty, no pathology is recorded (yet)."""
 
     class Meta:
@@ -129,14 +131,14 @@ class PathologyForm(forms.ModelForm):
         return data
 
 
-class ClinicVisitForm(forms.ModelForm):
+class ClinicVisitForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = ClinicVisit
         fields = ["date", "kind", "findings"]
         widgets = _date_widgets(["date"])
 
 
-class ClinicalEventForm(forms.ModelForm):
+class ClinicalEventForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = ClinicalEvent
         fields = ["date", "kind", "notes"]
