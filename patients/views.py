@@ -59,6 +59,22 @@ def _saved(form: forms.BaseForm, save: Callable[[], object]) -> bool:
     return True
 
 
+def _duplicates(request: AuthenticatedHttpRequest, form: PatientForm) -> list[dict]:
+    """Possible duplicates of the patient being registered, unless the user confirmed she
+    is someone else; shown as soon as the names, date of birth, MRN and site are valid,
+    whatever else the form still has to correct."""
+    data = form.cleaned_data
+    needed = ("site", "given_name", "family_name", "date_of_birth", "mrn")
+    if data.get("confirm_duplicate") or not all(data.get(name) for name in needed):
+        return []
+    found = list(possible_duplicates(site=data["site"], given_name=data["given_name"],
+                                     family_name=data["family_name"],
+                                     date_of_birth=data["date_of_birth"], mrn=data["mrn"]))
+    visible = set(patients_for(request.user).filter(pk__in=[p.pk for p in found])
+                  .values_list("pk", flat=True))
+    return [{"mrn": p.mrn, "url": p.get_absolute_url() if p.pk in visible else ""} for p in found]
+
+
 def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Registration. The same name and date of birth under another MRN at the site is
     perhaps the same woman twice: the page says so, links to her record, and registers
@@ -66,18 +82,12 @@ def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require(request, can_register_patients)
     form = PatientForm(request.POST or None, sites=sites_for(request.user))
     duplicates: list[dict] = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        found = list(possible_duplicates(site=data["site"], given_name=data["given_name"],
-                                         family_name=data["family_name"],
-                                         date_of_birth=data["date_of_birth"], mrn=data["mrn"]))
-        if found and not data.get("confirm_duplicate"):
-            visible = set(patients_for(request.user).filter(pk__in=[p.pk for p in found])
-                          .values_list("pk", flat=True))
-            duplicates = [{"mrn": p.mrn, "url": p.get_absolute_url() if p.pk in visible else ""}
-                          for p in found]
+    if request.method == "POST":
+        valid = form.is_valid()
+        duplicates = _duplicates(request, form)
+        if duplicates:
             form.ask_to_confirm_duplicate()
-        elif _saved(form, lambda: services.record_save(form.instance)):
+        elif valid and _saved(form, lambda: services.record_save(form.instance)):
             messages.success(request, "Patient registered. Record the tumour profile next.")
             return redirect("patient-tumour", uuid=form.instance.uuid)
     return render(request, "patients/form.html", {"form": form, "title": "Register a patient",

@@ -51,6 +51,7 @@ def fill_group(page, index: int, group: str, extent: str, count_bin: str, change
     page.fill(prefix + "extent_mm", extent)
     page.select_option(prefix + "count_bin", count_bin)
     page.select_option(prefix + "observed_change", change)
+    page.select_option(prefix + "inside_tumor_bed", "True")
 
 
 def test_log_a_mammogram_and_sign_it(page, live_server, site, clinic_staff, radiologist, tmp_path):
