@@ -1,7 +1,10 @@
 """Forms of the patient and treatment records."""
 
+from typing import cast
+
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 
 from core.forms import NumberBoundsMixin
 
@@ -57,8 +60,9 @@ class PatientForm(NumberBoundsMixin, forms.ModelForm):
         """Show the confirmation box (unticked): the user must tick it to register."""
         field = self.fields["confirm_duplicate"]
         field.widget = forms.CheckboxInput()
-        self.data = self.data.copy()
-        self.data.pop(self.add_prefix("confirm_duplicate"), None)
+        data = cast(QueryDict, self.data).copy()
+        data.pop(self.add_prefix("confirm_duplicate"), None)
+        self.data = data
 
 
 class TumourProfileForm(NumberBoundsMixin, forms.ModelForm):

@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
@@ -90,6 +91,9 @@ class PatientRecord(models.Model):
     """
 
     patient_dates_given: PatientDates | None = None
+    if TYPE_CHECKING:  # every concrete record has its `patient` foreign key
+        patient: "Patient"
+        patient_id: int | None
 
     class Meta:
         abstract = True

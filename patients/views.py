@@ -157,7 +157,7 @@ def record_form(request: AuthenticatedHttpRequest, uuid, kind: str, pk: int | No
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, capability)
     if pk is None:
-        instance = model(patient=patient)
+        instance = model(patient=patient)  # type: ignore[misc]  # each has its patient FK
         if isinstance(instance, ClinicVisit):
             instance.recorded_by = request.user
     else:
