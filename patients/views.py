@@ -63,7 +63,7 @@ def _duplicates(request: AuthenticatedHttpRequest, form: PatientForm) -> list[di
     """Possible duplicates of the patient being registered, unless the user confirmed she
     is someone else; shown as soon as the names, date of birth, MRN and site are valid,
     whatever else the form still has to correct."""
-    data = form.cleaned_data
+    data = getattr(form, "cleaned_data", {})  # an empty POST leaves the form unbound
     needed = ("site", "given_name", "family_name", "date_of_birth", "mrn")
     if data.get("confirm_duplicate") or not all(data.get(name) for name in needed):
         return []
