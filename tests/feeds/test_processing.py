@@ -203,7 +203,8 @@ def test_a_second_report_for_the_accession_updates_the_draft_and_keeps_entered_f
     study = ImagingStudy.objects.get()
     study_save_draft(patient=study.patient, by=radiologist, study=study, data={}, calcifications=[{
         "group": "L1", "laterality": "left", "morphology": "amorphous", "distribution": "grouped",
-        "extent_mm": 5, "count_bin": "1-5"}])
+        "extent_mm": 5, "count_bin": "1-5",
+        "inside_tumor_bed": True}])
     ack = send(b.oru("NC-36", accession="ACC-36", when="20260301130000", report="Addendum: unchanged."))
     assert code(ack) == "AA"
     study.refresh_from_db()
