@@ -27,7 +27,9 @@ class ActionCapabilities(BasePermission):
             return True  # a method the view does not route: let DRF answer 405
         capability = getattr(view, "action_capabilities", {}).get(action)
         if capability is None:
-            return request.method in SAFE_METHODS
+            # `read_actions`: POSTs that only read, their body carrying what must stay out
+            # of a URL (the MRN lookup).
+            return request.method in SAFE_METHODS or action in getattr(view, "read_actions", ())
         if capability(request.user):
             return True
         self._not_found_unless_visible(view)

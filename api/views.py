@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -43,6 +44,7 @@ from imaging.services import (
 )
 from patients.access import patients_for
 from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Patient, Radiotherapy, Surgery
+from patients.selectors import patients_by_mrn, possible_duplicates
 from patients.services import PatientValidationError, can_void, patient_save, record_void
 from surveillance.models import ScheduledItem
 from surveillance.selectors import item_contacts
@@ -60,7 +62,13 @@ from .serializers.alerts import (
     AlertSerializer,
 )
 from .serializers.base import drf_errors, prefetched
-from .serializers.patients import PatientSerializer, VoidSerializer
+from .serializers.patients import (
+    DuplicateSerializer,
+    MrnLookupSerializer,
+    PatientLinkSerializer,
+    PatientSerializer,
+    VoidSerializer,
+)
 from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
 from .serializers.studies import AmendmentSerializer, StudyAmendSerializer, StudySerializer
 from .serializers.timeline import TimelineSerializer
@@ -140,6 +148,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
                            "partial_update": can_edit_records,
                            # Which of the two: by the record's kind, in `record_void`.
                            "void_record": lambda user: can_edit_records(user) or can_log_visits(user)}
+    read_actions = ("lookup",)
 
     def get_queryset(self) -> QuerySet[Patient]:
         if self.action == "timeline":
@@ -160,11 +169,43 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
             raise ValidationError(exc.errors) from exc
         return self.get_queryset().get(pk=saved.pk)
 
+    @extend_schema(responses={201: PatientSerializer, 409: DuplicateSerializer})
     def create(self, request, *args, **kwargs):
+        """Register a patient. The same names and date of birth under another MRN at the
+        site answer 409 with the link of each such patient the user may see; send
+        `confirm_duplicate: true` to register her anyway."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not data.pop("confirm_duplicate", False):
+            found = possible_duplicates(site=data["site"], given_name=data["given_name"],
+                                        family_name=data["family_name"],
+                                        date_of_birth=data["date_of_birth"], mrn=data["mrn"])
+            if found.exists():
+                visible = patients_for(request.user).filter(pk__in=found.values("pk"))
+                return Response({
+                    "detail": "A patient with the same name and date of birth is registered at "
+                              "this site under another MRN. If this is someone else, send "
+                              "confirm_duplicate: true to register her anyway.",
+                    "duplicates": [_patient_link(request, p) for p in visible.order_by("id")],
+                }, status=status.HTTP_409_CONFLICT)
         patient = self._save(serializer)
         return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MrnLookupSerializer, responses={200: PatientLinkSerializer(many=True)})
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def lookup(self, request):
+        """Find your sites' patients by MRN, sent in the body (an MRN never goes into a
+        URL): with or without the site's prefix and punctuation. The patients' links."""
+        query = MrnLookupSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        found = patients_by_mrn(patients_for(request.user).select_related("site"),
+                                query.validated_data["mrn"]).order_by("id")[:LOOKUP_LIMIT]
+        links = [_patient_link(request, p) for p in found]
+        if not links:
+            return Response({"detail": "No patient with this MRN at your sites."},
+                            status=status.HTTP_404_NOT_FOUND)
+        return Response(links)
 
     def update(self, request, *args, **kwargs):
         patient = self.get_object()
@@ -234,6 +275,17 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         audit_record(action=Action.EXPORT, changes={"export": "patients.csv",
                                                     "filters": filters})
         return response
+
+
+LOOKUP_LIMIT = 20
+
+
+def _patient_link(request, patient: Patient) -> dict:
+    """Where a patient is, by UUID: the API record and the timeline page."""
+    return {"uuid": str(patient.uuid), "site": patient.site.code,
+            "url": request.build_absolute_uri(
+                reverse("api-patient-detail", kwargs={"uuid": patient.uuid})),
+            "timeline": request.build_absolute_uri(patient.get_absolute_url())}
 
 
 def _study_errors(exc: StudyValidationError) -> dict:

@@ -10,6 +10,7 @@ class AuditContext:
     ip: str | None = None
     path: str = ""
     viewed_patients: dict[int, str] = field(default_factory=dict)  # id -> uuid
+    search: str = ""  # words searched for that the URL does not carry (the patient list's)
 
     @property
     def user(self):
@@ -29,3 +30,10 @@ def note_patient_viewed(patient) -> None:
     ctx = current.get()
     if ctx is not None:
         ctx.viewed_patients[patient.id] = str(patient.uuid)
+
+
+def note_search(words: str) -> None:
+    """A list page searched for `words` (kept out of its URL): the list event records them."""
+    ctx = current.get()
+    if ctx is not None:
+        ctx.search = words

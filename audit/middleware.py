@@ -58,10 +58,12 @@ class AuditMiddleware:
         if (ctx.user is None or match is None or match.namespace == "admin"
                 or match.view_name in NO_PATIENT_DATA):
             return
+        query = {k: request.GET.getlist(k) for k in sorted(request.GET)}
+        if ctx.search:
+            query["q"] = [ctx.search]
         AuditEvent.objects.create(
             actor_id=ctx.user.id, actor_username=ctx.user.username, action=Action.LIST,
-            object_type=match.view_name[:64],
-            changes={"query": {k: request.GET.getlist(k) for k in sorted(request.GET)}},
+            object_type=match.view_name[:64], changes={"query": query},
             ip=ctx.ip, request_path=ctx.path[:300])
 
     @staticmethod

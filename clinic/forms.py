@@ -16,8 +16,10 @@ SEARCH_MAX_WORDS = 5
 
 
 class PatientFilterForm(forms.Form):
-    q = forms.CharField(label="Name or MRN", required=False, max_length=SEARCH_MAX_LENGTH,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or MRN"}))
+    q = forms.CharField(label="Name, MRN or date of birth", required=False,
+                        max_length=SEARCH_MAX_LENGTH,
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": "Family, Given · MRN · birth date"}))
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites",
                                   widget=Select)
     follow_up_status = forms.ChoiceField(
@@ -43,7 +45,7 @@ class PatientFilterForm(forms.Form):
         q = self.cleaned_data["q"]
         if len(q.split()) > SEARCH_MAX_WORDS:
             raise forms.ValidationError(f"Search with at most {SEARCH_MAX_WORDS} words "
-                                        "(a name, or an MRN).")
+                                        "(a name, an MRN or a date of birth).")
         return q
 
     @property

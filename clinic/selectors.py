@@ -33,6 +33,7 @@ from imaging.models import ImagingStudy
 from imaging.records import StudyRow, patient_records, prefetched, with_records
 from patients.access import get_patient_for_user, patients_for
 from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
+from patients.selectors import search_patients
 from surveillance.models import PatientPlan, ScheduledItem
 from surveillance.selectors import PlanView, overdue_items, plan_view, unmatched_among
 
@@ -75,9 +76,8 @@ def patient_list(*, user: AbstractBaseUser, q: str = "", site: int | None = None
     `pcr` is "yes", "no" or "unknown" (no pathology recorded yet).
     """
     qs = patients_for(user).select_related("site", "tumour").annotate(**_list_columns())
-    for token in q.split():
-        qs = qs.filter(Q(family_name__icontains=token) | Q(given_name__icontains=token)
-                       | Q(mrn__istartswith=token))
+    if q:
+        qs = search_patients(qs, q)
     if site:
         qs = qs.filter(site_id=site)
     if follow_up_status:

@@ -10,13 +10,15 @@ from uuid import UUID
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 
+from audit.context import note_search
 from audit.models import Action
 from audit.services import audit_record
 from core.formatting import day_month_year, month_year
@@ -42,11 +44,28 @@ FOLLOW_UP_LABELS = dict(FollowUpStatus.choices)
 _UUID_SLOT = UUID(int=0)
 
 
+# The list's search words live in the session, never in a URL (addresses reach browser
+# history, proxies and access logs): the search form is POSTed, stored here, and the page
+# redirects to the filters (codes only) with SEARCH_FLAG, which applies the stored words.
+SEARCH_SESSION_KEY = "patient_list_search"
+SEARCH_FLAG = "search"
+
+
 def patient_list(request: HttpRequest) -> HttpResponse:
     sites = sites_for(request.user)
-    # Always bound: an empty query string is a valid "no filters".
-    form = PatientFilterForm(request.GET, sites=sites)
+    if request.method == "POST":
+        form = PatientFilterForm(request.POST, sites=sites)
+        if not form.search_refused:
+            return _search_redirect(request, form)
+    else:
+        data = request.GET.copy()
+        data.pop("q", None)  # an old bookmark's words are not searched (nor kept in the form)
+        if request.GET.get(SEARCH_FLAG):
+            data["q"] = request.session.get(SEARCH_SESSION_KEY, "")
+        form = PatientFilterForm(data, sites=sites)  # always bound: no filters is valid
     kwargs = form.selector_kwargs()
+    if kwargs["q"]:
+        note_search(kwargs["q"])
     patients = select_patients(user=request.user, **kwargs)
     if form.search_refused:
         patients = patients.none()
@@ -54,7 +73,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page = ListPaginator(patients.values(*LIST_COLUMNS), PAGE_SIZE, counted=patients).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "q"):
+        query.pop(name, None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
     timeline_url = reverse("patient-timeline", kwargs={"uuid": _UUID_SLOT})
@@ -64,6 +84,20 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(), "sort_query": sort_query.urlencode(),
         "show_site": len(sites) > 1,
     })
+
+
+def _search_redirect(request: HttpRequest, form: PatientFilterForm) -> HttpResponse:
+    """Keep the search words in the session; the filters go to the URL."""
+    q = form.cleaned_data.get("q", "").strip() if form.is_valid() else ""
+    request.session[SEARCH_SESSION_KEY] = q
+    filters = {name: request.POST[name] for name in FILTER_NAMES if request.POST.get(name)}
+    if q:
+        filters[SEARCH_FLAG] = "1"
+    url = reverse("patient-list")
+    return redirect(f"{url}?{urlencode(filters)}" if filters else url)
+
+
+FILTER_NAMES = ("site", "follow_up_status", "subtype", "pcr", "alert", "overdue", "sort")
 
 
 class ListPaginator(Paginator):

@@ -10,6 +10,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.forms.formsets import DELETION_FIELD_NAME
 
+from core.forms import NumberBoundsMixin
 from patients.forms import DateInput
 
 from . import vocabulary as v
@@ -44,7 +45,7 @@ class StudyForm(forms.ModelForm):
             "modality": self.instance.modality}
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(NumberBoundsMixin, forms.ModelForm):
     """A row of the inline formset. A row with none of its key fields filled is ignored."""
 
     key_fields: tuple[str, ...] = ()
@@ -56,8 +57,18 @@ class FindingForm(forms.ModelForm):
         return dict(self.cleaned_data)
 
 
+def _yes_no(value: str) -> bool:
+    return value == "True"
+
+
 class CalcificationForm(FindingForm):
     key_fields = ("group", "morphology", "distribution", "extent_mm", "count", "count_bin")
+    # An explicit answer, no default: a new group outside the tumour bed is a high-severity
+    # alert, inside it a medium one (docs/clinical-rules.md, calc_new_group).
+    inside_tumor_bed = forms.TypedChoiceField(
+        label="Inside tumour bed", choices=[("", "Choose…"), ("True", "Yes"), ("False", "No")],
+        coerce=_yes_no, empty_value=None,
+        error_messages={"required": "Say whether the group is inside the tumour bed."})
 
     class Meta:
         model = CalcificationFinding
@@ -65,7 +76,7 @@ class CalcificationForm(FindingForm):
         fields = ["group", "laterality", "morphology", "distribution", "extent_mm", "count", "count_bin",
                   "observed_change", "quadrant", "clock", "depth", "nipple_distance_mm",
                   "inside_tumor_bed", "clip_present"]
-        labels = {"inside_tumor_bed": "Inside tumour bed", "nipple_distance_mm": "From nipple (mm)"}
+        labels = {"nipple_distance_mm": "From nipple (mm)"}
         widgets = {"group": forms.TextInput(attrs={"list": GROUP_LIST_ID, "size": 6,
                                                    "autocomplete": "off"})}
 

@@ -5,14 +5,21 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.constraints import FieldCheck, name_constraint_fields
 from core.voiding import Voidable
 from patients.models import Patient
 from patients.vocabulary import Breast, Laterality
 
 from . import vocabulary as v
+
+name_constraint_fields({
+    "study_date_plausible": ("study_date", "The study date cannot be before 1900."),
+    "study_final_requires_signer": ("status", "A final study must be signed by a radiologist."),
+})
 
 # A study dated "tomorrow" in UTC can be today in a clinic east of Greenwich.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -59,6 +66,8 @@ class ImagingStudy(Voidable):
                 | Q(signed_by__isnull=False, signed_at__isnull=False),
                 name="study_final_requires_signer",
             ),
+            # Plain: on SQLite a new constraint rebuilds the table and drops its study-date
+            # trigger (migrations/0002). Mapped to its field below.
             models.CheckConstraint(
                 condition=Q(study_date__gte=date(1900, 1, 1)), name="study_date_plausible"
             ),
@@ -111,15 +120,21 @@ class ImagingStudy(Voidable):
             raise ValidationError(errors)
 
 
+CLOCK_MESSAGE = "Clock position must be between 1 and 12."
+
+
 class FindingLocation(models.Model):
     """Location fields shared by calcification and enhancement findings."""
 
     laterality = models.CharField(max_length=5, choices=Breast.choices)
     quadrant = models.CharField(max_length=13, choices=v.Quadrant.choices, blank=True)
-    clock = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Clock face, 1–12.")
+    clock = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Clock face, 1–12.",
+        validators=[MinValueValidator(1, CLOCK_MESSAGE), MaxValueValidator(12, CLOCK_MESSAGE)])
     depth = models.CharField(max_length=9, choices=v.Depth.choices, blank=True)
     nipple_distance_mm = models.DecimalField(
-        "Distance from nipple (mm)", max_digits=5, decimal_places=1, null=True, blank=True
+        "Distance from nipple (mm)", max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0)],
     )
     observed_change = models.CharField(max_length=26, choices=v.ObservedChange.choices,
                                        blank=True)
@@ -130,19 +145,16 @@ class FindingLocation(models.Model):
     @classmethod
     def location_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
         return [
-            models.CheckConstraint(
+            FieldCheck(
                 condition=Q(clock__isnull=True) | Q(clock__gte=1, clock__lte=12),
-                name=f"{prefix}_clock_1_to_12",
+                name=f"{prefix}_clock_1_to_12", field="clock", message=CLOCK_MESSAGE,
             ),
-            models.CheckConstraint(
+            FieldCheck(
                 condition=Q(nipple_distance_mm__isnull=True) | Q(nipple_distance_mm__gte=0),
-                name=f"{prefix}_nipple_distance_not_negative",
+                name=f"{prefix}_nipple_distance_not_negative", field="nipple_distance_mm",
+                message="The distance from the nipple cannot be negative.",
             ),
         ]
-
-    def clean(self) -> None:
-        if self.clock is not None and not 1 <= self.clock <= 12:
-            raise ValidationError({"clock": "Clock position must be between 1 and 12."})
 
 
 class CalcificationFinding(FindingLocation):
@@ -156,16 +168,20 @@ class CalcificationFinding(FindingLocation):
     )
     morphology = models.CharField(max_length=24, choices=v.Morphology.choices)
     distribution = models.CharField(max_length=10, choices=v.Distribution.choices)
-    extent_mm = models.DecimalField("Extent (mm)", max_digits=5, decimal_places=1)
+    extent_mm = models.DecimalField("Extent (mm)", max_digits=5, decimal_places=1,
+                                    validators=[MinValueValidator(0)])
     count = models.PositiveIntegerField(null=True, blank=True, help_text="Exact count, if known.")
     count_bin = models.CharField(max_length=5, choices=v.CountBin.choices)
-    inside_tumor_bed = models.BooleanField(default=True)
+    # No default: whether a group lies in the tumour bed decides a new group's alert
+    # severity (docs/clinical-rules.md, calc_new_group), so someone must say which.
+    inside_tumor_bed = models.BooleanField("Inside tumour bed")
     clip_present = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["laterality", "group"]
         constraints = [
-            models.CheckConstraint(condition=Q(extent_mm__gte=0), name="calc_extent_not_negative"),
+            FieldCheck(condition=Q(extent_mm__gte=0), name="calc_extent_not_negative",
+                       field="extent_mm", message="The extent cannot be negative."),
             models.UniqueConstraint(fields=["study", "laterality", "group"],
                                     name="calc_group_once_per_study"),
             *FindingLocation.location_constraints("calc"),
@@ -196,7 +212,7 @@ class EnhancementFinding(FindingLocation):
     )
     lesion_type = models.CharField(max_length=5, choices=v.LesionType.choices)
     size_mm = models.DecimalField("Size (mm)", max_digits=5, decimal_places=1, null=True,
-                                  blank=True)
+                                  blank=True, validators=[MinValueValidator(0)])
     mass_shape = models.CharField(max_length=9, choices=v.MassShape.choices, blank=True)
     mass_margin = models.CharField(max_length=13, choices=v.MassMargin.choices, blank=True)
     nme_distribution = models.CharField("NME distribution", max_length=16,
@@ -211,8 +227,9 @@ class EnhancementFinding(FindingLocation):
     class Meta:
         ordering = ["laterality", "lesion"]
         constraints = [
-            models.CheckConstraint(condition=Q(size_mm__isnull=True) | Q(size_mm__gte=0),
-                                   name="enh_size_not_negative"),
+            FieldCheck(condition=Q(size_mm__isnull=True) | Q(size_mm__gte=0),
+                       name="enh_size_not_negative", field="size_mm",
+                       message="The size cannot be negative."),
             models.UniqueConstraint(fields=["study", "laterality", "lesion"],
                                     name="enh_lesion_once_per_study"),
             *FindingLocation.location_constraints("enh"),

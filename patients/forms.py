@@ -1,8 +1,12 @@
 """Forms of the patient and treatment records."""
 
+from typing import cast
+
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 
+from core.forms import NumberBoundsMixin
 from core.voiding import REASON_MAX
 
 from .models import (
@@ -30,7 +34,12 @@ def _date_widgets(model_form_fields: list[str]) -> dict:
     return {name: DateInput() for name in model_form_fields}
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(NumberBoundsMixin, forms.ModelForm):
+    # Shown only once a possible duplicate was found (patients.views.patient_create).
+    confirm_duplicate = forms.BooleanField(
+        label="This is a different person: register her anyway", required=False,
+        widget=forms.HiddenInput)
+
     class Meta:
         model = Patient
         fields = ["site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
@@ -45,9 +54,19 @@ class PatientForm(forms.ModelForm):
         site.empty_label = None
         if sites.count() == 1:
             self.fields["site"].initial = sites.first()
+        if self.instance.pk is not None:
+            del self.fields["confirm_duplicate"]
+
+    def ask_to_confirm_duplicate(self) -> None:
+        """Show the confirmation box (unticked): the user must tick it to register."""
+        field = self.fields["confirm_duplicate"]
+        field.widget = forms.CheckboxInput()
+        data = cast(QueryDict, self.data).copy()
+        data.pop(self.add_prefix("confirm_duplicate"), None)
+        self.data = data
 
 
-class TumourProfileForm(forms.ModelForm):
+class TumourProfileForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = TumourProfile
         fields = ["laterality", "diagnosis_date", "histology", "grade", "dcis_component",
@@ -66,21 +85,21 @@ class TumourProfileForm(forms.ModelForm):
         return data
 
 
-class NacCourseForm(forms.ModelForm):
+class NacCourseForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = NacCourse
         fields = ["regimen", "agents", "cycles", "start_date", "end_date"]
         widgets = _date_widgets(["start_date", "end_date"])
 
 
-class RadiotherapyForm(forms.ModelForm):
+class RadiotherapyForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = Radiotherapy
         fields = ["start_date", "end_date", "target"]
         widgets = _date_widgets(["start_date", "end_date"])
 
 
-class SurgeryForm(forms.ModelForm):
+class SurgeryForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = Surgery
         fields = ["date", "laterality", "procedure", "axilla", "margins",
@@ -88,7 +107,7 @@ class SurgeryForm(forms.ModelForm):
         widgets = _date_widgets(["date"])
 
 
-class PathologyForm(forms.ModelForm):
+class PathologyForm(NumberBoundsMixin, forms.ModelForm):
     """Optional on the surgery page: left empty, no pathology is recorded (yet)."""
 
     class Meta:
@@ -117,14 +136,14 @@ class PathologyForm(forms.ModelForm):
         return data
 
 
-class ClinicVisitForm(forms.ModelForm):
+class ClinicVisitForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = ClinicVisit
         fields = ["date", "kind", "findings"]
         widgets = _date_widgets(["date"])
 
 
-class ClinicalEventForm(forms.ModelForm):
+class ClinicalEventForm(NumberBoundsMixin, forms.ModelForm):
     class Meta:
         model = ClinicalEvent
         fields = ["date", "kind", "notes"]

@@ -3,19 +3,114 @@
 import re
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from core.constraints import FieldCheck, name_constraint_fields
 from core.voiding import Voidable
 
+from . import rules
 from . import vocabulary as v
+from .rules import EARLIEST, LATEST, PatientDates, Span
 
 ACCESSION_SLOT = "{accession}"
+name_constraint_fields({
+    "patient_dob_plausible": ("date_of_birth", f"Date of birth cannot be before {EARLIEST.year}."),
+    "patient_lifetime_risk_percent_range": ("lifetime_risk_percent",
+                                            "A percentage is between 0 and 100."),
+    "patient_mrn_unique_per_site": ("mrn", "A patient with this MRN is already registered "
+                                           "at this site."),
+})
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+def date_bounds(name: str, field: str, what: str, *, null: bool = False) -> FieldCheck:
+    """A date column within `rules.EARLIEST`..`rules.LATEST` (blank allowed when `null`)."""
+    inside = Q(**{f"{field}__gte": EARLIEST, f"{field}__lte": LATEST})
+    return FieldCheck(condition=Q(**{f"{field}__isnull": True}) | inside if null else inside,
+                      name=name, field=field,
+                      message=f"{what} must lie between {EARLIEST.year} and {LATEST.year}.")
+
+
+def end_not_before_start(name: str, what: str) -> FieldCheck:
+    return FieldCheck(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                      name=name, field="end_date",
+                      message=f"{what[0].upper()}{what[1:]} end date cannot be before its start date.")
+
+
+def today() -> date:
+    return date.today()
+
+
+def patient_dates(patient: "Patient", *, without: models.Model | None = None,
+                  with_others: bool = False) -> PatientDates:
+    """The dates of `patient`'s records (`rules.PatientDates`), leaving out `without`
+    (the record under check). Four queries; two more `with_others` (visits, events)."""
+    if patient.pk is None:
+        return PatientDates(birth=patient.date_of_birth)
+
+    def others(model):
+        qs = model.objects.filter(patient_id=patient.pk)
+        if isinstance(without, model) and without.pk is not None:
+            qs = qs.exclude(pk=without.pk)
+        return qs
+
+    diagnosis = (None if isinstance(without, TumourProfile) else
+                 TumourProfile.objects.filter(patient_id=patient.pk)
+                 .values_list("diagnosis_date", flat=True).first())
+    return PatientDates(
+        birth=patient.date_of_birth,
+        diagnosis=diagnosis,
+        nac=tuple(Span(s, e) for s, e in others(NacCourse).values_list("start_date", "end_date")),
+        surgeries=tuple(others(Surgery).values_list("date", flat=True)),
+        radiotherapy=tuple(Span(s, e) for s, e in
+                           others(Radiotherapy).values_list("start_date", "end_date")),
+        others=(tuple(others(ClinicVisit).values_list("date", flat=True))
+                + tuple(others(ClinicalEvent).values_list("date", flat=True))
+                if with_others else ()),
+    )
+
+
+def raise_errors(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+class PatientRecord(models.Model):
+    """A record of one patient whose dates the rules check against her other records.
+
+    `clean()` reads the other records from the database, unless a caller that validates a
+    whole patient at once (the API's nested write, the CSV import) has set
+    `patient_dates_given` to the dates of the rows it is about to write.
+    """
+
+    patient_dates_given: PatientDates | None = None
+    if TYPE_CHECKING:  # every concrete record has its `patient` foreign key
+        patient: "Patient"
+        patient_id: int | None
+
+    class Meta:
+        abstract = True
+
+    def sibling_dates(self) -> PatientDates:
+        if self.patient_dates_given is not None:
+            return self.patient_dates_given
+        if not self.patient_id:
+            return PatientDates()
+        return patient_dates(self.patient, without=self)
+
+    def birth(self) -> date | None:
+        """The patient's date of birth (for records checked only against it)."""
+        if self.patient_dates_given is not None:
+            return self.patient_dates_given.birth
+        return self.patient.date_of_birth if self.patient_id else None
 
 
 class Site(models.Model):
@@ -70,7 +165,7 @@ class Patient(models.Model):
     )
     chest_radiation_before_30 = models.BooleanField(default=False)
     lifetime_risk_percent = models.DecimalField(
-        max_digits=4, decimal_places=1, null=True, blank=True,
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=PERCENT,
         help_text="Estimated lifetime risk (%), e.g. from a risk model.",
     )
     notes = models.TextField(blank=True)
@@ -81,6 +176,9 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name"]
         constraints = [
             models.UniqueConstraint(fields=["site", "mrn"], name="patient_mrn_unique_per_site"),
+            # Plain check constraints: on SQLite a new constraint rebuilds the table, which
+            # the study-date trigger (imaging/migrations/0002) reads. `Patient.clean` and the
+            # field validators refuse these values first; `core.constraints` maps the names.
             models.CheckConstraint(
                 condition=Q(date_of_birth__gte=date(1900, 1, 1)), name="patient_dob_plausible"
             ),
@@ -110,12 +208,18 @@ class Patient(models.Model):
         dob = self.date_of_birth
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
+    # Set by a caller that validates the patient with rows not yet written (see PatientRecord).
+    patient_dates_given: PatientDates | None = None
+
     def clean(self) -> None:
-        if self.date_of_birth and self.date_of_birth > date.today():
-            raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        dates = self.patient_dates_given
+        if dates is None:
+            dates = (patient_dates(self, with_others=True) if self.pk is not None
+                     else PatientDates(birth=self.date_of_birth))
+        raise_errors(rules.patient_errors(self.date_of_birth, dates, today=today()))
 
 
-class TumourProfile(models.Model):
+class TumourProfile(PatientRecord):
     """The index cancer at diagnosis. The molecular subtype is derived, never typed in."""
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="tumour")
@@ -125,11 +229,12 @@ class TumourProfile(models.Model):
     grade = models.PositiveSmallIntegerField(choices=v.Grade.choices, null=True, blank=True)
     dcis_component = models.BooleanField(default=False, help_text="Associated DCIS.")
     comedo_necrosis = models.BooleanField(default=False)
-    er_percent = models.PositiveSmallIntegerField("ER %", null=True, blank=True)
-    pr_percent = models.PositiveSmallIntegerField("PR %", null=True, blank=True)
+    er_percent = models.PositiveSmallIntegerField("ER %", null=True, blank=True, validators=PERCENT)
+    pr_percent = models.PositiveSmallIntegerField("PR %", null=True, blank=True, validators=PERCENT)
     her2_ihc = models.CharField("HER2 IHC", max_length=3, choices=v.Her2Ihc.choices, blank=True)
     her2_ish = models.CharField("HER2 ISH", max_length=16, choices=v.Her2Ish.choices, blank=True)
-    ki67_percent = models.PositiveSmallIntegerField("Ki-67 %", null=True, blank=True)
+    ki67_percent = models.PositiveSmallIntegerField("Ki-67 %", null=True, blank=True,
+                                                    validators=PERCENT)
     clinical_t = models.CharField("Clinical T", max_length=5, choices=v.ClinicalT.choices, blank=True)
     clinical_n = models.CharField("Clinical N", max_length=5, choices=v.ClinicalN.choices, blank=True)
     diagnosis_calcifications = models.BooleanField(
@@ -143,11 +248,13 @@ class TumourProfile(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(er_percent__lte=100), name="tumour_er_percent_range"),
-            models.CheckConstraint(condition=Q(pr_percent__lte=100), name="tumour_pr_percent_range"),
-            models.CheckConstraint(
-                condition=Q(ki67_percent__lte=100), name="tumour_ki67_percent_range"
-            ),
+            *(FieldCheck(condition=Q(**{f"{name}_percent__lte": 100}),
+                         name=f"tumour_{name}_percent_range", field=f"{name}_percent",
+                         message="A percentage is between 0 and 100.")
+              for name in ("er", "pr", "ki67")),
+            date_bounds("tumour_diagnosis_date_plausible", "diagnosis_date", "The diagnosis"),
+            date_bounds("tumour_diagnosis_mammogram_plausible", "diagnosis_mammogram_date",
+                        "The diagnosis mammogram", null=True),
         ]
 
     def __str__(self) -> str:
@@ -159,14 +266,18 @@ class TumourProfile(models.Model):
         )
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        raise_errors(rules.tumour_errors(self.diagnosis_date, self.diagnosis_mammogram_date,
+                                         self.sibling_dates(), today=today()))
 
-class NacCourse(Voidable):
+class NacCourse(Voidable, PatientRecord):
     """One neoadjuvant chemotherapy course (a patient may have several, e.g. AC then T+H)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="nac_courses")
     regimen = models.CharField(max_length=100, help_text="e.g. AC, paclitaxel + trastuzumab")
     agents = models.CharField(max_length=255, blank=True, help_text="Comma-separated agents.")
-    cycles = models.PositiveSmallIntegerField(null=True, blank=True)
+    cycles = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)])
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
 
@@ -174,21 +285,23 @@ class NacCourse(Voidable):
         ordering = ["start_date"]
         verbose_name = "NAC course"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
-                name="nac_end_not_before_start",
-            ),
+            end_not_before_start("nac_end_not_before_start", "NAC"),
+            date_bounds("nac_start_plausible", "start_date", "The start of NAC"),
+            date_bounds("nac_end_plausible", "end_date", "The end of NAC", null=True),
+            FieldCheck(condition=Q(cycles__isnull=True) | Q(cycles__gte=1, cycles__lte=50),
+                       name="nac_cycles_range", field="cycles",
+                       message="Cycles are between 1 and 50."),
         ]
 
     def __str__(self) -> str:
         return f"{self.regimen} from {self.start_date}"
 
     def clean(self) -> None:
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "NAC end date cannot be before its start date."})
+        raise_errors(rules.nac_errors(Span(self.start_date, self.end_date), self.sibling_dates(),
+                                      today=today()))
 
 
-class Radiotherapy(Voidable):
+class Radiotherapy(Voidable, PatientRecord):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="radiotherapy")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -198,23 +311,21 @@ class Radiotherapy(Voidable):
         ordering = ["start_date"]
         verbose_name_plural = "radiotherapy"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
-                name="radiotherapy_end_not_before_start",
-            ),
+            end_not_before_start("radiotherapy_end_not_before_start", "radiotherapy"),
+            date_bounds("radiotherapy_start_plausible", "start_date", "The start of radiotherapy"),
+            date_bounds("radiotherapy_end_plausible", "end_date", "The end of radiotherapy",
+                        null=True),
         ]
 
     def __str__(self) -> str:
         return f"Radiotherapy from {self.start_date}"
 
     def clean(self) -> None:
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            raise ValidationError(
-                {"end_date": "Radiotherapy end date cannot be before its start date."}
-            )
+        raise_errors(rules.radiotherapy_errors(Span(self.start_date, self.end_date),
+                                               self.sibling_dates(), today=today()))
 
 
-class Surgery(Voidable):
+class Surgery(Voidable, PatientRecord):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="surgeries")
     date = models.DateField()
     laterality = models.CharField(max_length=10, choices=v.Laterality.choices)
@@ -230,9 +341,13 @@ class Surgery(Voidable):
     class Meta:
         ordering = ["date"]
         verbose_name_plural = "surgeries"
+        constraints = [date_bounds("surgery_date_plausible", "date", "The surgery")]
 
     def __str__(self) -> str:
         return f"{self.get_procedure_display()} on {self.date}"
+
+    def clean(self) -> None:
+        raise_errors(rules.surgery_errors(self.date, self.sibling_dates(), today=today()))
 
 
 class ActivePathologyManager(models.Manager):
@@ -256,7 +371,8 @@ class Pathology(models.Model):
     pcr = models.BooleanField("pCR", editable=False, default=False)
     rcb_class = models.CharField("RCB class", max_length=3, choices=v.RcbClass.choices, blank=True)
     rcb_index = models.DecimalField(
-        "RCB index", max_digits=4, decimal_places=2, null=True, blank=True
+        "RCB index", max_digits=4, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(rules.RCB_INDEX_MAX)],
     )
     excised_calcification_histology = models.CharField(
         max_length=12, choices=v.CalcificationHistology.choices,
@@ -269,9 +385,28 @@ class Pathology(models.Model):
     class Meta:
         verbose_name_plural = "pathology"
         constraints = [
-            models.CheckConstraint(
+            FieldCheck(
                 condition=Q(rcb_index__isnull=True) | Q(rcb_index__gte=0),
-                name="pathology_rcb_index_not_negative",
+                name="pathology_rcb_index_not_negative", field="rcb_index",
+                message="The RCB index cannot be negative.",
+            ),
+            FieldCheck(
+                condition=Q(rcb_index__isnull=True) | Q(rcb_index__lte=rules.RCB_INDEX_MAX),
+                name="pathology_rcb_index_range", field="rcb_index",
+                message=f"The RCB index is at most {rules.RCB_INDEX_MAX}.",
+            ),
+            # rules.pathology_errors, rule 1: RCB-0 is ypT0/Tis ypN0 and the other way round.
+            FieldCheck(
+                condition=~Q(rcb_class=v.RcbClass.RCB_0)
+                | Q(ypt__in=[v.YpT.T0, v.YpT.TIS], ypn__in=["", v.YpN.N0]),
+                name="pathology_rcb0_no_residual_invasive", field="rcb_class",
+                message="RCB-0 means no residual invasive disease (ypT0/Tis ypN0).",
+            ),
+            FieldCheck(
+                condition=Q(rcb_class__in=["", v.RcbClass.RCB_0])
+                | ~Q(ypt__in=[v.YpT.T0, v.YpT.TIS], ypn=v.YpN.N0),
+                name="pathology_complete_response_is_rcb0", field="rcb_class",
+                message="ypT0/Tis ypN0 is a complete response: RCB-0.",
             ),
         ]
 
@@ -282,8 +417,12 @@ class Pathology(models.Model):
         self.pcr = bool(v.is_pcr(self.ypt, self.ypn, self.pcr_definition))
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        raise_errors(rules.pathology_errors(
+            ypt=self.ypt, ypn=self.ypn, residual_dcis=self.residual_dcis,
+            rcb_class=self.rcb_class, rcb_index=self.rcb_index))
 
-class ClinicVisit(Voidable):
+class ClinicVisit(Voidable, PatientRecord):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="visits")
     date = models.DateField()
     kind = models.CharField(max_length=16, choices=v.VisitKind.choices,
@@ -301,12 +440,16 @@ class ClinicVisit(Voidable):
             # The daily surveillance sweep matches the visits recorded since its last run.
             models.Index(fields=["created_at"], name="visit_created_at_idx"),
         ]
+        constraints = [date_bounds("visit_date_plausible", "date", "The visit")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"
 
+    def clean(self) -> None:
+        raise_errors(rules.when_errors(self.date, "date", "The visit", birth=self.birth(),
+                                       today=today()))
 
-class ClinicalEvent(Voidable):
+class ClinicalEvent(Voidable, PatientRecord):
     """Outcome events for event-free survival: recurrence, confirmed progression, death."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="events")
@@ -316,9 +459,14 @@ class ClinicalEvent(Voidable):
 
     class Meta:
         ordering = ["date"]
+        constraints = [date_bounds("event_date_plausible", "date", "The event")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date}"
+
+    def clean(self) -> None:
+        raise_errors(rules.when_errors(self.date, "date", "The event", birth=self.birth(),
+                                       today=today()))
 
 
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")

@@ -13,6 +13,9 @@ Nested lists given in `data` replace the patient's rows; lists left out are kept
 The nested `contact` (contact details) is updated field by field.
 """
 
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -21,6 +24,7 @@ from django.db import IntegrityError, models, transaction
 
 from audit.models import Action
 from audit.services import audit_record
+from core.constraints import field_error_from_integrity
 from core.permissions import can_edit_records, can_log_visits
 from core.voiding import Voidable, void_record
 from outbox.models import Event
@@ -36,7 +40,9 @@ from .models import (
     Radiotherapy,
     Surgery,
     TumourProfile,
+    patient_dates,
 )
+from .rules import PatientDates, Span
 
 PATIENT_FIELDS = (
     "site", "mrn", "given_name", "family_name", "date_of_birth", "follow_up_status",
@@ -72,10 +78,55 @@ def _build(model, patient: Patient, row: dict) -> tuple[Any, Any]:
     return obj, pathology
 
 
+@contextmanager
+def refused_by_database() -> Iterator[None]:
+    """A write the database refuses by a check constraint becomes that field's error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        mapped = field_error_from_integrity(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _whole_patient_dates(patient: Patient, data: dict[str, Any], tumour: TumourProfile | None,
+                         rows: dict[str, list[tuple[Any, Any]]]) -> PatientDates:
+    """The dates of the patient as this write leaves her: the rows given in `data`, the
+    stored rows of the lists left out (`patient_save`)."""
+    stored = patient_dates(patient, with_others=True) if patient.pk else PatientDates()
+    diagnosis = (tumour.diagnosis_date if tumour is not None
+                 else None if "tumour" in data else stored.diagnosis)
+
+    def spans(key: str, kept: tuple[Span, ...]) -> tuple[Span, ...]:
+        if key not in rows:
+            return kept
+        return tuple(Span(o.start_date, o.end_date) for o, _ in rows[key])
+
+    surgeries = (tuple(o.date for o, _ in rows["surgeries"]) if "surgeries" in rows
+                 else stored.surgeries)
+    return PatientDates(birth=patient.date_of_birth, diagnosis=diagnosis,
+                        nac=spans("nac_courses", stored.nac), surgeries=surgeries,
+                        radiotherapy=spans("radiotherapy", stored.radiotherapy),
+                        others=stored.others)
+
+
+def _without(dates: PatientDates, key: str, index: int) -> PatientDates:
+    """`dates` less row `index` of the list `key` (the row under check)."""
+    name = {"nac_courses": "nac", "surgeries": "surgeries", "radiotherapy": "radiotherapy"}[key]
+    rest = getattr(dates, name)
+    return dataclasses.replace(dates, **{name: rest[:index] + rest[index + 1:]})
+
+
 @transaction.atomic
 def patient_save(*, data: dict[str, Any], by: User,
                  patient: Patient | None = None) -> Patient:
-    """Create or update a patient with tumour and treatment rows; all or nothing."""
+    """Create or update a patient with tumour and treatment rows; all or nothing.
+
+    The clinical rules (`patients.rules`) check each record against the patient's other
+    records as this write leaves them, before anything is written.
+    """
     if patient is not None:
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
     else:
@@ -83,7 +134,6 @@ def patient_save(*, data: dict[str, Any], by: User,
     for name in PATIENT_FIELDS:
         if name in data:
             setattr(patient, name, data[name])
-    errors: dict[str, Any] = _clean(patient, exclude=["uuid"])
 
     tumour = None
     if data.get("tumour") is not None:
@@ -91,6 +141,15 @@ def patient_save(*, data: dict[str, Any], by: User,
         tumour = tumour or TumourProfile(patient=patient)
         for name, value in data["tumour"].items():
             setattr(tumour, name, value)
+    rows: dict[str, list[tuple[Any, Any]]] = {
+        key: [_build(model, patient, row) for row in data[key]]
+        for key, model in CHILD_LISTS.items() if key in data}
+    dates = _whole_patient_dates(patient, data, tumour, rows)
+
+    patient.patient_dates_given = dates
+    errors: dict[str, Any] = _clean(patient, exclude=["uuid"])
+    if tumour is not None:
+        tumour.patient_dates_given = dataclasses.replace(dates, diagnosis=None)
         if tumour_errors := _clean(tumour, exclude=["patient"]):
             errors["tumour"] = tumour_errors
 
@@ -103,13 +162,10 @@ def patient_save(*, data: dict[str, Any], by: User,
         if contact_errors := _clean(contact, exclude=["patient"]):
             errors["contact"] = contact_errors
 
-    rows: dict[str, list[tuple[Any, Any]]] = {}
-    for key, model in CHILD_LISTS.items():
-        if key not in data:
-            continue
-        rows[key] = [_build(model, patient, row) for row in data[key]]
+    for key, built in rows.items():
         row_errors = {}
-        for i, (obj, pathology) in enumerate(rows[key]):
+        for i, (obj, pathology) in enumerate(built):
+            obj.patient_dates_given = _without(dates, key, i)
             err = _clean(obj, exclude=["patient"])
             if pathology is not None and (p_err := _clean(pathology, exclude=["surgery"])):
                 err["pathology"] = p_err
@@ -119,7 +175,27 @@ def patient_save(*, data: dict[str, Any], by: User,
             errors[key] = row_errors
     if errors:
         raise PatientValidationError(errors)
+    try:
+        return _patient_write(patient, data, tumour, contact, rows)
+    except ValidationError as exc:
+        raise PatientValidationError(_clean_messages(exc)) from exc
 
+
+def _clean_messages(exc: ValidationError) -> dict[str, Any]:
+    return {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+
+
+@transaction.atomic
+def _patient_write(patient: Patient, data: dict[str, Any], tumour: TumourProfile | None,
+                   contact: ContactDetails | None, rows: dict[str, list[tuple[Any, Any]]]) -> Patient:
+    with refused_by_database():
+        _patient_write_rows(patient, data, tumour, contact, rows)
+    return patient
+
+
+def _patient_write_rows(patient: Patient, data: dict[str, Any], tumour: TumourProfile | None,
+                        contact: ContactDetails | None,
+                        rows: dict[str, list[tuple[Any, Any]]]) -> None:
     patient.save()
     if tumour is not None:
         tumour.patient = patient
@@ -138,7 +214,6 @@ def patient_save(*, data: dict[str, Any], by: User,
                 pathology.surgery = obj
                 pathology.save()
     event_write(kind=Event.Kind.ANCHORS_CHANGED, patient_id=patient.id)
-    return patient
 
 
 # Saving one of these can move the surveillance plan's anchors (surgery date, RT end,
@@ -159,7 +234,8 @@ def record_save(record: RecordT) -> RecordT:
     """Validate and save one record of a patient (the patient herself, her tumour profile, a
     NAC course, radiotherapy, a visit or an outcome event), with its outbox events."""
     record.full_clean()
-    record.save()
+    with refused_by_database():
+        record.save()
     _record_events(record)
     return record
 
@@ -170,10 +246,11 @@ def surgery_save(*, surgery: Surgery, pathology: Pathology | None = None) -> Sur
     surgery.full_clean()
     if pathology is not None:
         pathology.full_clean(exclude=["surgery"])
-    surgery.save()
-    if pathology is not None:
-        pathology.surgery = surgery
-        pathology.save()
+    with refused_by_database():
+        surgery.save()
+        if pathology is not None:
+            pathology.surgery = surgery
+            pathology.save()
     _record_events(surgery)
     return surgery
 

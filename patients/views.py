@@ -8,8 +8,9 @@ read everything about a patient (list, timeline, records overview) are in `clini
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from core.http import AnyUser, AuthenticatedHttpRequest
 from core.permissions import can_edit_contact, can_edit_records, can_log_visits, can_register_patients
 
 from . import services
-from .access import get_patient_for_user, sites_for
+from .access import get_patient_for_user, patients_for, sites_for
 from .forms import (
     ClinicalEventForm,
     ClinicVisitForm,
@@ -41,6 +42,7 @@ from .models import (
     Surgery,
     TumourProfile,
 )
+from .selectors import possible_duplicates
 
 
 def _require(request: AuthenticatedHttpRequest, capability: Callable[[AnyUser], bool]) -> None:
@@ -48,22 +50,58 @@ def _require(request: AuthenticatedHttpRequest, capability: Callable[[AnyUser], 
         raise PermissionDenied("Your role cannot change these records.")
 
 
+def _saved(form: forms.BaseForm, save: Callable[[], object]) -> bool:
+    """Run `save`; a rule or constraint it still finds broken becomes the form's error."""
+    try:
+        save()
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return False
+    return True
+
+
+def _duplicates(request: AuthenticatedHttpRequest, form: PatientForm) -> list[dict]:
+    """Possible duplicates of the patient being registered, unless the user confirmed she
+    is someone else; shown as soon as the names, date of birth, MRN and site are valid,
+    whatever else the form still has to correct."""
+    data = getattr(form, "cleaned_data", {})  # an empty POST leaves the form unbound
+    needed = ("site", "given_name", "family_name", "date_of_birth", "mrn")
+    if data.get("confirm_duplicate") or not all(data.get(name) for name in needed):
+        return []
+    found = list(possible_duplicates(site=data["site"], given_name=data["given_name"],
+                                     family_name=data["family_name"],
+                                     date_of_birth=data["date_of_birth"], mrn=data["mrn"]))
+    visible = set(patients_for(request.user).filter(pk__in=[p.pk for p in found])
+                  .values_list("pk", flat=True))
+    return [{"mrn": p.mrn, "url": p.get_absolute_url() if p.pk in visible else ""} for p in found]
+
+
 def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Registration. The same name and date of birth under another MRN at the site is
+    perhaps the same woman twice: the page says so, links to her record, and registers
+    only once the user confirms this is someone else."""
     _require(request, can_register_patients)
     form = PatientForm(request.POST or None, sites=sites_for(request.user))
-    if request.method == "POST" and form.is_valid():
-        patient = services.record_save(form.instance)
-        messages.success(request, "Patient registered. Record the tumour profile next.")
-        return redirect("patient-tumour", uuid=patient.uuid)
-    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
+    duplicates: list[dict] = []
+    if request.method == "POST":
+        valid = form.is_valid()
+        duplicates = _duplicates(request, form)
+        if duplicates:
+            form.ask_to_confirm_duplicate()
+        elif valid and _saved(form, lambda: services.record_save(form.instance)):
+            messages.success(request, "Patient registered. Record the tumour profile next.")
+            return redirect("patient-tumour", uuid=form.instance.uuid)
+    return render(request, "patients/form.html", {"form": form, "title": "Register a patient",
+                                                  "duplicates": duplicates})
 
 
 def patient_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, can_edit_records)
     form = PatientForm(request.POST or None, instance=patient, sites=sites_for(request.user))
-    if request.method == "POST" and form.is_valid():
-        services.record_save(form.instance)
+    if request.method == "POST" and form.is_valid() and _saved(
+            form, lambda: services.record_save(form.instance)):
         messages.success(request, "Patient details saved.")
         return redirect(patient)
     return render(request, "patients/form.html",
@@ -75,8 +113,8 @@ def tumour_edit(request: AuthenticatedHttpRequest, uuid) -> HttpResponse:
     _require(request, can_edit_records)
     instance = TumourProfile.objects.filter(patient=patient).first() or TumourProfile(patient=patient)
     form = TumourProfileForm(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        services.record_save(form.instance)
+    if request.method == "POST" and form.is_valid() and _saved(
+            form, lambda: services.record_save(form.instance)):
         messages.success(request, f"Tumour profile saved (subtype {form.instance.get_subtype_display()}).")
         return redirect(patient)
     return render(request, "patients/form.html",
@@ -121,14 +159,14 @@ def record_form(request: AuthenticatedHttpRequest, uuid, kind: str, pk: int | No
     patient = get_patient_for_user(request.user, uuid)  # 404 for other sites, before the 403
     _require(request, capability)
     if pk is None:
-        instance = model(patient=patient)
+        instance = model(patient=patient)  # type: ignore[misc]  # each has its patient FK
         if isinstance(instance, ClinicVisit):
             instance.recorded_by = request.user
     else:
         instance = get_object_or_404(model, pk=pk, patient=patient)
     form = form_class(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        services.record_save(form.instance)
+    if request.method == "POST" and form.is_valid() and _saved(
+            form, lambda: services.record_save(form.instance)):
         messages.success(request, f"{title} saved.")
         return redirect(patient)
     verb = "Add" if pk is None else "Edit"
@@ -147,9 +185,9 @@ def surgery_form(request: AuthenticatedHttpRequest, uuid, pk: int | None = None)
     path_form = PathologyForm(request.POST or None, instance=pathology, prefix="path")
     if request.method == "POST":
         skip_path = pathology is None and path_form.is_blank()
-        if form.is_valid() and (skip_path or path_form.is_valid()):
-            services.surgery_save(surgery=form.instance,
-                                  pathology=None if skip_path else path_form.instance)
+        if form.is_valid() and (skip_path or path_form.is_valid()) and _saved(
+                form, lambda: services.surgery_save(
+                    surgery=form.instance, pathology=None if skip_path else path_form.instance)):
             messages.success(request, "Surgery saved." if skip_path else "Surgery and pathology saved.")
             return redirect(patient)
     return render(request, "patients/surgery_form.html", {

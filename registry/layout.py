@@ -35,7 +35,7 @@ RECORDS: dict[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
         "group", "laterality", "morphology", "distribution", "extent_mm", "count", "count_bin",
         "quadrant", "clock", "depth", "nipple_distance_mm", "inside_tumor_bed",
         "clip_present", "observed_change",
-    ), ("group", "laterality", "morphology", "distribution", "extent_mm")),
+    ), ("group", "laterality", "morphology", "distribution", "extent_mm", "inside_tumor_bed")),
     "enhancement": (EnhancementFinding, (
         "lesion", "laterality", "lesion_type", "size_mm", "mass_shape", "mass_margin",
         "nme_distribution", "nme_pattern", "kinetics_initial", "kinetics_delayed",

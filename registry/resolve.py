@@ -9,6 +9,7 @@ already vouched for.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -18,9 +19,17 @@ from core.roles import RADIOLOGIST
 from imaging.models import ImagingStudy
 from imaging.phase import phase_error, signing_error
 from imaging.vocabulary import Modality, StudyStatus
+from patients import rules
 from patients.models import NacCourse, Patient, Radiotherapy, Site, Surgery, TumourProfile
+from patients.rules import PatientDates, Span
 
 from .parse import FINDING_RECORDS, Row, model_column
+
+# Records whose dates `patients.rules` checks against the patient's other records.
+DATED_RECORDS = ("tumour", "nac", "radiotherapy", "surgery")
+# Rows are first checked on their own (`_full_clean`), against no other record; the
+# patient's rows are then checked together (`_record_rules`).
+ON_ITS_OWN = PatientDates()
 
 
 class Resolver:
@@ -188,6 +197,7 @@ class Resolver:
         first_surgery = self._first_surgeries(existing["surgery"])
         for study_row in self.studies.values():
             self._study_rules(study_row, first_surgery.get(study_row.patient_key))
+        self._record_rules()
 
     def _first_surgeries(self, existing: set) -> dict[tuple[str, str], date]:
         """The first surgery date of each patient, in the tracker or in this file."""
@@ -204,7 +214,56 @@ class Resolver:
                 first[row.patient_key] = min(day, first.get(row.patient_key, day))
         return first
 
+    def _stored_dates(self, ids: list[int]) -> dict[int, dict[str, list]]:
+        """The dates of the tracker's records of these patients, by patient id."""
+        stored: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i:i + 1000]
+            for pid, day in TumourProfile.objects.filter(patient_id__in=chunk).values_list(
+                    "patient_id", "diagnosis_date"):
+                stored[pid]["tumour"].append((None, day))
+            for record, model in (("nac", NacCourse), ("radiotherapy", Radiotherapy)):
+                for pid, start, end in model.objects.filter(patient_id__in=chunk).values_list(
+                        "patient_id", "start_date", "end_date"):
+                    stored[pid][record].append((None, Span(start, end)))
+            for pid, day in Surgery.objects.filter(patient_id__in=chunk).values_list(
+                    "patient_id", "date"):
+                stored[pid]["surgery"].append((None, day))
+        return stored
+
+    def _record_rules(self) -> None:
+        """`patients.rules` over each patient's rows and stored records together: a
+        problem on the row (and column) whose value breaks the rule, once."""
+        by_patient: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for record in DATED_RECORDS:
+            for row in self.new_children[record]:
+                by_patient[row.patient_key].append(row)
+        if not by_patient:
+            return
+        stored = self._stored_dates([p.pk for k in by_patient if (p := self.patients[k]).pk])
+        reported = {(p.row, p.column) for p in self.report.problems}
+        today = date.today()
+        for key, rows in by_patient.items():
+            patient = self.patients[key]
+            dated = {record: list(stored[patient.pk][record]) if patient.pk else []
+                     for record in DATED_RECORDS}
+            for row in rows:
+                o = row.obj
+                value = {"tumour": o.diagnosis_date if row.record == "tumour" else None,
+                         "surgery": o.date if row.record == "surgery" else None}.get(row.record)
+                dated[row.record].append(
+                    (row, value if row.record in ("tumour", "surgery")
+                     else Span(o.start_date, o.end_date)))
+            birth = patient.date_of_birth
+            for row in rows:
+                for column, messages in _row_errors(row, birth, dated, today).items():
+                    if (row.number, column) not in reported:
+                        reported.add((row.number, column))
+                        self.problem(row.number, column, " ".join(messages))
+
     def _clean_row(self, row: Row) -> None:
+        if row.record in DATED_RECORDS:
+            row.obj.patient_dates_given = ON_ITS_OWN
         if row.record == "study":
             # The signer is attached when writing; validate the rest as a draft.
             status, row.obj.status = row.obj.status, StudyStatus.DRAFT
@@ -291,3 +350,31 @@ class Resolver:
                         "", study.laterality):
                     self.problem(r.number, "laterality",
                                  f"A {r.obj.laterality} finding on a {study.laterality} study.")
+
+
+def _valid(value: Any, kind: type) -> Any:
+    return value if isinstance(value, kind) else None
+
+
+def _row_errors(row: Row, birth: Any, dated: dict[str, list], today: date) -> rules.Errors:
+    """The rule errors of one row against the patient's other rows (`dated`: record →
+    [(row or None when stored, date or Span)])."""
+    def others(record: str) -> list:
+        return [value for r, value in dated[record] if r is not row]
+
+    diagnoses = [d for d in others("tumour") if isinstance(d, date)]
+    dates = PatientDates(
+        birth=_valid(birth, date), diagnosis=diagnoses[0] if diagnoses else None,
+        nac=tuple(Span(_valid(s.start, date), _valid(s.end, date)) for s in others("nac")),
+        surgeries=tuple(d for d in others("surgery") if isinstance(d, date)),
+        radiotherapy=tuple(Span(_valid(s.start, date), _valid(s.end, date))
+                           for s in others("radiotherapy")))
+    o = row.obj
+    if row.record == "tumour":
+        return rules.tumour_errors(_valid(o.diagnosis_date, date),
+                                   _valid(o.diagnosis_mammogram_date, date), dates, today=today)
+    if row.record == "surgery":
+        return rules.surgery_errors(_valid(o.date, date), dates, today=today)
+    span = Span(_valid(o.start_date, date), _valid(o.end_date, date))
+    check = rules.nac_errors if row.record == "nac" else rules.radiotherapy_errors
+    return check(span, dates, today=today)

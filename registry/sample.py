@@ -37,5 +37,6 @@ def sample_registry_csv(*, patients: int, studies_per_patient: int, site: str = 
                 writer.writerow({"record": "calcification", **key, "accession": acc,
                                  "group": group, "laterality": side, "morphology": "amorphous",
                                  "distribution": "grouped", "extent_mm": 10 + s % 5,
-                                 "count": 8, "observed_change": "stable"})
+                                 "count": 8, "inside_tumor_bed": "yes",
+                                 "observed_change": "stable"})
     return out.getvalue()

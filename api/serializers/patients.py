@@ -96,6 +96,10 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
     nac_courses = NacCourseSerializer(many=True, required=False)
     radiotherapy = RadiotherapySerializer(many=True, required=False)
     surgeries = SurgerySerializer(many=True, required=False)
+    confirm_duplicate = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="On registration: true registers the patient even though one with the same "
+        "names and date of birth is registered at the site under another MRN (else 409).")
     contact = ContactDetailsSerializer(
         required=False, allow_null=True,
         help_text="How to reach the patient. Shown to coordinators, clinic staff and admins only "
@@ -107,7 +111,7 @@ class PatientSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
             "uuid", "site", "mrn", "given_name", "family_name", "date_of_birth",
             "follow_up_status", "pathogenic_variant", "chest_radiation_before_30",
             "lifetime_risk_percent", "notes", "tumour", "nac_courses", "radiotherapy",
-            "surgeries", "contact", "created_at", "updated_at",
+            "surgeries", "contact", "confirm_duplicate", "created_at", "updated_at",
         ]
         read_only_fields = ["uuid", "created_at", "updated_at"]
         extra_kwargs = {"lifetime_risk_percent": {"min_value": 0, "max_value": 100}}
@@ -136,3 +140,20 @@ class VoidSerializer(serializers.Serializer):
     """Void a record: the reason is required, kept on the record and in the audit trail."""
 
     reason = serializers.CharField(max_length=500, help_text="Why the record is being voided.")
+class PatientLinkSerializer(serializers.Serializer):
+    """Where a patient is: her UUID, site, API record and timeline page."""
+
+    uuid = serializers.UUIDField()
+    site = serializers.CharField(help_text="Site code.")
+    url = serializers.URLField(help_text="The patient's API record.")
+    timeline = serializers.URLField(help_text="The patient's timeline page.")
+
+
+class DuplicateSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    duplicates = PatientLinkSerializer(many=True, help_text="The possible duplicates you may see.")
+
+
+class MrnLookupSerializer(serializers.Serializer):
+    mrn = serializers.CharField(max_length=40, help_text="MRN, with or without the site's "
+                                "prefix and punctuation (NC-100001, NC100001, 100001).")

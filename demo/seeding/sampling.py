@@ -77,7 +77,9 @@ def _pathology(rng: random.Random, pcr: bool, clinical_n: str) -> dict:
         "ypN0": 0, "ypN0(i+)": 0, "ypN1mi": 1, "ypN1": 1, "ypN2": 2, "ypN3": 3}[ypn]
     rcb, low, high = (("I", 0.2, 1.36) if burden <= 1 else ("II", 1.37, 3.28) if burden <= 3
                       else ("III", 3.29, 5.0))
-    return dict(ypt=ypt, ypn=ypn, residual_dcis=rng.random() < 0.4, rcb_class=rcb,
+    # ypT0 is no residual invasive or in-situ disease: no residual DCIS (patients.rules).
+    dcis = rng.random() < 0.4 and ypt != "ypT0"
+    return dict(ypt=ypt, ypn=ypn, residual_dcis=dcis, rcb_class=rcb,
                 rcb_index=round(rng.uniform(low, high), 2))
 
 

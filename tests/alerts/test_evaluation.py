@@ -158,7 +158,8 @@ def test_thresholds_change_is_audited_and_applied(site, radiologist, site_admin,
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist, rows=[
         {"group": "L1", "laterality": "left", "morphology": "fine_pleomorphic",
-         "distribution": "segmental", "extent_mm": 21, "count_bin": ">20"}])
+         "distribution": "segmental", "extent_mm": 21, "count_bin": ">20",
+         "inside_tumor_bed": True}])
     assert evaluate_patient(patient.id) == []  # +3 mm: under the default 5 mm
     with mock.patch.object(tasks.reevaluate_cohort, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):

@@ -115,6 +115,7 @@ def test_medium_alerts_send_no_email(site, radiologist):
     patient = surveillance_patient(site)
     finalize_progressing(patient, radiologist, rows=[
         {"group": "L1", "laterality": "left", "morphology": "fine_pleomorphic",
-         "distribution": "segmental", "extent_mm": 30, "count_bin": ">20"}])
+         "distribution": "segmental", "extent_mm": 30, "count_bin": ">20",
+         "inside_tumor_bed": True}])
     assert [a.rule for a in evaluate_patient(patient.id)] == ["calc_extent_increase"]
     assert Notification.objects.count() == 0

@@ -25,9 +25,10 @@ def mammogram(patient, **overrides) -> dict:
         "calcifications": [
             {"group": "L1", "laterality": "left", "morphology": "fine_pleomorphic",
              "distribution": "segmental", "extent_mm": "36.5", "count": 25,
-             "quadrant": "UOQ", "clock": 2, "observed_change": "stable"},
+             "quadrant": "UOQ", "clock": 2, "observed_change": "stable", "inside_tumor_bed": True},
             {"group": "R1", "laterality": "right", "morphology": "round",
-             "distribution": "diffuse", "extent_mm": 4, "count_bin": "1-5"},
+             "distribution": "diffuse", "extent_mm": 4, "count_bin": "1-5",
+             "inside_tumor_bed": False},
         ],
         **overrides,
     }
@@ -58,7 +59,7 @@ def test_finding_row_errors_are_reported_per_row(api_client, clinic_staff, patie
     data["calcifications"][1]["count"] = 12  # bin says 1-5
     data["calcifications"].append({"group": "R2", "laterality": "right", "morphology": "rim",
                                    "distribution": "grouped", "extent_mm": 3,
-                                   "count_bin": "1-5", "clock": 13})
+                                   "count_bin": "1-5", "clock": 13, "inside_tumor_bed": False})
     response = api_client(clinic_staff).post(URL, data, format="json")
     assert response.status_code == 400
     errors = response.json()["calcifications"]

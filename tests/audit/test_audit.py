@@ -77,7 +77,8 @@ def test_study_drafts_signatures_and_amendments_are_recorded(site, clinic_staff,
     patient = PatientFactory(site=site)
     data = {"study_date": date(2020, 1, 1), "modality": "MG", "birads": "2"}
     calc = {"group": "L1", "laterality": "left", "morphology": "amorphous",
-            "distribution": "grouped", "extent_mm": 10, "count_bin": "6-10"}
+            "distribution": "grouped", "extent_mm": 10, "count_bin": "6-10",
+            "inside_tumor_bed": True}
     study = study_save_draft(patient=patient, data=data, by=clinic_staff, calcifications=[calc])
     study_finalize(study=study, by=radiologist)
     study_amend(study=study, by=radiologist, reason="re-measured", data={},

@@ -51,6 +51,7 @@ def fill_group(page, index: int, group: str, extent: str, count_bin: str, change
     page.fill(prefix + "extent_mm", extent)
     page.select_option(prefix + "count_bin", count_bin)
     page.select_option(prefix + "observed_change", change)
+    page.select_option(prefix + "inside_tumor_bed", "True")
 
 
 def test_log_a_mammogram_and_sign_it(page, live_server, site, clinic_staff, radiologist, tmp_path):
@@ -59,8 +60,11 @@ def test_log_a_mammogram_and_sign_it(page, live_server, site, clinic_staff, radi
 
     # 1. Clinic staff find the case-report patient and open her timeline: the chart renders.
     log_in(page, live_server, clinic_staff.username)
-    page.goto(live_server.url + reverse("patient-list") + "?q=CR-0001")
+    page.goto(live_server.url + reverse("patient-list"))
+    page.fill("input[name=q]", "CR-0001")
+    page.click("form[role=search] button[type=submit]")
     expect(page.locator("table.patients tbody tr")).to_have_count(1)
+    assert "CR-0001" not in page.url  # the search words stay out of the address
     screenshot(page, "patient-list.png", tmp_path, clip={"x": 0, "y": 0, "width": 1280, "height": 330})
     page.goto(timeline_url)
     expect(page.locator("#timeline-chart .scatterlayer .trace").nth(2)).to_be_attached()  # ≥ 3 traces

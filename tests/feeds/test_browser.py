@@ -62,6 +62,7 @@ def test_a_report_sent_over_mllp_is_signed_by_a_radiologist(page, live_server, l
     # The report does not give the count: the radiologist completes it, corrects the change.
     page.select_option("#id_calc-0-count_bin", "11-20")
     page.select_option("#id_calc-0-observed_change", "not_significantly_changed")
+    page.select_option("#id_calc-0-inside_tumor_bed", "True")  # never proposed: the reader says
     assert "edited" in page.get_attribute("#id_calc-0-observed_change >> xpath=..", "class")
     page.click("button[name=sign]")
     page.wait_for_url(live_server.url + patient.get_absolute_url())

@@ -203,7 +203,8 @@ def test_a_second_report_for_the_accession_updates_the_draft_and_keeps_entered_f
     study = ImagingStudy.objects.get()
     study_save_draft(patient=study.patient, by=radiologist, study=study, data={}, calcifications=[{
         "group": "L1", "laterality": "left", "morphology": "amorphous", "distribution": "grouped",
-        "extent_mm": 5, "count_bin": "1-5"}])
+        "extent_mm": 5, "count_bin": "1-5",
+        "inside_tumor_bed": True}])
     ack = send(b.oru("NC-36", accession="ACC-36", when="20260301130000", report="Addendum: unchanged."))
     assert code(ack) == "AA"
     study.refresh_from_db()
@@ -390,3 +391,21 @@ def test_a_cancelled_result_files_nothing(feed_source):
     ack = send(b.oru("NC-91", status="X"))
     assert code(ack) == "AA" and "cancelled" in reason(ack)
     assert ImagingStudy.objects.count() == 0
+
+
+@pytest.mark.parametrize(("dob", "accepted"), [(date(2014, 3, 2), True), (date(2014, 3, 3), False)])
+def test_an_a08_date_of_birth_is_held_to_the_clinical_rules(feed_source, site, dob, accepted):
+    """The feed writes through the same rules as the pages: a date of birth on or after the
+    recorded diagnosis is refused, naming PID-7, and the record keeps its date."""
+    from tests.patients.factories import TumourProfileFactory
+    patient = PatientFactory(site=site, mrn="NC-90", family_name="Marsh", given_name="Helen",
+                             date_of_birth=date(1975, 4, 2))
+    TumourProfileFactory(patient=patient, diagnosis_date=date(2014, 3, 3))
+    ack = send(b.adt("NC-90", trigger="A08", dob=dob))
+    patient.refresh_from_db()
+    if accepted:
+        assert code(ack) == "AA" and patient.date_of_birth == dob
+    else:
+        assert code(ack) == "AE"
+        assert "PID-7" in reason(ack) and "before the diagnosis (3 Mar 2014)" in reason(ack)
+        assert patient.date_of_birth == date(1975, 4, 2)

@@ -38,6 +38,7 @@ class CalcificationFindingFactory(factory.django.DjangoModelFactory):
     distribution = v.Distribution.SEGMENTAL
     extent_mm = 30
     count_bin = v.CountBin.C_GT_20
+    inside_tumor_bed = True
 
 
 class EnhancementFindingFactory(factory.django.DjangoModelFactory):

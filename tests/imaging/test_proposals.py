@@ -101,7 +101,7 @@ def test_saving_makes_them_the_studys_values_and_ends_the_proposal(client, radio
         "calc-MAX_NUM_FORMS": "1000", "calc-0-group": "L1", "calc-0-laterality": "left",
         "calc-0-morphology": "fine_pleomorphic", "calc-0-distribution": "grouped", "calc-0-extent_mm": "14",
         "calc-0-count_bin": "6-10", "calc-0-quadrant": "UOQ", "calc-0-observed_change": "stable",
-        "calc-0-inside_tumor_bed": "on", "save": "1"})
+        "calc-0-inside_tumor_bed": "True", "save": "1"})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert (draft.birads, draft.status) == ("3", "draft")  # edited, and not signed

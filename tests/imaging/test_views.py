@@ -26,7 +26,7 @@ def management(prefix, total, initial=0):
 def calc_row(i, group, **kw):
     row = {"group": group, "laterality": "left", "morphology": "fine_pleomorphic",
            "distribution": "segmental", "extent_mm": "12", "count_bin": "11-20",
-           "observed_change": "stable", "inside_tumor_bed": "on", "quadrant": "UOQ", "clock": "2"}
+           "observed_change": "stable", "inside_tumor_bed": "True", "quadrant": "UOQ", "clock": "2"}
     row.update(kw)
     return {f"calc-{i}-{k}": v for k, v in row.items() if v is not None}
 
@@ -59,7 +59,7 @@ def test_new_mammogram_with_two_groups(client, clinic_staff, patient):
 
 def test_empty_extra_rows_are_ignored(client, clinic_staff, patient):
     client.force_login(clinic_staff)
-    data = mammogram_post({"group": "L1"}) | management("calc", 2) | {"calc-1-inside_tumor_bed": "on"}
+    data = mammogram_post({"group": "L1"}) | management("calc", 2) | {"calc-1-inside_tumor_bed": "True"}
     assert client.post(create_url(patient), data).status_code == 302
     assert CalcificationFinding.objects.count() == 1
 

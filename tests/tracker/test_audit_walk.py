@@ -74,10 +74,12 @@ def test_a_list_read_records_the_search():
     world = build_world()
     client = Client()
     client.force_login(world.users["clinic_staff"])
-    client.get(reverse("patient-list"), {"q": world.patient.family_name, "follow_up_status": "active"})
+    client.post(reverse("patient-list"), {"q": world.patient.family_name, "follow_up_status": "active"},
+                follow=True)
     event = AuditEvent.objects.filter(action=Action.LIST).latest("id")
     assert event.object_type == "patient-list" and event.actor_id == world.users["clinic_staff"].id
-    assert event.changes["query"] == {"follow_up_status": ["active"], "q": [world.patient.family_name]}
+    assert event.changes["query"] == {"follow_up_status": ["active"], "q": [world.patient.family_name],
+                                      "search": ["1"]}
 
 
 def test_a_contact_and_a_reschedule_are_audited_with_the_patient():
