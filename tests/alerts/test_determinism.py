@@ -140,7 +140,8 @@ def test_signing_order_and_amendments_never_change_the_live_alerts(site, radiolo
         "no_enhancement": target.modality == "MR" and not replacement.lesions},
         calcifications=[{"group": c.group, "laterality": c.breast, "morphology": c.morphology,
                          "distribution": c.distribution, "extent_mm": c.extent_mm,
-                         "count_bin": c.count_bin, "observed_change": c.change}
+                         "count_bin": c.count_bin, "observed_change": c.change,
+                         "inside_tumor_bed": True}
                         for c in replacement.calcs],
         enhancements=[{"lesion": label, "laterality": breast, "lesion_type": "nme",
                        "size_mm": size, "kinetics_delayed": delayed}
