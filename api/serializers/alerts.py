@@ -16,7 +16,8 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = [
             "id", "patient", "study", "rule", "severity", "breast", "reason", "details",
             "state", "created_at", "acknowledged_by", "acknowledged_at", "acknowledge_note",
-            "resolved_by", "resolved_at", "resolution", "resolve_note",
+            "resolved_by", "resolved_at", "resolution", "resolve_note", "superseded_at",
+            "superseded_reason",
         ]
         read_only_fields = fields
 

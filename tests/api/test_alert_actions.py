@@ -90,3 +90,18 @@ def test_actions_are_in_the_schema(api_client, coordinator):
     ref = resolve["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert "resolution" in body["required"]
+
+
+def test_a_superseded_alert_reads_as_superseded_and_cannot_be_acknowledged(api_client, radiologist,
+                                                                           alert):
+    from alerts.services import supersede_stale_alerts
+
+    # The raised alert has no study behind it in the history: it no longer holds.
+    synced = supersede_stale_alerts(alert.patient, reason="The study was re-read.")
+    assert [a.pk for a in synced.superseded] == [alert.pk]
+    client = api_client(radiologist)
+    body = client.get(f"/api/alerts/{alert.id}/").json()
+    assert body["state"] == "superseded" and body["superseded_reason"] == "The study was re-read."
+    assert body["superseded_at"]
+    response = client.post(f"/api/alerts/{alert.id}/acknowledge/", {}, format="json")
+    assert response.json()["state"] == "superseded"

@@ -92,7 +92,9 @@ def test_timeline_has_burden_series_nadir_and_mri(api_client, coordinator, treat
     assert [p["post_treatment"] for p in left["series"]] == [False, True, True, True]
     assert left["nadir"]["extent_mm"] == 36.0 and left["nadir"]["study_date"] == "2016-06-01"
     right = next(b for b in body["breasts"] if b["breast"] == "right")
-    assert [p["extent_mm"] for p in right["series"]] == [0.0] * 4 and right["nadir"]
+    assert [p["extent_mm"] for p in right["series"]] == [0.0] * 4
+    assert [p["groups"] for p in right["series"]] == [0] * 4
+    assert right["nadir"] is None  # absence is not zero: no calcifications, no nadir
     assert body["treatment_end"] == "2014-12-19"
     assert {t["kind"] for t in body["treatments"]} >= {"surgery", "radiotherapy_end"}
     assert body["mri"][0]["lesions"][0]["lesion"] == "E1"
