@@ -113,6 +113,8 @@ def url_kwargs(world: World, name: str, route: str) -> dict:
             kwargs["uuid"] = o["letter"].uuid
         elif name.startswith("letter-batch"):
             kwargs["uuid"] = o["letter_batch"].uuid
+        elif name.startswith("registry-upload"):
+            kwargs["uuid"] = o["registry_upload"].uuid
         elif name.startswith("feed-"):
             kwargs["uuid"] = o["feed_message"].uuid
         else:

@@ -18,6 +18,7 @@ from outreach.models import LetterKind
 from outreach.services import letter_create, letters_for_worklist
 from patients.models import ClinicalEvent, ContactDetails, Patient, Site
 from patients.vocabulary import EventKind
+from registry.models import RegistryUpload
 from surveillance.models import ContactLog, ScheduledItem
 from surveillance.services import calendar as cal
 from surveillance.services.contacts import contact_log
@@ -96,6 +97,9 @@ def build_world() -> World:
         "letter_batch": batch,
         "feed_message": _held_feed_message(site),
         "biopsy": _biopsy_follow_up(patient, final),
+        # The administrator's checked registry upload (its file already gone).
+        "registry_upload": RegistryUpload.objects.create(uploaded_by=w.users["admin"], status="checked",
+                                                         report={"rows": 0, "problems": [], "table": []}),
     }
     return w
 
