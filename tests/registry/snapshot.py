@@ -20,6 +20,9 @@ from registry.importer import ImportReport
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SKIPPED = {"id", "uuid", "created_at", "updated_at", "signed_at", "patient_id", "object_id"}
+# An import voids nothing: the void fields (issue 16, added after the golden files were
+# written) are empty on every imported row, and left out of the comparison.
+VOID_FIELDS = {"voided_at", "voided_by", "voided_by_id", "void_reason"}
 
 
 def _plain(value: Any) -> Any:
@@ -35,7 +38,7 @@ def _study_key(study: ImagingStudy) -> list:
 
 def _fields(obj: models.Model) -> dict:
     return {f.name: _plain(getattr(obj, f.attname)) for f in obj._meta.concrete_fields
-            if f.name not in SKIPPED and not f.is_relation}
+            if f.name not in SKIPPED | VOID_FIELDS and not f.is_relation}
 
 
 def _rows(model: type[models.Model], key) -> list[dict]:
@@ -72,7 +75,7 @@ def database_contents() -> dict:
                                             if e.object_id else [])]),
         "audit": sorted(
             ([e.action, e.object_type, e.actor_username,
-              e.changes if e.action == Action.IMPORT else sorted(e.changes)]
+              e.changes if e.action == Action.IMPORT else sorted(set(e.changes) - VOID_FIELDS)]
              # The import's events: not those of the accounts a test makes (its attesting
              # radiologists, their roles), which depend on what earlier tests left.
              for e in AuditEvent.objects.exclude(object_type__startswith="auth.")),
