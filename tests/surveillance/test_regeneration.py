@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -40,11 +41,11 @@ def processed(write):
     return result
 
 
-def register(site, dob=date(1965, 4, 2)) -> Patient:
+def register(site, dob=date(1965, 4, 2), diagnosis=DIAGNOSIS) -> Patient:
     patient = PatientFactory(site=site, date_of_birth=dob)
     processed(lambda: record_save(TumourProfileFactory.build(
-        patient=patient, laterality="left", diagnosis_date=DIAGNOSIS,
-        diagnosis_mammogram_date=DIAGNOSIS - timedelta(days=3))))
+        patient=patient, laterality="left", diagnosis_date=diagnosis,
+        diagnosis_mammogram_date=diagnosis - timedelta(days=3))))
     return patient
 
 
@@ -83,7 +84,7 @@ def open_surveillance_alerts(patient: Patient) -> list[tuple]:
 
 def fresh_copy(patient: Patient) -> Patient:
     """A new patient with `patient`'s details and her active treatment, entered at once."""
-    twin = register(patient.site, dob=patient.date_of_birth)
+    twin = register(patient.site, dob=patient.date_of_birth, diagnosis=patient.tumour.diagnosis_date)
     for nac in NacCourse.objects.filter(patient=patient):
         processed(lambda nac=nac: record_save(NacCourse(patient=twin, regimen=nac.regimen,
                                                         start_date=nac.start_date, end_date=nac.end_date)))
@@ -110,7 +111,8 @@ def assert_same_plan(patient: Patient, as_of: date) -> None:
 
 # --- property: random edit sequences --------------------------------------------------------
 
-days_before_today = st.integers(min_value=20, max_value=4 * 365)
+# Surgery dates from the diagnosis on (the clinical rules refuse an earlier one).
+days_before_today = st.integers(min_value=20, max_value=(TODAY - DIAGNOSIS).days)
 EDITS = st.one_of(
     st.tuples(st.just("surgery_date"), days_before_today),
     st.tuples(st.just("void_surgery"), st.just(0)),
@@ -123,6 +125,15 @@ EDITS = st.one_of(
 
 
 def apply(edit: tuple[str, int], patient: Patient, by: User) -> None:
+    """One correction, as a user would make it; one the clinical rules refuse (e.g. a
+    surgery moved after the radiotherapy it preceded) changes nothing, as in the UI."""
+    try:
+        _apply(edit, patient, by)
+    except ValidationError:
+        pass
+
+
+def _apply(edit: tuple[str, int], patient: Patient, by: User) -> None:
     kind, n = edit
     surgery = Surgery.objects.filter(patient=patient).order_by("-date", "-id").first()
     rt = Radiotherapy.objects.filter(patient=patient).first()
@@ -173,6 +184,20 @@ class _Rollback(Exception):
 
 TRUE_SURGERY = date(2025, 1, 10)
 ENTERED = date(2026, 3, 2)  # recorded with 14 months of history
+# Diagnosed early enough that the wrong year is still after the diagnosis: the clinical
+# rules let the typo through, and the plan must survive its correction.
+EARLY_DIAGNOSIS = date(2023, 9, 1)
+
+
+def test_the_reported_typo_before_the_diagnosis_is_refused_on_the_field(site):
+    """As reported, the wrong year was before the diagnosis (1 Oct 2024): refused at once."""
+    with time_machine.travel(ENTERED, tick=False):
+        patient = register(site)
+        with pytest.raises(ValidationError) as refused:
+            enter_surgery(patient, TRUE_SURGERY.replace(year=2024))
+    assert "date" in refused.value.message_dict
+    assert not Surgery.objects.filter(patient=patient).exists()
+    assert not ScheduledItem.objects.filter(patient=patient).exists()
 
 
 def test_a_surgery_typed_a_year_too_early_and_corrected_leaves_nothing_missed_or_lost(site, clinic_staff):
@@ -180,10 +205,10 @@ def test_a_surgery_typed_a_year_too_early_and_corrected_leaves_nothing_missed_or
     year (one before the diagnosis) are gone, and the nightly sweep raises no lost to
     follow-up nor switches the patient to lost."""
     with time_machine.travel(ENTERED, tick=False):
-        patient = register(site)
+        patient = register(site, diagnosis=EARLY_DIAGNOSIS)
         surgery = enter_surgery(patient, TRUE_SURGERY.replace(year=2024))
         wrong = list(ScheduledItem.objects.filter(patient=patient, due_date__lt=TRUE_SURGERY))
-        assert any(i.due_date < DIAGNOSIS for i in wrong)
+        assert wrong
         move(surgery, date=TRUE_SURGERY)
         assert not ScheduledItem.all_objects.filter(id__in=[i.id for i in wrong]).exists()
     for night in (ENTERED, ENTERED + timedelta(days=1)):
@@ -202,7 +227,7 @@ def test_correcting_the_date_after_a_sweep_declared_her_lost_supersedes_the_aler
     correction supersedes the alert and makes her active again."""
     night = date(2025, 7, 10)  # the wrong plan's first exam (overdue 9 Jul 2024) is lost on 9 Jul 2025
     with time_machine.travel(night, tick=False):
-        patient = register(site)
+        patient = register(site, diagnosis=EARLY_DIAGNOSIS)
         surgery = enter_surgery(patient, TRUE_SURGERY.replace(year=2024))
         surveillance_sweep(as_of=night)
         patient.refresh_from_db()
