@@ -15,11 +15,11 @@ class UploadStorage(FileSystemStorage):
         super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
     @property
-    def base_location(self):  # type: ignore[override]
+    def base_location(self):
         return settings.REGISTRY_UPLOAD_DIR
 
     @property
-    def location(self):  # type: ignore[override]
+    def location(self):
         return os.path.abspath(self.base_location)
 
 
