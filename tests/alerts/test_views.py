@@ -103,7 +103,7 @@ def test_detail_shows_reason_findings_and_burden(client, radiologist, real_alert
     body = response.content.decode()
     assert "highest morphology fine pleomorphic → fine linear branching" in body
     assert "Fine linear or fine-linear branching" in body  # the triggering study's findings
-    assert "33.0 mm" in body and "18.0 mm" in body  # the burden table
+    assert "33 mm" in body and "18 mm" in body  # the burden table ("none" without calcifications)
     assert "this alert" in body
     assert radiologist.email in body or "pending" in body  # the notification's outcome
     assert 'action="' + reverse("alert-acknowledge", args=[real_alert.pk]) in body
