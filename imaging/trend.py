@@ -105,8 +105,9 @@ def describe(trend: BreastTrend, *, open_alert: str = "") -> str:
     if trend.latest is None:
         return f"{side}: no signed mammogram yet."
     if trend.baseline is None:
-        return (f"{side}: latest extent {trend.latest.extent_mm:g} mm on {_d(trend.latest.study_date)}; "
-                "no post-treatment baseline yet.")
+        latest = (f"latest extent {trend.latest.extent_mm:g} mm" if trend.latest.groups
+                  else "no calcifications")  # absence is not zero
+        return f"{side}: {latest} on {_d(trend.latest.study_date)}; no post-treatment baseline yet."
     nadir = trend.nadir
     if nadir is None:  # absence is not zero: no calcifications since the baseline, no nadir
         return (f"{side}: no calcifications since the post-treatment baseline of "

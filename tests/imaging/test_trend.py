@@ -71,3 +71,12 @@ def test_an_operated_breast_without_calcifications_since_the_baseline_has_no_nad
     assert trend.nadir is None
     assert describe(trend) == ("Left breast: no calcifications since the post-treatment "
                                "baseline of 1 Jun 2015.")
+
+
+def test_no_baseline_yet_and_no_calcifications_says_none_not_zero():
+    """Absence is not zero: the last pre-treatment exam without calcifications reads so."""
+    h = PatientHistory(patient_id=1, studies=(mg(1, date(2014, 6, 1), grp(60), phase="baseline"),
+                                              mg(2, date(2014, 12, 1), phase="post_nac")))
+    (left,) = trends(h)
+    assert describe(left) == ("Left breast: no calcifications on 1 Dec 2014; "
+                              "no post-treatment baseline yet.")
