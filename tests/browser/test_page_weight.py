@@ -15,6 +15,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -48,6 +49,9 @@ def production_server(settings, tmp_path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+    # The rows this test wrote while Playwright ran used a connection of Playwright's
+    # context: close it, or PostgreSQL cannot drop the test database at the end.
+    connections.close_all()
 
 
 @dataclass
