@@ -13,7 +13,6 @@ response time, and errors (anything but HTTP 200, or a refused connection) must 
 import http.client
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from django.test import Client
 
 from patients.models import Patient
 
-from .feed import ROOT, database_url, free_port
+from .feed import ROOT, database_url, free_port, stop_process
 from .report import Check, Row
 
 CLIENTS = 16
@@ -58,11 +57,7 @@ class Server:
         raise RuntimeError("gunicorn did not start")
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 @dataclass
