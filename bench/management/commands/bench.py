@@ -140,6 +140,10 @@ class Command(BaseCommand):
         patients, studies = prepare.cohort_counts()
         meta = self._meta(o, patients, studies)
         path = o["json"] or DEFAULT_DIR / f"bench-{o['patients']}.json"
+        if meta["database_settings"]:
+            self.stdout.write("Database session settings: " + ", ".join(
+                f"{k}={v}" for k, v in meta["database_settings"].items())
+                + " (docs/deployment.md recommends jit=off, and work_mem=64MB for the workers).")
         for line in report.table_lines(rows, patients=patients, studies=studies, repeat=o["repeat"]):
             self.stdout.write(line)
         report.write_json(path, rows, meta)
@@ -148,15 +152,21 @@ class Command(BaseCommand):
 
     def _meta(self, o: dict, patients: int, studies: int) -> dict:
         with connection.cursor() as cursor:
-            version = ""
+            version, database_settings = "", {}
             if connection.vendor == "postgresql":
                 cursor.execute("SHOW server_version")
                 version = cursor.fetchone()[0]
+                # The deployment's tuning (DATABASE_PG_OPTIONS or ALTER ROLE): the figures
+                # depend on it, so the report says what it ran with.
+                for setting in ("jit", "work_mem"):
+                    cursor.execute(f"SHOW {setting}")
+                    database_settings[setting] = cursor.fetchone()[0]
         return {
             "patients": patients, "studies": studies, "seeded_patients": o["patients"],
             "seed": o["seed"], "repeat": o["repeat"], "heavy_repeat": o["heavy_repeat"],
             "workers": o["workers"],
             "database": connection.vendor, "database_version": version,
+            "database_settings": database_settings,
             "django": django.get_version(), "python": platform.python_version(),
             "cpus": os.cpu_count(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
