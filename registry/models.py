@@ -63,10 +63,19 @@ class RegistryUpload(models.Model):
     total = models.PositiveIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the task was last queued and when a worker last claimed it: the requeue sweep
+    # (`uploads.uploads_requeue`) queues again what no worker took or finished.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The requeue sweep reads the few unfinished uploads, not the history.
+            models.Index(fields=["status"], condition=models.Q(status__in=["queued", "running"]),
+                         name="registry_upload_unfinished_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"registry upload {self.uuid} ({self.status})"

@@ -5,13 +5,20 @@ the row's id (never patient data); the task runs `import_registry` and records i
 progress and report on the row, which the page polls (`status`). All or nothing, as from
 the command: a file with any problem writes nothing, and an import writes in one
 transaction.
+
+Nothing uploaded is left behind when Redis or a worker dies: beat runs `uploads_requeue`,
+which queues again an upload still queued a few minutes after it was queued (the broker
+was down at commit, or lost the message) and one still running after the task's hard time
+limit (its worker died; the import's transaction was rolled back with it).
 """
 
 import logging
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.tasks import enqueue
@@ -22,14 +29,42 @@ from .models import RegistryUpload
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=1)  # checked files never confirmed are deleted after a day
+# A worker takes a queued task within seconds; a queue left this long lost its message.
+REQUEUE_AFTER = timedelta(minutes=3)
 Status = RegistryUpload.Status
 
 
 def upload_queue(upload: RegistryUpload) -> None:
     """Queue the upload's task once the row is committed."""
-    from .tasks import run_registry_upload
+    RegistryUpload.objects.filter(pk=upload.pk).update(queued_at=timezone.now())
+    transaction.on_commit(partial(_enqueue, upload.pk))
 
-    transaction.on_commit(partial(enqueue, run_registry_upload, upload.pk))
+
+def _enqueue(upload_id: int) -> None:
+    from .tasks import run_registry_upload  # the task module imports this one
+
+    enqueue(run_registry_upload, upload_id)
+
+
+def uploads_requeue(now=None) -> int:
+    """Queue again the uploads no worker took, or whose worker died; returns how many.
+
+    Queued: still queued `REQUEUE_AFTER` after it was queued. Running: claimed longer ago
+    than the task's hard time limit, after which Celery has killed it (and its
+    transaction rolled back). Running it twice is safe: `upload_run` claims the row.
+    """
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + REQUEUE_AFTER
+    lost = (Q(status=Status.QUEUED) & (Q(queued_at__lt=now - REQUEUE_AFTER)
+                                       | Q(queued_at__isnull=True, created_at__lt=now - REQUEUE_AFTER))
+            | Q(status=Status.RUNNING, started_at__lt=now - limit))
+    ids = list(RegistryUpload.objects.filter(lost).order_by("created_at").values_list("pk", flat=True))
+    for upload_id in ids:
+        RegistryUpload.objects.filter(pk=upload_id).update(queued_at=now)
+        _enqueue(upload_id)
+    if ids:
+        logger.warning("registry uploads queued again (no worker took or finished them): %s", ids)
+    return len(ids)
 
 
 def upload_confirm(upload: RegistryUpload) -> bool:
@@ -44,9 +79,11 @@ def upload_confirm(upload: RegistryUpload) -> bool:
 
 
 def uploads_delete_stale(now=None) -> int:
-    """Uploads left unconfirmed for a day, with their files (they hold patient data)."""
+    """Uploads left unconfirmed for a day, with their files (they hold patient data).
+    Queued and running ones are kept: the requeue sweep sees them through."""
     cutoff = (now or timezone.now()) - STALE_AFTER
-    stale = list(RegistryUpload.objects.filter(created_at__lt=cutoff).exclude(status=Status.RUNNING))
+    stale = list(RegistryUpload.objects.filter(created_at__lt=cutoff)
+                 .exclude(status__in=[Status.QUEUED, Status.RUNNING]))
     for upload in stale:
         if upload.file:
             upload.file.delete(save=False)
@@ -71,7 +108,7 @@ def upload_run(upload_id: int) -> str:
     killed worker was rolled back with its transaction, so running it again starts afresh.
     """
     claimed = RegistryUpload.objects.filter(pk=upload_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
-        status=Status.RUNNING, stage="", done=0, total=None)
+        status=Status.RUNNING, stage="", done=0, total=None, started_at=timezone.now())
     upload = RegistryUpload.objects.select_related("site", "uploaded_by").filter(pk=upload_id).first()
     if upload is None or not claimed:
         return upload.status if upload else "missing"

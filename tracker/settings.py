@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "alerts.tasks.sweep_notifications",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
     },
+    # Registry uploads that no worker took (broker down at commit) or finished (worker died).
+    "requeue-registry-uploads": {
+        "task": "registry.tasks.requeue_registry_uploads",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=120),
+    },
     # Programme quality: the adherence counts, after the morning's sweep (issue 21).
     "cohort-adherence": {
         "task": "cohort.tasks.rebuild_adherence",

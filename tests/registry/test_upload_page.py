@@ -186,3 +186,87 @@ def test_navigation_has_the_import_entry_for_admins_only(site_admin, coordinator
 
     assert "/registry/import/" in urls(site_admin)
     assert "/registry/import/" not in urls(coordinator)
+
+
+# --- Nothing uploaded is left behind when the broker or a worker dies -----------------------
+
+def _later(minutes: float):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(client, site_admin, run_tasks,
+                                                                              django_capture_on_commit_callbacks):
+    from registry.uploads import REQUEUE_AFTER, uploads_requeue
+
+    login(client, site_admin)
+    # The broker lost the message (or was down at commit): the request's on-commit
+    # enqueue never reaches a worker.
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    lost = RegistryUpload.objects.get()
+    assert lost.status == "queued" and lost.queued_at is not None
+    minutes = REQUEUE_AFTER.total_seconds() / 60
+    assert uploads_requeue(now=_later(minutes - 0.5)) == 0  # a worker may still take it
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        assert uploads_requeue(now=_later(minutes + 0.5)) == 1
+    finally:
+        app.conf.task_always_eager = eager
+    lost.refresh_from_db()
+    assert lost.status == "checked" and lost.started_at is not None
+    assert uploads_requeue(now=_later(60)) == 0  # finished: never again
+
+
+@pytest.mark.parametrize("started_minutes_ago, requeued", [(5, False), (12, True)])
+def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
+        client, site_admin, settings, started_minutes_ago, requeued):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.uploads import uploads_requeue
+
+    settings.CELERY_TASK_TIME_LIMIT = 5 * 60  # + 3 minutes: requeued after 8 minutes
+    login(client, site_admin)
+    client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    the_upload = RegistryUpload.objects.get()
+    # A worker claimed it, then was killed (its import rolled back with its transaction).
+    RegistryUpload.objects.filter(pk=the_upload.pk).update(
+        status="running", started_at=timezone.now() - timedelta(minutes=started_minutes_ago))
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        assert uploads_requeue() == int(requeued)
+    finally:
+        app.conf.task_always_eager = eager
+    the_upload.refresh_from_db()
+    assert the_upload.status == ("checked" if requeued else "running")
+
+
+def test_a_queued_upload_is_not_deleted_as_stale(client, site_admin, uploads_dir,
+                                                  django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.uploads import uploads_delete_stale
+
+    login(client, site_admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    waiting = RegistryUpload.objects.get()
+    RegistryUpload.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert uploads_delete_stale() == 0
+    assert RegistryUpload.objects.filter(pk=waiting.pk).exists() and len(list(uploads_dir.iterdir())) == 1
+
+
+def test_beat_runs_the_requeue_sweep(settings):
+    from tracker.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()
+    entries = {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "registry.tasks.requeue_registry_uploads" in entries
+    assert "registry.tasks.requeue_registry_uploads" in celery_app.tasks
