@@ -4,10 +4,15 @@ Each test that needs a broker starts its own `redis-server` on a free port (so n
 test's leftover messages reach its worker) and points this process's Celery app at it.
 """
 
+import email
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -96,3 +101,72 @@ def redis_server(tmp_path):
     app.conf.broker_url = old
     reset_producer_pool()
     server.stop()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Workers:
+    """Starts and kills `celery worker` subprocesses (each in its own process group)."""
+
+    def __init__(self, tmp: Path, redis_server: RedisServer):
+        need(connection.vendor != "sqlite" or "memory" not in connection.settings_dict["NAME"],
+             "the SQLite test database must be a file the worker can open")
+        self.tmp, self.redis, self.procs, self.logs = tmp, redis_server, [], []
+        self.mail_dir = tmp / "mail"
+        self.mail_dir.mkdir()
+
+    def start(self, *, pool: str = "solo", concurrency: int = 1, **env: str):
+        log = self.tmp / f"worker{len(self.procs)}.log"
+        environment = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "tracker.settings", "DATABASE_URL": database_url(),
+            "REDIS_URL": self.redis.url, "EMAIL_URL": f"filemail:///{self.mail_dir}",
+            "CELERY_TASK_ALWAYS_EAGER": "false", "SITE_URL": "https://tracker.example",
+        } | env
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool", pool,
+             "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "--hostname", f"w{len(self.procs)}@%h"],
+            cwd=ROOT, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.procs.append(proc)
+        self.logs.append(log)
+        wait_for(lambda: "ready." in log.read_text() or proc.poll() is not None, 60,
+                 "the worker to start", [log])
+        assert proc.poll() is None, log.read_text()[-3000:]
+        return proc
+
+    def kill(self, proc, sig=signal.SIGKILL) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            proc.wait(20)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    self.kill(proc)
+
+    def emails(self) -> list[str]:
+        """Subjects of every email the workers wrote (the file backend's format)."""
+        subjects = []
+        for f in sorted(self.mail_dir.glob("*")):
+            for chunk in f.read_text().split("-" * 79):
+                if chunk.strip():
+                    message = email.message_from_string(chunk.strip())
+                    subjects.append(str(make_header(decode_header(message["Subject"]))))
+        return subjects
+
+    def queue_drained(self) -> bool:
+        client = self.redis.client()
+        return client.llen("celery") == 0 and client.hlen("unacked") == 0
+
+
+@pytest.fixture
+def workers(tmp_path, redis_server):
+    w = Workers(tmp_path, redis_server)
+    yield w
+    w.stop_all()  # before the database is flushed

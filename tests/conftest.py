@@ -173,6 +173,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgres)
 
 
-# The `redis_server` fixture (a test's own redis-server); imported last because
-# celery_support uses `need` from this module.
-from tests.celery_support import redis_server  # noqa: E402, F401
+# The `redis_server` (a test's own redis-server) and `workers` (real `celery worker`
+# subprocesses) fixtures; imported last because celery_support uses `need` from this module.
+from tests.celery_support import redis_server, workers  # noqa: E402, F401

@@ -34,10 +34,16 @@ def uploads_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def run_tasks(django_capture_on_commit_callbacks):
+def eager():
+    """Queued tasks run in-process."""
+    old, app.conf.task_always_eager = app.conf.task_always_eager, True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture
+def run_tasks(eager, django_capture_on_commit_callbacks):
     """Requests whose queued tasks run in-process once the request commits."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
 
     def post(client, url, data=None):
         with django_capture_on_commit_callbacks(execute=True):
@@ -47,8 +53,7 @@ def run_tasks(django_capture_on_commit_callbacks):
             page.location = response["Location"]
             return page
         return response
-    yield post
-    app.conf.task_always_eager = eager
+    return post
 
 
 def test_only_admins_see_the_page(client, coordinator, site_admin):
@@ -198,7 +203,7 @@ def _later(minutes: float):
     return timezone.now() + timedelta(minutes=minutes)
 
 
-def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(client, site_admin, run_tasks,
+def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(client, site_admin, eager,
                                                                               django_capture_on_commit_callbacks):
     from registry.uploads import REQUEUE_AFTER, uploads_requeue
 
@@ -211,11 +216,7 @@ def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(clie
     assert lost.status == "queued" and lost.queued_at is not None
     minutes = REQUEUE_AFTER.total_seconds() / 60
     assert uploads_requeue(now=_later(minutes - 0.5)) == 0  # a worker may still take it
-    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
-    try:
-        assert uploads_requeue(now=_later(minutes + 0.5)) == 1
-    finally:
-        app.conf.task_always_eager = eager
+    assert uploads_requeue(now=_later(minutes + 0.5)) == 1
     lost.refresh_from_db()
     assert lost.status == "checked" and lost.started_at is not None
     assert uploads_requeue(now=_later(60)) == 0  # finished: never again
@@ -223,7 +224,8 @@ def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(clie
 
 @pytest.mark.parametrize("started_minutes_ago, requeued", [(5, False), (12, True)])
 def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
-        client, site_admin, settings, started_minutes_ago, requeued):
+        client, site_admin, settings, started_minutes_ago, requeued, eager,
+        django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -232,16 +234,13 @@ def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
 
     settings.CELERY_TASK_TIME_LIMIT = 5 * 60  # + 3 minutes: requeued after 8 minutes
     login(client, site_admin)
-    client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
+    with django_capture_on_commit_callbacks(execute=False):  # no worker here
+        client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
     the_upload = RegistryUpload.objects.get()
     # A worker claimed it, then was killed (its import rolled back with its transaction).
     RegistryUpload.objects.filter(pk=the_upload.pk).update(
         status="running", started_at=timezone.now() - timedelta(minutes=started_minutes_ago))
-    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
-    try:
-        assert uploads_requeue() == int(requeued)
-    finally:
-        app.conf.task_always_eager = eager
+    assert uploads_requeue() == int(requeued)
     the_upload.refresh_from_db()
     assert the_upload.status == ("checked" if requeued else "running")
 

@@ -1,24 +1,17 @@
 """A registry upload checked and imported by a REAL Celery worker against REAL Redis.
 
-Uses its own redis-server (tests/celery_support.py) and a `celery -A tracker worker`
-subprocess on the test database, as tests/surveillance/test_worker.py does. The task gets
+Uses its own redis-server and a `celery -A tracker worker` subprocess on the test
+database (tests/celery_support.py), as tests/surveillance/test_worker.py does. The task gets
 the upload's id; the file is read from the upload directory both processes share.
 """
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from patients.models import Patient
 from registry.models import RegistryUpload
-from tests.celery_support import database_url
-from tests.conftest import need
 from tests.patients.factories import PASSWORD, SiteFactory, example_signers
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,30 +20,12 @@ EXAMPLE = ROOT / "docs" / "examples" / "registry-example.csv"
 
 
 @pytest.fixture
-def worker(tmp_path, redis_server, settings):
-    need(connection.vendor != "sqlite" or "memory" not in str(connection.settings_dict["NAME"]),
-         "the SQLite test database must be a file the worker can open")
+def worker(workers, tmp_path, settings):
+    """One worker, reading uploads from the directory this process (the web) writes to."""
     uploads = tmp_path / "imports"
     settings.REGISTRY_UPLOAD_DIR = str(uploads)
-    log = tmp_path / "worker.log"
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "tracker.settings", "DATABASE_URL": database_url(),
-                        "REDIS_URL": redis_server.url, "REGISTRY_UPLOAD_DIR": str(uploads),
-                        "CELERY_TASK_ALWAYS_EAGER": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", "registry@%h",
-         "--queues", "celery"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert proc.poll() is None and "ready." in log.read_text(), log.read_text()[-3000:]
-        yield uploads, log
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
+    workers.start(REGISTRY_UPLOAD_DIR=str(uploads))
+    return uploads, workers.logs[0]
 
 
 def wait_finished(client, uuid, log: Path) -> dict:
