@@ -192,7 +192,26 @@ def compare_lines(runs: Sequence[dict]) -> list[str]:
     for key in order:
         cells = [_compare_cell(rows.get(key)) for rows in keyed]
         out.append(f"{key[0]:<3}" + names[key].ljust(width) + "".join(c.rjust(22) for c in cells))
+    # Whole-cohort jobs grow with the cohort: per patient, a flat line is linear growth.
+    cohort_keys = [key for key in order if key[0] in COHORT_ITEMS]
+    if cohort_keys:
+        out += ["", "Whole-cohort jobs per patient (flat = linear in the cohort):"]
+        for key in cohort_keys:
+            cells = [_per_patient_cell(rows.get(key), run["meta"]["patients"])
+                     for rows, run in zip(keyed, runs, strict=True)]
+            out.append(f"{key[0]:<3}" + names[key].ljust(width) + "".join(c.rjust(22) for c in cells))
     return out
+
+
+# Rows whose work is the whole cohort's (sweeps, concordance, quality measures); the
+# re-evaluation (item 4) is printed as a rate already.
+COHORT_ITEMS = {"5", "6", "10"}
+
+
+def _per_patient_cell(row: dict | None, patients: int) -> str:
+    if row is None or row["note"].startswith(("not available", "not measured")) or row["rate"] is not None:
+        return "n/a"
+    return f"{row['median'] / patients * 1e6:,.1f} µs/patient"
 
 
 def _keys(rows: Sequence[dict]) -> list[tuple[tuple[str, int], dict]]:

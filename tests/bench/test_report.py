@@ -72,3 +72,14 @@ def test_json_round_trip_and_side_by_side(tmp_path):
     timeline = next(line for line in lines if "Timeline page" in line)
     assert "10.0 ms (9 q)" in timeline and "11.0 ms (9 q)" in timeline
     assert "n/a" in next(line for line in lines if "Re-eval" in line)
+
+
+def test_side_by_side_prints_whole_cohort_jobs_per_patient(tmp_path):
+    runs = [json.loads(report.write_json(tmp_path / f"{n}.json", [
+        Row("1", "Timeline page", median=0.010, queries=9),
+        Row("6", "Cohort concordance statistics", median=seconds, queries=2)], {"patients": n}).read_text())
+        for n, seconds in ((10_000, 0.15), (1_000_000, 15.0))]
+    lines = report.compare_lines(runs)
+    per_patient = lines[lines.index("Whole-cohort jobs per patient (flat = linear in the cohort):"):]
+    assert len(per_patient) == 2  # the concordance only: a page is not a cohort job
+    assert per_patient[1].count("15.0 µs/patient") == 2
