@@ -45,7 +45,7 @@ from imaging.services import (
 from patients.access import patients_for
 from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Patient, Radiotherapy, Surgery
 from patients.selectors import patients_by_mrn, possible_duplicates
-from patients.services import PatientValidationError, can_void, patient_save, record_void
+from patients.services import PatientValidationError, can_void, patient_save, record_save, record_void
 from surveillance.models import ScheduledItem
 from surveillance.selectors import item_contacts
 from surveillance.services.contacts import contact_log
@@ -64,9 +64,11 @@ from .serializers.alerts import (
 from .serializers.base import drf_errors, prefetched
 from .serializers.patients import (
     DuplicateSerializer,
+    EventSerializer,
     MrnLookupSerializer,
     PatientLinkSerializer,
     PatientSerializer,
+    VisitSerializer,
     VoidSerializer,
 )
 from .serializers.schedule import ContactSerializer, ScheduledItemSerializer
@@ -95,6 +97,15 @@ VOIDABLE_ROWS = {"surgeries": Surgery, "nac_courses": NacCourse, "radiotherapy":
 class VoidedSerializer(serializers.Serializer):
     voided_at = serializers.DateTimeField()
     void_reason = serializers.CharField()
+
+
+def _record(record):
+    """Save a visit or an outcome event with its outbox events (`record_save`); the clinical
+    rules' refusals as HTTP 400 with the field's message."""
+    try:
+        return record_save(record)
+    except DjangoValidationError as exc:
+        raise ValidationError(drf_errors(exc)) from exc
 
 
 def _void(request, void) -> Response:
@@ -146,6 +157,8 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     http_method_names = WRITE_METHODS
     action_capabilities = {"create": can_register_patients, "update": can_edit_records,
                            "partial_update": can_edit_records,
+                           # As on the pages (patients.views.RECORDS).
+                           "record_visit": can_log_visits, "record_event": can_edit_records,
                            # Which of the two: by the record's kind, in `record_void`.
                            "void_record": lambda user: can_edit_records(user) or can_log_visits(user)}
     read_actions = ("lookup",)
@@ -231,6 +244,46 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
         if not can_void(request.user, record):
             raise PermissionDenied("Your role cannot void this record.")
         return _void(request, lambda reason: record_void(record=record, by=request.user, reason=reason))
+
+    @extend_schema(responses=VisitSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=VisitSerializer, filterset_class=None,
+            pagination_class=None)
+    def visits(self, request, uuid=None):
+        """The patient's clinic visits, newest first (voided ones are not listed)."""
+        patient = self.get_object()
+        rows = patient.visits.select_related("recorded_by").order_by("-date", "-id")
+        return Response(VisitSerializer(rows, many=True).data)
+
+    @extend_schema(request=VisitSerializer, responses={201: VisitSerializer})
+    @visits.mapping.post
+    def record_visit(self, request, uuid=None):
+        """Record a clinic visit (the clinical-exam visits count for the surveillance plan).
+        `400` with the field's message for a date before birth or in the future."""
+        patient = self.get_object()
+        serializer = VisitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        visit = ClinicVisit(patient=patient, recorded_by=request.user, **serializer.validated_data)
+        return Response(VisitSerializer(_record(visit)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=EventSerializer, filterset_class=None,
+            pagination_class=None)
+    def events(self, request, uuid=None):
+        """The patient's outcome events (recurrence, progression, death…), oldest first
+        (voided ones are not listed)."""
+        patient = self.get_object()
+        return Response(EventSerializer(patient.events.order_by("date", "id"), many=True).data)
+
+    @extend_schema(request=EventSerializer, responses={201: EventSerializer})
+    @events.mapping.post
+    def record_event(self, request, uuid=None):
+        """Record an outcome event. `400` with the field's message for a date before birth
+        or in the future, or a kind that is not one of the listed ones."""
+        patient = self.get_object()
+        serializer = EventSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = ClinicalEvent(patient=patient, **serializer.validated_data)
+        return Response(EventSerializer(_record(event)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=TimelineSerializer)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

@@ -5,6 +5,8 @@ from rest_framework import serializers
 from core.permissions import can_see_contact
 from patients.access import sites_for
 from patients.models import (
+    ClinicalEvent,
+    ClinicVisit,
     ContactDetails,
     NacCourse,
     Pathology,
@@ -45,6 +47,26 @@ class RadiotherapySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
         exclude = ["patient", *VOID_FIELDS]
         read_only_fields = ["id"]
         list_serializer_class = PrefetchedListSerializer
+
+
+class VisitSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    """A clinic visit; `id` names it for its void action, `recorded_by` is who recorded it."""
+
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ClinicVisit
+        fields = ["id", "date", "kind", "findings", "recorded_by", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class EventSerializer(AllowedChoicesMixin, serializers.ModelSerializer):
+    """An outcome event (recurrence, progression, death…); `id` names it for its void action."""
+
+    class Meta:
+        model = ClinicalEvent
+        fields = ["id", "date", "kind", "notes"]
+        read_only_fields = ["id"]
 
 
 class PathologySerializer(AllowedChoicesMixin, serializers.ModelSerializer):
