@@ -20,7 +20,8 @@ def patient(site):
     return PatientFactory(site=site, date_of_birth=date(1960, 5, 1))
 
 
-def test_visits_listed_newest_first_with_ids_voided_ones_left_out(api_client, patient, coordinator, clinic_staff):
+def test_visits_listed_newest_first_with_ids_voided_ones_left_out(api_client, patient, coordinator,
+                                                                   clinic_staff):
     old = ClinicVisitFactory(patient=patient, date=date(2022, 3, 1), findings="scar soft")
     new = ClinicVisitFactory(patient=patient, date=date(2024, 3, 1), kind="telephone")
     gone = ClinicVisitFactory(patient=patient, date=date(2023, 3, 1))
@@ -31,7 +32,8 @@ def test_visits_listed_newest_first_with_ids_voided_ones_left_out(api_client, pa
                        "recorded_by": None, "created_at": rows[1]["created_at"]}
 
 
-def test_a_visit_recorded_through_the_api_feeds_the_plan_and_the_audit_trail(api_client, patient, coordinator):
+def test_a_visit_recorded_through_the_api_feeds_the_plan_and_the_audit_trail(api_client, patient,
+                                                                             coordinator):
     response = api_client(coordinator).post(
         f"/api/patients/{patient.uuid}/visits/",
         {"date": "2024-06-03", "kind": "clinical_exam", "findings": "no palpable mass"}, format="json")
@@ -64,16 +66,19 @@ def test_visit_dates_on_the_edges_are_accepted(api_client, patient, coordinator,
     assert (response.status_code == 201) is ok, response.json()
 
 
-def test_events_recorded_by_clinic_staff_only_listed_oldest_first(api_client, patient, clinic_staff, coordinator):
+def test_events_recorded_by_clinic_staff_only_listed_oldest_first(api_client, patient, clinic_staff,
+                                                                   coordinator):
     url = f"/api/patients/{patient.uuid}/events/"
-    refused = api_client(coordinator).post(url, {"date": "2024-01-02", "kind": "local_recurrence"}, format="json")
+    refused = api_client(coordinator).post(url, {"date": "2024-01-02", "kind": "local_recurrence"},
+                                           format="json")
     assert refused.status_code == 403 and not ClinicalEvent.objects.exists()
     staff = api_client(clinic_staff)
     assert staff.post(url, {"date": "2025-02-03", "kind": "death"}, format="json").status_code == 201
     assert staff.post(url, {"date": "2024-01-02", "kind": "local_recurrence", "notes": "biopsy proven"},
                       format="json").status_code == 201
     rows = api_client(coordinator).get(url).json()  # every role reads
-    assert [(r["date"], r["kind"]) for r in rows] == [("2024-01-02", "local_recurrence"), ("2025-02-03", "death")]
+    assert [(r["date"], r["kind"]) for r in rows] == [("2024-01-02", "local_recurrence"),
+                                                      ("2025-02-03", "death")]
     bad = staff.post(url, {"date": "2024-01-02", "kind": "relapse"}, format="json")
     assert bad.status_code == 400 and "local_recurrence" in " ".join(bad.json()["kind"])
     # The id a row is listed with is the one its void action takes.
