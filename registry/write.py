@@ -1,8 +1,10 @@
 """Registry import, step 3: write the new rows, parents first, with `bulk_create`.
 
-`bulk_create` gives each parent its id (PostgreSQL, SQLite >= 3.35), which its children
-then take through the relation (`child.patient = patient`). No signals, as with any
-`bulk_create`: the import writes its own outbox rows here and its audit events after.
+`bulk_create` gives each parent its id (PostgreSQL, SQLite >= 3.35). Treatment and study
+rows hold their patient since `resolve.py` (`child.patient = patient`), and `bulk_create`
+takes a new patient's id from there; pathology and findings are given their parent's id.
+No signals, as with any `bulk_create`: the import writes its own outbox rows here and its
+audit events after.
 Runs inside the import's one transaction (`importer.import_registry`).
 """
 
@@ -19,7 +21,6 @@ from patients.vocabulary import derive_subtype, is_pcr
 from .layout import (
     RECORDS,
 )
-from .parse import Row
 
 
 def create(model: type[models.Model], objs) -> None:
@@ -43,20 +44,20 @@ class Writer:
                 t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
             for record, model in (("tumour", TumourProfile), ("nac", NacCourse),
                                   ("radiotherapy", Radiotherapy), ("surgery", Surgery)):
-                objs = [self._linked(r) for r in children[record]]
+                objs = [r.obj for r in children[record]]
                 create(model, objs)
                 bar.update(len(objs))
             pathologies = []
             for row in children["surgery"]:
                 if row.pathology is not None:
                     p = row.pathology
-                    p.surgery = row.obj
+                    p.surgery_id = row.obj.pk
                     p.pcr = bool(is_pcr(p.ypt, p.ypn, p.pcr_definition))
                     pathologies.append(p)
             create(Pathology, pathologies)
             studies = []
             for row in children["study"]:
-                s = self._linked(row)
+                s = row.obj
                 s.created_by_id = created_by_id
                 if s.status == StudyStatus.FINAL:
                     s.signed_by_id, s.signed_at = row.signer_id, now
@@ -67,18 +68,13 @@ class Writer:
                 objs = []
                 for row in children["study"]:
                     for finding_row in getattr(row, attr):
-                        finding_row.obj.study = row.obj
+                        finding_row.obj.study_id = row.obj.pk
                         objs.append(finding_row.obj)
                 create(model, objs)
                 bar.update(len(objs))
             anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
                         for r in children[key]}
             self._outbox(studies, anchored)
-
-    def _linked(self, row: Row) -> models.Model:
-        # New patients got their ids after the children were built.
-        row.obj.patient = self.patients[row.patient_key]
-        return row.obj
 
     def _object_count(self) -> int:
         return len(self.new_patients) + sum(self.report.created[k] for k in RECORDS
