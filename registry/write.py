@@ -12,7 +12,8 @@ Runs inside the import's one transaction (`importer.import_registry`).
 from django.db import models
 from django.utils import timezone
 
-from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from core.bulk import copy_objects
+from imaging.models import ImagingStudy
 from imaging.vocabulary import StudyStatus
 from outbox.models import Event
 from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
@@ -64,13 +65,16 @@ class Writer:
                 studies.append(s)
             create(ImagingStudy, studies)
             bar.update(len(studies))
-            for attr, model in (("calcs", CalcificationFinding), ("enhs", EnhancementFinding)):
+            for attr in ("calcs", "enhs"):
                 objs = []
                 for row in children["study"]:
                     for finding_row in getattr(row, attr):
                         finding_row.obj.study_id = row.obj.pk
                         objs.append(finding_row.obj)
-                create(model, objs)
+                # The findings are the most rows and nothing refers to them: COPY, not
+                # bulk_create, whose per-value preparation and array parameters were
+                # ~20% of the import's time (300 patients × 10 studies, 6,000 findings).
+                copy_objects(objs)
                 bar.update(len(objs))
             anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
                         for r in children[key]}
