@@ -29,6 +29,26 @@ def create(model: type[models.Model], objs) -> None:
     model._default_manager.bulk_create(objs, batch_size=1000)
 
 
+def create_studies(studies: list[ImagingStudy]) -> None:
+    """Insert the new studies with COPY and give each its id, read back by its uuid.
+
+    COPY returns no ids (their findings need them), hence the read-back. For 3,000
+    studies `bulk_create` took ~205 ms of CPU (Django's per-value preparation, psycopg's
+    text arrays), COPY and the read-back ~75 ms (bench database, busy machine).
+    Elsewhere than PostgreSQL `copy_objects` is `bulk_create`, which sets the ids.
+    """
+    copy_objects(studies)
+    if not studies or studies[0].pk is not None:
+        return
+    patient_ids = sorted({s.patient_id for s in studies})
+    ids: dict = {}
+    for i in range(0, len(patient_ids), 1000):
+        ids.update(ImagingStudy.objects.filter(patient_id__in=patient_ids[i:i + 1000])
+                   .values_list("uuid", "pk"))
+    for s in studies:
+        s.pk = ids[s.uuid]
+
+
 class Writer:
     """Step 3 of `importer.RegistryImport`."""
 
@@ -59,11 +79,12 @@ class Writer:
             studies = []
             for row in children["study"]:
                 s = row.obj
+                s.patient = self.patients[row.patient_key]  # COPY reads patient_id
                 s.created_by_id = created_by_id
                 if s.status == StudyStatus.FINAL:
                     s.signed_by_id, s.signed_at = row.signer_id, now
                 studies.append(s)
-            create(ImagingStudy, studies)
+            create_studies(studies)
             bar.update(len(studies))
             for attr in ("calcs", "enhs"):
                 objs = []
