@@ -1,11 +1,13 @@
-"""Registry import, step 3: write the new rows, parents first, with `bulk_create`.
+"""Registry import, step 3: write the new rows, parents first.
 
-`bulk_create` gives each parent its id (PostgreSQL, SQLite >= 3.35). Treatment and study
-rows hold their patient since `resolve.py` (`child.patient = patient`), and `bulk_create`
-takes a new patient's id from there; pathology and findings are given their parent's id.
-No signals, as with any `bulk_create`: the import writes its own outbox rows here and its
-audit events after.
-Runs inside the import's one transaction (`importer.import_registry`).
+Rows that others refer to are given their ids as they are written: patients and surgeries
+by `bulk_create`, studies by COPY and a read-back of their ids (`create_studies`). Every
+other row (tumour, NAC, radiotherapy, pathology, findings, outbox events) is written with
+COPY (`core.bulk.copy_objects`; `bulk_create` elsewhere than PostgreSQL): nothing refers
+to it. `bulk_create`'s per-value preparation and psycopg's text arrays were most of the
+import's writing time; see `create_studies` and docs/performance.md for the figures.
+No signals, as with any bulk insert: the import writes its own outbox rows here and its
+audit events after. Runs inside the import's one transaction (`importer.import_registry`).
 """
 
 
@@ -16,7 +18,7 @@ from core.bulk import copy_objects
 from imaging.models import ImagingStudy
 from imaging.vocabulary import StudyStatus
 from outbox.models import Event
-from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
+from patients.models import Patient, Surgery
 from patients.vocabulary import derive_subtype, is_pcr
 
 from .layout import (
@@ -53,21 +55,24 @@ class Writer:
     """Step 3 of `importer.RegistryImport`."""
 
     def write(self) -> None:
-        """Parents first: `bulk_create` gives each its id, which its children then take."""
+        """Parents first: each is given its id, which its children then take."""
         now = timezone.now()
         created_by_id = self.user.pk if self.user is not None else None
         children = self.new_children
         with self._bar(None, "Writing", total=self._object_count()) as bar:
             create(Patient, self.new_patients)
             bar.update(len(self.new_patients))
+            for record in ("tumour", "nac", "radiotherapy", "surgery", "study"):
+                for row in children[record]:
+                    # A new patient has its id now; COPY reads it from patient_id.
+                    row.obj.patient = self.patients[row.patient_key]
             for row in children["tumour"]:
                 t = row.obj
                 t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
-            for record, model in (("tumour", TumourProfile), ("nac", NacCourse),
-                                  ("radiotherapy", Radiotherapy), ("surgery", Surgery)):
-                objs = [r.obj for r in children[record]]
-                create(model, objs)
-                bar.update(len(objs))
+            for record in ("tumour", "nac", "radiotherapy"):
+                self._copy(bar, [r.obj for r in children[record]])
+            create(Surgery, [r.obj for r in children["surgery"]])
+            bar.update(len(children["surgery"]))
             pathologies = []
             for row in children["surgery"]:
                 if row.pathology is not None:
@@ -75,11 +80,10 @@ class Writer:
                     p.surgery_id = row.obj.pk
                     p.pcr = bool(is_pcr(p.ypt, p.ypn, p.pcr_definition))
                     pathologies.append(p)
-            create(Pathology, pathologies)
+            copy_objects(pathologies)
             studies = []
             for row in children["study"]:
                 s = row.obj
-                s.patient = self.patients[row.patient_key]  # COPY reads patient_id
                 s.created_by_id = created_by_id
                 if s.status == StudyStatus.FINAL:
                     s.signed_by_id, s.signed_at = row.signer_id, now
@@ -92,14 +96,15 @@ class Writer:
                     for finding_row in getattr(row, attr):
                         finding_row.obj.study_id = row.obj.pk
                         objs.append(finding_row.obj)
-                # The findings are the most rows and nothing refers to them: COPY, not
-                # bulk_create, whose per-value preparation and array parameters were
-                # ~20% of the import's time (300 patients × 10 studies, 6,000 findings).
-                copy_objects(objs)
-                bar.update(len(objs))
+                self._copy(bar, objs)
             anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
                         for r in children[key]}
             self._outbox(studies, anchored)
+
+    @staticmethod
+    def _copy(bar, objs: list[models.Model]) -> None:
+        copy_objects(objs)
+        bar.update(len(objs))
 
     def _object_count(self) -> int:
         return len(self.new_patients) + sum(self.report.created[k] for k in RECORDS
@@ -120,4 +125,4 @@ class Writer:
                   for pid, s in latest.items()]
         events += [Event(patient_id=pid, object_id=None, kind=Event.Kind.ANCHORS_CHANGED)
                    for pid in sorted(anchored)]
-        create(Event, events)
+        copy_objects(events)
