@@ -64,8 +64,8 @@ class Writer:
             bar.update(len(self.new_patients))
             for record in ("tumour", "nac", "radiotherapy", "surgery", "study"):
                 for row in children[record]:
-                    # A new patient has its id now; COPY reads it from patient_id.
-                    row.obj.patient = self.patients[row.patient_key]
+                    # A new patient has its id now (COPY reads patient_id, not the relation).
+                    row.obj.patient_id = self.patients[row.patient_key].pk
             for row in children["tumour"]:
                 t = row.obj
                 t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
