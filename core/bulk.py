@@ -81,7 +81,10 @@ def copy_rows(model: type[models.Model], fields: Sequence[models.Field], rows: S
     cols = ", ".join(qn(_column(f)) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            # The driver's cursor, wrapped as Django wraps its own: a refused row raises
+            # Django's IntegrityError, as bulk_create would.
+            copy_sql = f"COPY {table} ({cols}) FROM STDIN"
+            with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
                 for start in range(0, len(rows), COPY_BATCH):
                     lines = ["\t".join([copy_text(v) for v in row]) for row in rows[start:start + COPY_BATCH]]
                     lines.append("")
