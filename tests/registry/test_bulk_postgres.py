@@ -2,13 +2,19 @@
 as many queries for a large file as for a small one."""
 
 import time
+from datetime import date
 
 import pytest
+from django.db import IntegrityError
 from django.test.utils import CaptureQueriesContext
 
 from imaging.models import CalcificationFinding, ImagingStudy
+from outbox.models import Event
+from patients.models import Patient
 from registry.importer import import_registry
+from registry.resolve import Resolver
 from registry.sample import sample_registry_csv
+from tests.imaging.factories import ImagingStudyFactory
 from tests.patients.factories import SiteFactory
 
 # Patients already in the tracker: their treatment and study keys (5 statements) and their
@@ -60,3 +66,24 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(postgres_db):
     assert new[0] == ["SELECT", "SELECT", "SAVEPOINT", "INSERT", "INSERT", "SELECT",
                       "INSERT", "INSERT", "RELEASE"]
     assert len(longer[0]) <= len(new[0]) + QUERY_BUDGET_EXISTING, longer[0]
+
+
+@pytest.mark.postgres
+def test_a_row_the_database_refuses_while_writing_leaves_the_file_unwritten(postgres_db, monkeypatch):
+    """Checked, then written: a study saved by someone else in between with the same
+    accession makes the database refuse the file's studies, and nothing of the file stays
+    (its patients' other new rows included)."""
+    SiteFactory(code="north")
+    assert import_registry(sample_registry_csv(patients=3, studies_per_patient=2)).written
+    before = {m: m.objects.count() for m in (ImagingStudy, CalcificationFinding, Event)}
+    patient = Patient.objects.get(mrn="GEN-0000001")
+    checked = Resolver.resolve
+
+    def someone_saves_a_study_meanwhile(job):
+        checked(job)
+        ImagingStudyFactory(patient=patient, accession="GEN-0000001-003", study_date=date(2020, 1, 1))
+
+    monkeypatch.setattr(Resolver, "resolve", someone_saves_a_study_meanwhile)
+    with pytest.raises(IntegrityError):
+        import_registry(sample_registry_csv(patients=3, studies_per_patient=5))
+    assert {m: m.objects.count() for m in before} == {**before, ImagingStudy: before[ImagingStudy] + 1}
