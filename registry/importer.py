@@ -6,8 +6,9 @@
    duplicates, study rules), skipping what already exists: patients by site + MRN,
    studies by accession (else date + modality), treatment by its dates.
 3. `write.py`: only when there is no problem, everything in one transaction (rolled back
-   again for a dry run), table by table with `bulk_create`. A re-run of the same file
-   finds everything present and writes nothing.
+   again for a dry run), table by table, parents first: `bulk_create` where the ids are
+   needed, COPY for the rest (see write.py). A re-run of the same file finds everything
+   present and writes nothing.
 
 The result, problems included, is what the original importer (model instances,
 `full_clean` per row, `bulk_create`) gave: the golden files of
