@@ -191,7 +191,8 @@ def _run(job: "RegistryImport", text: str, *, dry_run: bool, source: str) -> Imp
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the import, on again after.
+    """Python's cyclic garbage collector off for the import, on again after (for the whole
+    process: the import runs in the command or in a Celery worker, alone).
 
     An import keeps every row's objects until it has written them (~9 tracked objects a
     row), and each full collection walks them all again: 300 patients × 10 studies
