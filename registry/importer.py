@@ -6,8 +6,9 @@
    duplicates, study rules), skipping what already exists: patients by site + MRN,
    studies by accession (else date + modality), treatment by its dates.
 3. `write.py`: only when there is no problem, everything in one transaction (rolled back
-   again for a dry run), table by table with `bulk_create`. A re-run of the same file
-   finds everything present and writes nothing.
+   again for a dry run), table by table, parents first: `bulk_create` where the ids are
+   needed, COPY for the rest (see write.py). A re-run of the same file finds everything
+   present and writes nothing.
 
 The result, problems included, is what the original importer (model instances,
 `full_clean` per row, `bulk_create`) gave: the golden files of
@@ -15,8 +16,10 @@ tests/registry/test_import_equivalence.py hold it to that. The command shows a p
 bar (tqdm); uploads report progress through `on_progress` (registry/uploads.py).
 """
 
+import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -161,8 +164,15 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
     run by the operator, has no limit. A written import leaves one audit event with its
     counts (`source`: "command" or "upload"), never patient details.
     """
-    job = RegistryImport(default_site=default_site, user=user, progress=progress,
-                         allowed_sites=allowed_sites, on_progress=on_progress)
+    with _collector_paused():
+        # The job (every row's objects) is freed when _run returns, before the collector
+        # is back on: it has nothing of the import left to walk.
+        return _run(RegistryImport(default_site=default_site, user=user, progress=progress,
+                                   allowed_sites=allowed_sites, on_progress=on_progress),
+                    text, dry_run=dry_run, source=source)
+
+
+def _run(job: "RegistryImport", text: str, *, dry_run: bool, source: str) -> ImportReport:
     job.report.dry_run = dry_run
     job.parse(text)
     job.resolve()
@@ -175,8 +185,29 @@ def import_registry(text: str, *, dry_run: bool = False, default_site: Site | No
             transaction.set_rollback(True)
         else:
             job.report.written = True
-            _audit(job, user=user, source=source, default_site=default_site)
+            _audit(job, user=job.user, source=source, default_site=job.default_site)
     return job.report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the import, on again after (for the whole
+    process: the import runs in the command or in a Celery worker, alone).
+
+    An import keeps every row's objects until it has written them (~9 tracked objects a
+    row), and each full collection walks them all again: 300 patients × 10 studies
+    (10,500 rows) paid ~1.7 full collections, ~0.15 s of its ~0.85 s of CPU (bench
+    database, busy machine). The import leaves little cyclic garbage (~2,000 objects),
+    collected once the collector is back on. Reference counting frees everything else
+    as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _audit(job: "RegistryImport", *, user: AbstractBaseUser | None, source: str,

@@ -90,7 +90,8 @@ def model_column(model: type[models.Model], name: str) -> Column:
 
 @cache
 def initial_values(model: type[models.Model]) -> dict[str, Any]:
-    """Every concrete field's initial value, as `Model()` sets it (callable defaults: None)."""
+    """Every concrete field's initial value, as `Model()` sets it (callable defaults: None),
+    in the order of `_meta.concrete_fields`: `Parser._build` passes them positionally."""
     return {f.attname: None if callable_default(f) else f.get_default()
             for f in model._meta.concrete_fields}
 
@@ -168,7 +169,10 @@ class Parser:
                 unchecked.append(column.field)
         for f in spec.fresh:
             values[f.attname] = f.get_default()
-        return spec.model(**values), unchecked
+        # Positional, in concrete-field order (`values` keeps `initial_values`' order), as
+        # `Model.from_db` builds instances: keywords cost an exception per foreign key
+        # (the field's name is tried before its attname), ~23 → ~7 µs a study.
+        return spec.model(*values.values()), unchecked
 
     def _parse_row(self, row: Row) -> None:
         spec = self.specs[row.record]

@@ -1,25 +1,29 @@
-"""Registry import, step 3: write the new rows, parents first, with `bulk_create`.
+"""Registry import, step 3: write the new rows, parents first.
 
-`bulk_create` gives each parent its id (PostgreSQL, SQLite >= 3.35), which its children
-then take through the relation (`child.patient = patient`). No signals, as with any
-`bulk_create`: the import writes its own outbox rows here and its audit events after.
-Runs inside the import's one transaction (`importer.import_registry`).
+Rows that others refer to are given their ids as they are written: patients and surgeries
+by `bulk_create`, studies by COPY and a read-back of their ids (`create_studies`). Every
+other row (tumour, NAC, radiotherapy, pathology, findings, outbox events) is written with
+COPY (`core.bulk.copy_objects`; `bulk_create` elsewhere than PostgreSQL): nothing refers
+to it. `bulk_create`'s per-value preparation and psycopg's text arrays were most of the
+import's writing time; see `create_studies` and docs/performance.md for the figures.
+No signals, as with any bulk insert: the import writes its own outbox rows here and its
+audit events after. Runs inside the import's one transaction (`importer.import_registry`).
 """
 
 
 from django.db import models
 from django.utils import timezone
 
-from imaging.models import CalcificationFinding, EnhancementFinding, ImagingStudy
+from core.bulk import copy_objects
+from imaging.models import ImagingStudy
 from imaging.vocabulary import StudyStatus
 from outbox.models import Event
-from patients.models import NacCourse, Pathology, Patient, Radiotherapy, Surgery, TumourProfile
+from patients.models import Patient, Surgery
 from patients.vocabulary import derive_subtype, is_pcr
 
 from .layout import (
     RECORDS,
 )
-from .parse import Row
 
 
 def create(model: type[models.Model], objs) -> None:
@@ -27,58 +31,80 @@ def create(model: type[models.Model], objs) -> None:
     model._default_manager.bulk_create(objs, batch_size=1000)
 
 
+def create_studies(studies: list[ImagingStudy]) -> None:
+    """Insert the new studies with COPY and give each its id, read back by its uuid.
+
+    COPY returns no ids (their findings need them), hence the read-back. For 3,000
+    studies `bulk_create` took ~205 ms of CPU (Django's per-value preparation, psycopg's
+    text arrays), COPY and the read-back ~75 ms (bench database, busy machine).
+    Elsewhere than PostgreSQL `copy_objects` is `bulk_create`, which sets the ids.
+    """
+    copy_objects(studies)
+    if not studies or studies[0].pk is not None:
+        return
+    patient_ids = sorted({s.patient_id for s in studies})
+    ids: dict = {}
+    for i in range(0, len(patient_ids), 1000):
+        ids.update(ImagingStudy.objects.filter(patient_id__in=patient_ids[i:i + 1000])
+                   .values_list("uuid", "pk"))
+    for s in studies:
+        s.pk = ids[s.uuid]
+
+
 class Writer:
     """Step 3 of `importer.RegistryImport`."""
 
     def write(self) -> None:
-        """Parents first: `bulk_create` gives each its id, which its children then take."""
+        """Parents first: each is given its id, which its children then take."""
         now = timezone.now()
         created_by_id = self.user.pk if self.user is not None else None
         children = self.new_children
         with self._bar(None, "Writing", total=self._object_count()) as bar:
             create(Patient, self.new_patients)
             bar.update(len(self.new_patients))
+            for record in ("tumour", "nac", "radiotherapy", "surgery", "study"):
+                for row in children[record]:
+                    # A new patient has its id now (COPY reads patient_id, not the relation).
+                    row.obj.patient_id = self.patients[row.patient_key].pk
             for row in children["tumour"]:
                 t = row.obj
                 t.subtype = derive_subtype(t.er_percent, t.pr_percent, t.her2_ihc, t.her2_ish)
-            for record, model in (("tumour", TumourProfile), ("nac", NacCourse),
-                                  ("radiotherapy", Radiotherapy), ("surgery", Surgery)):
-                objs = [self._linked(r) for r in children[record]]
-                create(model, objs)
-                bar.update(len(objs))
+            for record in ("tumour", "nac", "radiotherapy"):
+                self._copy(bar, [r.obj for r in children[record]])
+            create(Surgery, [r.obj for r in children["surgery"]])
+            bar.update(len(children["surgery"]))
             pathologies = []
             for row in children["surgery"]:
                 if row.pathology is not None:
                     p = row.pathology
-                    p.surgery = row.obj
+                    p.surgery_id = row.obj.pk
                     p.pcr = bool(is_pcr(p.ypt, p.ypn, p.pcr_definition))
                     pathologies.append(p)
-            create(Pathology, pathologies)
+            copy_objects(pathologies)
             studies = []
             for row in children["study"]:
-                s = self._linked(row)
+                s = row.obj
                 s.created_by_id = created_by_id
                 if s.status == StudyStatus.FINAL:
                     s.signed_by_id, s.signed_at = row.signer_id, now
                 studies.append(s)
-            create(ImagingStudy, studies)
+            create_studies(studies)
             bar.update(len(studies))
-            for attr, model in (("calcs", CalcificationFinding), ("enhs", EnhancementFinding)):
+            for attr in ("calcs", "enhs"):
                 objs = []
                 for row in children["study"]:
                     for finding_row in getattr(row, attr):
-                        finding_row.obj.study = row.obj
+                        finding_row.obj.study_id = row.obj.pk
                         objs.append(finding_row.obj)
-                create(model, objs)
-                bar.update(len(objs))
+                self._copy(bar, objs)
             anchored = {r.obj.patient_id for key in ("tumour", "surgery", "radiotherapy")
                         for r in children[key]}
             self._outbox(studies, anchored)
 
-    def _linked(self, row: Row) -> models.Model:
-        # New patients got their ids after the children were built.
-        row.obj.patient = self.patients[row.patient_key]
-        return row.obj
+    @staticmethod
+    def _copy(bar, objs: list[models.Model]) -> None:
+        copy_objects(objs)
+        bar.update(len(objs))
 
     def _object_count(self) -> int:
         return len(self.new_patients) + sum(self.report.created[k] for k in RECORDS
@@ -99,4 +125,4 @@ class Writer:
                   for pid, s in latest.items()]
         events += [Event(patient_id=pid, object_id=None, kind=Event.Kind.ANCHORS_CHANGED)
                    for pid in sorted(anchored)]
-        create(Event, events)
+        copy_objects(events)
