@@ -21,6 +21,7 @@ name_constraint_fields({
     "study_final_requires_signer": ("status", "A final study must be signed by a radiologist."),
 })
 
+STUDY_DATE_MIN = date(1900, 1, 1)
 # A study dated "tomorrow" in UTC can be today in a clinic east of Greenwich.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -69,7 +70,7 @@ class ImagingStudy(Voidable):
             # Plain: on SQLite a new constraint rebuilds the table and drops its study-date
             # trigger (migrations/0002). Mapped to its field below.
             models.CheckConstraint(
-                condition=Q(study_date__gte=date(1900, 1, 1)), name="study_date_plausible"
+                condition=Q(study_date__gte=STUDY_DATE_MIN), name="study_date_plausible"
             ),
             # A voided study gives its accession back (it is re-entered correctly).
             models.UniqueConstraint(

@@ -21,7 +21,14 @@ from outbox.models import Event
 from outbox.services import event_write
 from patients.models import Patient, Surgery
 
-from .models import CalcificationFinding, EnhancementFinding, ImagingStudy, StudyAmendment, StudyProposal
+from .models import (
+    STUDY_DATE_MIN,
+    CalcificationFinding,
+    EnhancementFinding,
+    ImagingStudy,
+    StudyAmendment,
+    StudyProposal,
+)
 from .phase import phase_error, signing_error
 from .vocabulary import Modality, StudyStatus, count_bin_for
 
@@ -60,12 +67,25 @@ class StudyValidationError(ValidationError):
         super().__init__(flat)
 
 
-def _errors_of(obj, exclude: Sequence[str]) -> dict[str, list[str]]:
+def _errors_of(obj, exclude: Sequence[str], *, constraints: bool = True) -> dict[str, list[str]]:
     try:
-        obj.full_clean(exclude=list(exclude))
+        obj.full_clean(exclude=list(exclude), validate_constraints=constraints)
     except ValidationError as exc:
         return exc.message_dict
     return {}
+
+
+def _study_constraint_errors(study: ImagingStudy) -> dict[str, list[str]]:
+    """The study's database constraints, checked on its fields. `full_clean` would ask the
+    database in a query and two savepoints for each, six statements of the ~25 the HL7 feed
+    spent per report (docs/performance.md, row 9); the database still enforces them all."""
+    errors: dict[str, list[str]] = {}
+    if study.study_date is not None and study.study_date < STUDY_DATE_MIN:
+        errors["study_date"] = ["The study date cannot be before 1900."]
+    same_accession = ImagingStudy.objects.filter(patient_id=study.patient_id, accession=study.accession)
+    if study.accession and same_accession.exclude(pk=study.pk).exists():
+        errors["accession"] = ["This patient already has a study with this accession."]
+    return errors
 
 
 def _apply(obj, data: dict[str, Any], fields: Sequence[str]) -> None:
@@ -112,8 +132,13 @@ def _rule_errors(study: ImagingStudy, lesions: int, signing: bool) -> dict[str, 
 
 
 def _validate(study: ImagingStudy, calcs: list, enhs: list, *, signing: bool = False) -> None:
-    # uuid: generated, never typed in; its uniqueness check was a query per save.
-    study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid"])
+    # uuid: generated, never typed in; its uniqueness check was a query per save. patient:
+    # the caller's row, read from the database (its existence check was a query per save).
+    # The final-requires-signer constraint concerns signed_by: left to the database as before.
+    study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid", "patient"],
+                              constraints=False)
+    for name, messages in _study_constraint_errors(study).items():
+        study_errors.setdefault(name, []).extend(messages)
     for name, messages in _rule_errors(study, len(enhs), signing).items():
         study_errors.setdefault(name, []).extend(messages)
     calc_errors = {i: e for i, c in enumerate(calcs) if (e := _errors_of(c, ["study"]))}
@@ -306,9 +331,11 @@ def study_void(*, study: ImagingStudy, by: User, reason: str | None) -> ImagingS
     return study
 
 
-def study_propose(*, study: ImagingStudy, proposal: dict, source: str) -> StudyProposal:
+def study_propose(*, study: ImagingStudy, proposal: dict, source: str,
+                  new_draft: bool = False) -> StudyProposal:
     """Keep findings proposed from the report text with a draft (replacing earlier ones that
-    nobody reviewed yet). They are shown in the study form, never written to the study."""
+    nobody reviewed yet). They are shown in the study form, never written to the study.
+    `new_draft`: the draft was filed in this transaction, so there is nothing to replace."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("study_propose must run in the transaction that wrote the draft")
     if study.is_final:
@@ -316,7 +343,7 @@ def study_propose(*, study: ImagingStudy, proposal: dict, source: str) -> StudyP
     values = {"proposal": proposal, "source": source[:100], "reviewed_by": None, "reviewed_at": None}
     # Update, else insert: no savepoint and no read (update_or_create costs five queries more
     # per message of the HL7 feed's ≥ 200 per second); the study row is locked by the caller.
-    if StudyProposal.objects.filter(study=study).update(**values):
+    if not new_draft and StudyProposal.objects.filter(study=study).update(**values):
         return StudyProposal.objects.get(study=study)
     return StudyProposal.objects.create(study=study, **values)
 

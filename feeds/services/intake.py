@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable] = {"ADT": adt.process, "ORU": results.process, "ORM": orders.process,
                                  "OMI": orders.process}
+# What processing and `_record` write on a message row after inserting it.
+OUTCOME_FIELDS = ["site", "mrn", "accession", "encoding", "status", "ack_code", "hold_reason", "detail",
+                  "patient", "study", "processed_at"]
 # Message types and the triggers of each the tracker takes (others of a known type are AR).
 TRIGGERS = {"ORU": {"R01"}, "ORM": {"O01"}, "OMI": {"O23"}}
 
@@ -215,7 +218,7 @@ def _record(row: Message, outcome: Outcome, failure: FeedError | None, user: Abs
     row.patient = outcome.patient if outcome.patient is not None and outcome.patient.pk else None
     row.study_id = outcome.study_id
     row.processed_at = timezone.now()
-    row.save()
+    row.save(update_fields=OUTCOME_FIELDS)  # not `raw` again: the message's bytes are stored once
     _audit(row, row.patient, user)
 
 

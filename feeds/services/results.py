@@ -162,14 +162,15 @@ def _apply(ctx, patient: Patient, result: Result) -> Outcome:
         raise error(f"Accession {result.accession} was filed as {study.modality}; this report says "
                     f"{modality}.", "OBR-4")
     calcs, enhs = _current_findings(study)
-    verb = "Draft study updated" if study is not None else "Draft study filed"
+    new = study is None
+    verb = "Draft study filed" if new else "Draft study updated"
     try:
         study = study_save_draft(patient=patient, data=data, by=ctx.user, study=study,
                                  calcifications=calcs, enhancements=enhs)
     except StudyValidationError as exc:
         raise error(*_reason(exc)) from exc
     if proposal:
-        study_propose(study=study, proposal=proposal, source=f"HL7 message {ctx.message.pk}")
+        study_propose(study=study, proposal=proposal, source=f"HL7 message {ctx.message.pk}", new_draft=new)
     Order.objects.filter(Q(accession=result.accession) | Q(placer_number=result.placer, placer_number__gt=""),
                          patient=patient).update(study=study, status=Order.Status.COMPLETED,
                                                  message=ctx.message)

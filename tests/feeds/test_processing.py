@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import hl7
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import Action, AuditEvent
 from feeds.models import Message, Order, ProcedureCode
@@ -136,6 +138,23 @@ def test_oru_files_a_draft_study_with_proposed_findings(feed_source):
     assert proposal["calcifications"][0]["morphology"] == "fine_pleomorphic"
     assert not study.calcifications.exists()  # proposals are never findings by themselves
     assert Message.objects.get(message_type="ORU^R01").study == study
+
+
+# The statements one report costs (docs/performance.md, row 9): the transaction and its
+# savepoints, the duplicate check, the message row written and completed, the patient and the
+# accession under lock, the accession's uniqueness, the surgery date, the study, its proposal,
+# the orders it completes, and two audit events.
+ORU_STATEMENTS = 18
+
+
+def test_a_report_costs_the_same_few_statements_however_much_is_on_file(feed_source):
+    send(b.adt("NC-31"))
+    send(b.oru("NC-31", accession="ACC-31-0"))  # the feed's configuration is read once per process
+    for n in range(1, 4):
+        with CaptureQueriesContext(connection) as queries:
+            assert code(send(b.oru("NC-31", accession=f"ACC-31-{n}"))) == "AA"
+        assert len(queries) == ORU_STATEMENTS, [q["sql"][:80] for q in queries.captured_queries]
+    assert ImagingStudy.objects.filter(patient__mrn="NC-31").count() == 4
 
 
 def test_birads_from_an_obx_is_the_drafts_value(feed_source):
