@@ -2,6 +2,7 @@
 MLLP client and command-line `mllp_send`: the happy path, bad input, duplicates, and a
 listener killed mid-stream while the sender resends whatever was not acknowledged."""
 
+import os
 import shutil
 import socket
 import subprocess
@@ -104,6 +105,38 @@ def test_the_same_message_on_two_connections_at_once_is_filed_once(listener):
     assert ImagingStudy.objects.filter(accession="ACC-RACE").count() == 1
     row = Message.objects.get(control_id="RACE-1")
     assert row.deliveries == 4
+
+
+def established_per_process(listener: Listener) -> list[int]:
+    """How many of the listener's TCP connections each of its processes holds (Linux /proc)."""
+    pid = listener.proc.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == listener.port and fields[3] == "01":
+                inodes.add(fields[9])
+    counts = []
+    for child in children:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()]
+        counts.append(sum(link[8:-1] in inodes for link in links if link.startswith("socket:[")))
+    return sorted(counts)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux /proc")
+def test_connections_opened_at_once_are_spread_over_the_processes(listener):
+    """Two processes (the default): an interface engine's four connections are served two and
+    two, not four by one core (as the first process to wake took them before)."""
+    clients = [socket.create_connection(("127.0.0.1", listener.port)) for _ in range(4)]
+    try:
+        deadline = time.monotonic() + 10
+        while (counts := established_per_process(listener)) != [2, 2] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert counts == [2, 2]
+    finally:
+        for client in clients:
+            client.close()
 
 
 class RetryingSender:

@@ -2,7 +2,9 @@
 
 With --processes N (default HL7_LISTEN_PROCESSES, 2) the parent binds the port and forks N
 processes that accept connections on it, each serving its connections in threads: the
-Python work of one message takes one core, so two processes use a two-core server.
+Python work of one message takes one core, so two processes use a two-core server. A new
+connection goes to the process serving the fewest (`feeds.listener.Balance`), so an
+interface engine's connections are spread over the cores.
 Killing the parent kills its processes (Linux: the kernel's parent-death signal; elsewhere
 they notice within half a second), so a sender sees the listener gone, as with one process.
 """
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from feeds.listener import Server
+from feeds.listener import Balance, Server
 from feeds.services import receive
 from feeds.services.intake import refuse_unframed
 
@@ -61,13 +63,16 @@ class Command(BaseCommand):
     def _serve_forked(self, server: Server, processes: int) -> None:
         connections.close_all()  # never share a database connection across a fork
         server.socket.setblocking(False)  # processes race for each accept; the losers go on
+        balance = Balance(processes)
         parent = os.getpid()
         children = []
-        for _ in range(processes):
+        for slot in range(processes):
             pid = os.fork()
             if pid == 0:
                 _die_with(parent)
                 server.parent_pid = parent
+                balance.slot = slot
+                server.balance = balance
                 try:
                     self._serve(server)
                 finally:
