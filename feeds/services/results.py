@@ -12,6 +12,7 @@ from imaging.models import ImagingStudy
 from imaging.services import (
     CALC_FIELDS,
     ENH_FIELDS,
+    UNREAD,
     StudyValidationError,
     study_propose,
     study_save_draft,
@@ -166,7 +167,9 @@ def _apply(ctx, patient: Patient, result: Result) -> Outcome:
     verb = "Draft study filed" if new else "Draft study updated"
     try:
         study = study_save_draft(patient=patient, data=data, by=ctx.user, study=study,
-                                 calcifications=calcs, enhancements=enhs)
+                                 calcifications=calcs, enhancements=enhs,
+                                 # read with her by `find_patient`: not read again
+                                 surgery_date=getattr(patient, "first_surgery", UNREAD))
     except StudyValidationError as exc:
         raise error(*_reason(exc)) from exc
     if proposal:

@@ -142,9 +142,9 @@ def test_oru_files_a_draft_study_with_proposed_findings(feed_source):
 
 # The statements one report costs (docs/performance.md, row 9): the transaction and its
 # savepoints, the duplicate check, the message row written and completed, the patient and the
-# accession under lock, the accession's uniqueness, the surgery date, the study, its proposal,
-# the orders it completes, and two audit events.
-ORU_STATEMENTS = 18
+# accession under lock (with her treatment dates), the accession's uniqueness, the study, its
+# proposal, the orders it completes, and two audit events.
+ORU_STATEMENTS = 17
 
 
 def test_a_report_costs_the_same_few_statements_however_much_is_on_file(feed_source):
