@@ -77,7 +77,7 @@ def _errors_of(obj, exclude: Sequence[str], *, constraints: bool = True) -> dict
     return {}
 
 
-def _study_constraint_errors(study: ImagingStudy) -> dict[str, list[str]]:
+def _study_constraint_errors(study: ImagingStudy, accession_checked: bool) -> dict[str, list[str]]:
     """The study's database constraints, checked on its fields. `full_clean` would ask the
     database in a query and two savepoints for each, six statements of the ~25 the HL7 feed
     spent per report (docs/performance.md, row 9); the database still enforces them all."""
@@ -85,7 +85,7 @@ def _study_constraint_errors(study: ImagingStudy) -> dict[str, list[str]]:
     if study.study_date is not None and study.study_date < STUDY_DATE_MIN:
         errors["study_date"] = ["The study date cannot be before 1900."]
     same_accession = ImagingStudy.objects.filter(patient_id=study.patient_id, accession=study.accession)
-    if study.accession and same_accession.exclude(pk=study.pk).exists():
+    if study.accession and not accession_checked and same_accession.exclude(pk=study.pk).exists():
         errors["accession"] = ["This patient already has a study with this accession."]
     return errors
 
@@ -144,13 +144,13 @@ def _rule_errors(study: ImagingStudy, lesions: int, signing: bool,
 
 
 def _validate(study: ImagingStudy, calcs: list, enhs: list, *, signing: bool = False,
-              surgery_date: date | None | Unread = UNREAD) -> None:
+              surgery_date: date | None | Unread = UNREAD, accession_checked: bool = False) -> None:
     # uuid: generated, never typed in; its uniqueness check was a query per save. patient:
     # the caller's row, read from the database (its existence check was a query per save).
     # The final-requires-signer constraint concerns signed_by: left to the database as before.
     study_errors = _errors_of(study, exclude=["signed_by", "created_by", "uuid", "patient"],
                               constraints=False)
-    for name, messages in _study_constraint_errors(study).items():
+    for name, messages in _study_constraint_errors(study, accession_checked).items():
         study_errors.setdefault(name, []).extend(messages)
     for name, messages in _rule_errors(study, len(enhs), signing, surgery_date).items():
         study_errors.setdefault(name, []).extend(messages)
@@ -185,13 +185,16 @@ def _validate(study: ImagingStudy, calcs: list, enhs: list, *, signing: bool = F
 def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
                      calcifications: Sequence[dict] = (), enhancements: Sequence[dict] = (),
                      study: ImagingStudy | None = None, signing: bool = False,
-                     surgery_date: date | None | Unread = UNREAD) -> ImagingStudy:
+                     surgery_date: date | None | Unread = UNREAD,
+                     accession_checked: bool = False) -> ImagingStudy:
     """Create or update a draft study and replace its findings; all or nothing.
 
     `signing`: the caller signs it next (`study_finalize`), so the signing rules are
-    checked now and a refused signature saves nothing. `surgery_date`: the patient's first
-    surgery when the caller read it with her, in this transaction (the HL7 feed does, for the
-    report's phase): one query fewer per report; otherwise it is read here."""
+    checked now and a refused signature saves nothing. The HL7 feed, which files hundreds of
+    reports a second, passes what it read already, in this transaction, with the patient
+    locked; each is a query fewer per report: `surgery_date`, her first surgery (read with
+    her for the report's phase), and `accession_checked`, true when it looked the accession
+    up among her studies and found no study but `study`."""
     if study is not None:
         # Re-read under lock: the caller's copy may predate a signature.
         study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
@@ -203,7 +206,8 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
         before = {}
     _apply(study, data, STUDY_FIELDS)
     calcs, enhs = _build_findings(study, calcifications, enhancements)
-    _validate(study, calcs, enhs, signing=signing, surgery_date=surgery_date)
+    _validate(study, calcs, enhs, signing=signing, surgery_date=surgery_date,
+              accession_checked=accession_checked)
     new = study.pk is None
     study.save()
     if new:

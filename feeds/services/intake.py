@@ -29,7 +29,7 @@ from patients.models import Patient, Site
 from ..models import Message
 from ..parsing import FeedError, Header, Reader, ack, decode, parse, read_header, reject
 from . import adt, orders, results
-from .common import FEED_USERNAME, Outcome, clear_configuration, feed_user, source_for
+from .common import FEED_USERNAME, Outcome, clear_configuration, feed_user, source_for, unique_row
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +140,9 @@ def _refuse(raw: bytes, header: Header, exc: FeedError, *, size: int | None = No
 
 def _accept(raw: bytes, header: Header, codec: str, message) -> bytes:
     with transaction.atomic():
-        duplicate = (Message.objects.select_for_update()
-                     .filter(sending_application=header.sending_application,
-                             sending_facility=header.sending_facility, control_id=header.control_id,
-                             status__in=Message.ACCEPTED).first())
+        duplicate = unique_row(Message.objects.select_for_update().filter(
+            sending_application=header.sending_application, sending_facility=header.sending_facility,
+            control_id=header.control_id, status__in=Message.ACCEPTED))
         if duplicate is not None:
             return _duplicate(duplicate, raw, header, message)
         row = Message.objects.create(

@@ -24,7 +24,7 @@ from .. import mapping
 from ..models import Message, Order
 from ..parsing import Reader, error, parse_date
 from ..proposals import propose
-from .common import TREATMENT_DATES, Outcome, find_patient, identity, procedure_codes
+from .common import TREATMENT_DATES, Outcome, find_patient, identity, procedure_codes, unique_row
 
 TEXT_TYPES = {"TX", "FT", "ST", "CE", "CWE", ""}
 # Study fields and the HL7 fields they come from (for AE reasons).
@@ -138,8 +138,8 @@ def _apply(ctx, patient: Patient, result: Result) -> Outcome:
         return Outcome(detail=f"OBR {result.number}: the result was cancelled ({result.result_status}); "
                               "nothing filed.")
     modality, laterality = procedure(result)
-    study = (ImagingStudy.objects.select_for_update()
-             .filter(patient=patient, accession=result.accession).first())
+    study = unique_row(ImagingStudy.objects.select_for_update().filter(patient=patient,
+                                                                       accession=result.accession))
     if study is not None and _newer_report_applied(ctx, patient, result.accession):
         return Outcome(study_id=study.id, detail=f"OBR {result.number}: older than the report already "
                                                  "filed (MSH-7): kept, not applied.")
@@ -168,8 +168,9 @@ def _apply(ctx, patient: Patient, result: Result) -> Outcome:
     try:
         study = study_save_draft(patient=patient, data=data, by=ctx.user, study=study,
                                  calcifications=calcs, enhancements=enhs,
-                                 # read with her by `find_patient`: not read again
-                                 surgery_date=getattr(patient, "first_surgery", UNREAD))
+                                 # read with her by `find_patient`, and the accession above
+                                 surgery_date=getattr(patient, "first_surgery", UNREAD),
+                                 accession_checked=True)
     except StudyValidationError as exc:
         raise error(*_reason(exc)) from exc
     if proposal:
