@@ -84,8 +84,9 @@ def _study_constraint_errors(study: ImagingStudy, accession_checked: bool) -> di
     errors: dict[str, list[str]] = {}
     if study.study_date is not None and study.study_date < STUDY_DATE_MIN:
         errors["study_date"] = ["The study date cannot be before 1900."]
-    same_accession = ImagingStudy.objects.filter(patient_id=study.patient_id, accession=study.accession)
-    if study.accession and not accession_checked and same_accession.exclude(pk=study.pk).exists():
+    if study.accession and not accession_checked and (
+            ImagingStudy.objects.filter(patient_id=study.patient_id, accession=study.accession)
+            .exclude(pk=study.pk).exists()):
         errors["accession"] = ["This patient already has a study with this accession."]
     return errors
 
