@@ -154,9 +154,20 @@ TREATMENT_DATES = {
 }
 
 
-# Built once per process: resolving the three subqueries for every message cost ~0.5 ms of
-# CPU of the ~11 ms a report took (docs/performance.md, row 9). Each lookup filters a clone.
-PATIENT_WITH_DATES = Patient.objects.select_for_update(of=("self",)).annotate(**TREATMENT_DATES)
+_per_thread = threading.local()
+
+
+def _patients_with_dates() -> QuerySet[Patient]:
+    """Patients locked, with their treatment dates: built once per thread (the listener's
+    thread of a connection serves every message on it). Resolving the three subqueries for
+    every message cost ~0.5 ms of CPU of the ~11 ms a report took (docs/performance.md,
+    row 9); each lookup filters a clone. Not shared between threads: compiling a query
+    touches the bookkeeping of its subqueries, which clones share."""
+    queryset = getattr(_per_thread, "patients", None)
+    if queryset is None:
+        queryset = Patient.objects.select_for_update(of=("self",)).annotate(**TREATMENT_DATES)
+        _per_thread.patients = queryset
+    return queryset
 
 
 def unique_row(queryset: QuerySet[M]) -> M | None:
@@ -172,7 +183,7 @@ def find_patient(site: Site, who: Identity) -> tuple[Patient | None, Outcome | N
     An MRN whose patient has another date of birth is held, never trusted: filing a report
     under the wrong patient is the worst mistake a feed can make.
     """
-    patient = unique_row(PATIENT_WITH_DATES.filter(site=site, mrn=who.mrn))
+    patient = unique_row(_patients_with_dates().filter(site=site, mrn=who.mrn))
     if patient is None:
         return None, Outcome.held(Message.HoldReason.UNMATCHED,
                                   "No patient with this MRN at the site: match her to a patient or "
