@@ -1,9 +1,14 @@
-"""MLLP framing (pure): frames split anywhere across reads, oversized frames, junk."""
+"""MLLP framing (pure): frames split anywhere across reads, oversized frames, junk; and the
+balance of connections between the listener's processes."""
 
+import socket
+import time
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds.listener import KEEP_OF_OVERSIZED, FrameReader, wrap
+from feeds.listener import BALANCE_GRACE_SECONDS, KEEP_OF_OVERSIZED, Balance, FrameReader, Server, wrap
 
 
 def feed_in_pieces(reader: FrameReader, data: bytes, cuts: list[int]) -> list:
@@ -39,3 +44,24 @@ def test_bytes_outside_a_frame_are_junk_answered_once_per_read():
     assert reader.feed(b"\r\n") == []  # whitespace between frames is not junk
     frames = reader.feed(b"noise" + wrap(b"MSH|a"))
     assert [(f.junk, f.data) for f in frames] == [(True, b""), (False, b"MSH|a")]
+
+
+def test_a_process_leaves_a_new_connection_to_one_serving_fewer_but_not_for_long():
+    """`Balance` without forking: this process (slot 0) serves one connection, the other
+    none. It declines the next one while the other may take it, then takes it itself
+    (that process may be slow to wake), and counts it until the connection is shut."""
+    server = Server(("127.0.0.1", 0), receive=lambda raw: b"", refuse_junk=lambda: b"", max_bytes=1024)
+    server.socket.setblocking(False)
+    server.balance = Balance(2)
+    server.balance.add(1)
+    try:
+        with socket.create_connection(server.server_address[:2]):
+            with pytest.raises(BlockingIOError):
+                server.get_request()
+            time.sleep(BALANCE_GRACE_SECONDS)
+            request, _ = server.get_request()
+            assert list(server.balance.counts) == [2, 0]
+            server.shutdown_request(request)
+            assert list(server.balance.counts) == [1, 0]
+    finally:
+        server.server_close()
