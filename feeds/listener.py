@@ -168,23 +168,30 @@ class Server(socketserver.ThreadingTCPServer):
         self.stopping = threading.Event()
         self.parent_pid: int | None = None  # set in a forked process of `hl7_listen`
         self.balance: Balance | None = None  # set in a forked process of `hl7_listen`
-        self.declined_since: float | None = None
+        self.declined_since = self.declined_last = 0.0
         super().__init__(address, Handler)
 
     def get_request(self):
         """Accept a connection, unless another process serves fewer: it takes this one (an
         OSError here is "nothing accepted" to socketserver)."""
-        if self.balance is not None and not self.balance.fewest():
-            now = time.monotonic()
-            self.declined_since = self.declined_since or now
-            if now - self.declined_since < BALANCE_GRACE_SECONDS:
-                time.sleep(BALANCE_PAUSE_SECONDS)
-                raise BlockingIOError("left to a process serving fewer connections")
+        if self.balance is not None and not self.balance.fewest() and self._leave_it():
+            time.sleep(BALANCE_PAUSE_SECONDS)
+            raise BlockingIOError("left to a process serving fewer connections")
         request = super().get_request()  # BlockingIOError when another process took it
-        self.declined_since = None
+        self.declined_last = 0.0  # the next connection is a new one
         if self.balance is not None:
             self.balance.add(1)
         return request
+
+    def _leave_it(self) -> bool:
+        """Whether to leave the waiting connection to another process: yes, unless it has
+        waited BALANCE_GRACE_SECONDS. The serve loop asks every BALANCE_PAUSE_SECONDS while a
+        connection waits; a longer gap means the last one was taken and this one is new."""
+        now = time.monotonic()
+        if now - self.declined_last > BALANCE_GRACE_SECONDS:
+            self.declined_since = now
+        self.declined_last = now
+        return now - self.declined_since < BALANCE_GRACE_SECONDS
 
     def shutdown_request(self, request) -> None:
         """Called once for every connection accepted, however it ended."""
