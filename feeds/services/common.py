@@ -172,7 +172,8 @@ def _patients_with_dates() -> QuerySet[Patient]:
 
 def unique_row(queryset: QuerySet[M]) -> M | None:
     """The row of a lookup by a unique key, or None. Not `.first()`: its ORDER BY (the model's
-    ordering, or the primary key) orders one row and was compiled for every message."""
+    ordering, or the primary key) orders one row and was compiled for every message (with
+    the patient query built once, 1.6 → 0.9 ms of CPU for that query, busy machine)."""
     rows = list(queryset.order_by()[:1])
     return rows[0] if rows else None
 
