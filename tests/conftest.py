@@ -131,15 +131,17 @@ def browser(chromium_path, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM must still work.
     # Set per test (not at import) so it does not leak into other tests (`check --deploy`).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    # While Playwright's sync API runs, the ORM opened a second database connection here
-    # (Django keeps connections per context) that nothing else closes: close it, or
-    # PostgreSQL refuses to drop the test database at the end of the session.
-    from django.db import connections
-
+        # While Playwright's sync API runs, the ORM opens a second database connection
+        # here (Django keeps connections per context): the test's and the teardowns of the
+        # fixtures set up after this one use it, and nothing else closes it. Close it, or
+        # PostgreSQL refuses to drop the test database at the end of the session.
+        connections.close_all()
     connections.close_all()
 
 

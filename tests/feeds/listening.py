@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import hl7
+from django.db import connection
 from hl7.client import MLLPClient
 
 from tests.celery_support import database_url, free_port, wait_for
@@ -22,10 +23,11 @@ class Listener:
         self.max_bytes = max_bytes
         self.log = tmp / f"hl7-listener-{self.port}.log"
         self.proc: subprocess.Popen | None = None
+        self.app_name = f"hl7-listener-test-{self.port}"  # its PostgreSQL sessions' name (libpq)
 
     def start(self) -> "Listener":
         env = {**os.environ, "DATABASE_URL": database_url(), "TRACKER_DEV_APPS": "true",
-               "PYTHONUNBUFFERED": "1"}
+               "PYTHONUNBUFFERED": "1", "PGAPPNAME": self.app_name}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -44,10 +46,12 @@ class Listener:
             return False
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up, whatever it was doing is cut off."""
+        """SIGKILL: no clean-up, whatever it was doing is cut off (its forked processes die
+        with it: PR_SET_PDEATHSIG)."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+        _wait_for_sessions_to_end(self.app_name)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -56,9 +60,24 @@ class Listener:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        _wait_for_sessions_to_end(self.app_name)
 
     def client(self) -> MLLPClient:
         return MLLPClient("127.0.0.1", self.port)
+
+
+def _wait_for_sessions_to_end(app_name: str) -> None:
+    """PostgreSQL ends a killed process's session a moment after it died: wait for that, so
+    that the test database is not still "accessed by other users" when it is dropped."""
+    if connection.vendor != "postgresql":
+        return
+
+    def sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [app_name])
+            return cursor.fetchone()[0]
+
+    wait_for(lambda: sessions() == 0, 15, "the listener's database sessions to end")
 
 
 def ack_of(reply: bytes) -> hl7.Message:
