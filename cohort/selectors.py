@@ -132,7 +132,11 @@ def _imaging_status(modality: str) -> Case:
         When(Exists(finding), then=Value(POSITIVE)),
         *read_negative,
         When(Exists(last_final), then=Value(UNREAD if modality == Modality.MR else NEGATIVE)),
-        When(Exists(_post_nac(modality)), then=Value(DRAFT_ONLY)),
+        # No signed study (the branch above): any post-NAC study left is a draft. Asked as
+        # drafts, the few are read by the (status, study_date) index; asked as "any study",
+        # PostgreSQL scanned all 1.2 million studies for it (0.5–0.9 s of the concordance's
+        # ~2.4 s at 100,000 patients).
+        When(Exists(_post_nac(modality, status=StudyStatus.DRAFT)), then=Value(DRAFT_ONLY)),
         default=Value(MISSING),
         output_field=CharField(),
     )
