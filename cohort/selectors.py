@@ -126,8 +126,11 @@ def _imaging_status(modality: str) -> Case:
         )
     read_negative = []
     if modality == Modality.MR:
-        flagged = ImagingStudy.objects.filter(id=last_id, no_enhancement=True)
-        read_negative = [When(Exists(flagged), then=Value(NEGATIVE))]
+        # The last signed MRI's "no enhancement" flag, read with it (one index probe; as
+        # `Exists(id=last_id, no_enhancement)` it was two per patient).
+        flagged = Subquery(last_final.order_by("-study_date", "-id").values("no_enhancement")[:1],
+                           output_field=BooleanField())
+        read_negative = [When(flagged, then=Value(NEGATIVE))]
     return Case(
         When(Exists(finding), then=Value(POSITIVE)),
         *read_negative,
