@@ -203,16 +203,20 @@ def _later(minutes: float):
     return timezone.now() + timedelta(minutes=minutes)
 
 
-def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(client, site_admin, eager,
-                                                                              django_capture_on_commit_callbacks):
-    from registry.uploads import REQUEUE_AFTER, uploads_requeue
-
+@pytest.fixture
+def uploaded_unqueued(client, site_admin, django_capture_on_commit_callbacks):
+    """An upload whose task never reached a worker: the broker lost the message (or was
+    down at commit), so the request's on-commit enqueue went nowhere."""
     login(client, site_admin)
-    # The broker lost the message (or was down at commit): the request's on-commit
-    # enqueue never reaches a worker.
     with django_capture_on_commit_callbacks(execute=False):
         client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
-    lost = RegistryUpload.objects.get()
+    return RegistryUpload.objects.get()
+
+
+def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(uploaded_unqueued, eager):
+    from registry.uploads import REQUEUE_AFTER, uploads_requeue
+
+    lost = uploaded_unqueued
     assert lost.status == "queued" and lost.queued_at is not None
     minutes = REQUEUE_AFTER.total_seconds() / 60
     assert uploads_requeue(now=_later(minutes - 0.5)) == 0  # a worker may still take it
@@ -224,8 +228,7 @@ def test_an_upload_whose_task_was_never_queued_is_queued_again_by_the_sweep(clie
 
 @pytest.mark.parametrize("started_minutes_ago, requeued", [(5, False), (12, True)])
 def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
-        client, site_admin, settings, started_minutes_ago, requeued, eager,
-        django_capture_on_commit_callbacks):
+        uploaded_unqueued, settings, started_minutes_ago, requeued, eager):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -233,10 +236,7 @@ def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
     from registry.uploads import uploads_requeue
 
     settings.CELERY_TASK_TIME_LIMIT = 5 * 60  # + 3 minutes: requeued after 8 minutes
-    login(client, site_admin)
-    with django_capture_on_commit_callbacks(execute=False):  # no worker here
-        client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
-    the_upload = RegistryUpload.objects.get()
+    the_upload = uploaded_unqueued
     # A worker claimed it, then was killed (its import rolled back with its transaction).
     RegistryUpload.objects.filter(pk=the_upload.pk).update(
         status="running", started_at=timezone.now() - timedelta(minutes=started_minutes_ago))
@@ -245,18 +245,14 @@ def test_an_upload_whose_worker_died_is_queued_again_after_the_time_limit(
     assert the_upload.status == ("checked" if requeued else "running")
 
 
-def test_a_queued_upload_is_not_deleted_as_stale(client, site_admin, uploads_dir,
-                                                  django_capture_on_commit_callbacks):
+def test_a_queued_upload_is_not_deleted_as_stale(uploaded_unqueued, uploads_dir):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from registry.uploads import uploads_delete_stale
 
-    login(client, site_admin)
-    with django_capture_on_commit_callbacks(execute=False):
-        client.post(URL, {"file": upload("ok.csv", b"record,site,mrn\n")})
-    waiting = RegistryUpload.objects.get()
+    waiting = uploaded_unqueued
     RegistryUpload.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(days=2))
     assert uploads_delete_stale() == 0
     assert RegistryUpload.objects.filter(pk=waiting.pk).exists() and len(list(uploads_dir.iterdir())) == 1
