@@ -99,13 +99,17 @@ class VoidedSerializer(serializers.Serializer):
     void_reason = serializers.CharField()
 
 
-def _record(record):
-    """Save a visit or an outcome event with its outbox events (`record_save`); the clinical
-    rules' refusals as HTTP 400 with the field's message."""
+def _record_create(request, serializer_class, model, **fields) -> Response:
+    """Validate the body, save a visit or an outcome event of the patient with its outbox
+    events (`record_save`), answer 201 with it; the clinical rules' refusals are HTTP 400
+    with the field's message."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
     try:
-        return record_save(record)
+        record = record_save(model(**fields, **serializer.validated_data))
     except DjangoValidationError as exc:
         raise ValidationError(drf_errors(exc)) from exc
+    return Response(serializer_class(record).data, status=status.HTTP_201_CREATED)
 
 
 def _void(request, void) -> Response:
@@ -259,11 +263,8 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def record_visit(self, request, uuid=None):
         """Record a clinic visit (the clinical-exam visits count for the surveillance plan).
         `400` with the field's message for a date before birth or in the future."""
-        patient = self.get_object()
-        serializer = VisitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        visit = ClinicVisit(patient=patient, recorded_by=request.user, **serializer.validated_data)
-        return Response(VisitSerializer(_record(visit)).data, status=status.HTTP_201_CREATED)
+        return _record_create(request, VisitSerializer, ClinicVisit, patient=self.get_object(),
+                              recorded_by=request.user)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=EventSerializer, filterset_class=None,
@@ -279,11 +280,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def record_event(self, request, uuid=None):
         """Record an outcome event. `400` with the field's message for a date before birth
         or in the future, or a kind that is not one of the listed ones."""
-        patient = self.get_object()
-        serializer = EventSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        event = ClinicalEvent(patient=patient, **serializer.validated_data)
-        return Response(EventSerializer(_record(event)).data, status=status.HTTP_201_CREATED)
+        return _record_create(request, EventSerializer, ClinicalEvent, patient=self.get_object())
 
     @extend_schema(responses=TimelineSerializer)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

@@ -59,8 +59,8 @@ def uploads_requeue(now=None) -> int:
                                        | Q(queued_at__isnull=True, created_at__lt=now - REQUEUE_AFTER))
             | Q(status=Status.RUNNING, started_at__lt=now - limit))
     ids = list(RegistryUpload.objects.filter(lost).order_by("created_at").values_list("pk", flat=True))
+    RegistryUpload.objects.filter(pk__in=ids).update(queued_at=now)
     for upload_id in ids:
-        RegistryUpload.objects.filter(pk=upload_id).update(queued_at=now)
         _enqueue(upload_id)
     if ids:
         logger.warning("registry uploads queued again (no worker took or finished them): %s", ids)
