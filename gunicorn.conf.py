@@ -4,3 +4,11 @@ working directory): an access log without query strings, referrers or calendar t
 
 logger_class = "tracker.redaction.RedactingLogger"
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker) -> None:
+    """Each worker, once it has loaded the app: the objects it keeps for life are left out
+    of garbage collection (tracker/startup.py)."""
+    from tracker.startup import freeze_startup_heap
+
+    freeze_startup_heap()

@@ -37,6 +37,9 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(), "TRACKER_DEV_APPS": "true",
                "TWO_FACTOR_REQUIRED": "false",
+               # Connections kept between requests, as docs/deployment.md has it: without, each
+               # request waits for a new PostgreSQL backend and plans on its cold caches.
+               "CONN_MAX_AGE": "60",
                # Pages name static files as they are: nothing was collected for the bench.
                "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
         self.proc = subprocess.Popen(
