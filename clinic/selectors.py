@@ -9,16 +9,13 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
-    BooleanField,
     CharField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -30,7 +27,7 @@ from alerts.models import LIVE_STATES, Alert, AlertSettings, AlertState
 from imaging.charts import ExtentThreshold
 from imaging.history import PatientHistory
 from imaging.models import ImagingStudy
-from imaging.records import StudyRow, patient_records, prefetched, with_records
+from imaging.records import StudyRow, active, patient_records, prefetched, with_records
 from patients.access import get_patient_for_user, patients_for
 from patients.models import ClinicalEvent, ClinicVisit, NacCourse, Pathology, Patient, Radiotherapy, Surgery
 from patients.selectors import search_patients
@@ -139,9 +136,11 @@ class Timeline:
 def _timeline_prefetches() -> list[Prefetch]:
     # The alerts' and items' studies are joined in (`select_related`): a few rows each.
     return [
-        Prefetch("visits", to_attr="visit_rows",
-                 queryset=ClinicVisit.objects.select_related("recorded_by").order_by("-date", "-id")),
-        Prefetch("events", to_attr="event_rows", queryset=ClinicalEvent.objects.order_by("date", "id")),
+        # Voided visits and events too, set apart as `patient_records` does (imaging.records).
+        Prefetch("visits", to_attr="visit_rows_and_voided",
+                 queryset=ClinicVisit.all_objects.select_related("recorded_by").order_by("-date", "-id")),
+        Prefetch("events", to_attr="event_rows_and_voided",
+                 queryset=ClinicalEvent.all_objects.order_by("date", "id")),
         # Unresolved alerts (open or acknowledged): they keep "stable" off the chart's
         # headline. `details` (JSON) is not shown on the timeline.
         Prefetch("alerts", to_attr="open_alert_rows",
@@ -157,16 +156,17 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
     """The patient (404 outside the user's sites) with her whole history, open alerts and
     surveillance plan: one query for the patient with her site, tumour, contact, plan and
     the alert thresholds, and one per kind of row (`with_records`, `_timeline_prefetches`),
-    11 in all."""
+    11 in all; a 12th for the voided records' reasons, only for a patient who has any."""
     settings = AlertSettings.objects.filter(pk=1)
     queryset = with_records(Patient.objects.select_related(
         "site", "tumour", "contact", "surveillance_plan__protocol")).prefetch_related(
         *_timeline_prefetches()).annotate(
         threshold_mm=Subquery(settings.values("extent_mm")[:1]),
-        threshold_percent=Subquery(settings.values("extent_percent")[:1]),
-        has_voided=_has_voided())
+        threshold_percent=Subquery(settings.values("extent_percent")[:1]))
     patient = get_patient_for_user(user, uuid, queryset=queryset)
     records = patient_records(patient)
+    visits, voided_visit = active(prefetched(patient, "visit_rows_and_voided"))
+    events, voided_event = active(prefetched(patient, "event_rows_and_voided"))
     return Timeline(
         patient=patient,
         history=records.history(patient),
@@ -175,12 +175,13 @@ def patient_timeline(*, user: AbstractBaseUser, uuid: UUID | str) -> Timeline:
         surgeries=records.surgeries,
         nac_courses=records.nac_courses,
         radiotherapy=records.radiotherapy,
-        visits=prefetched(patient, "visit_rows"),
-        events=prefetched(patient, "event_rows"),
+        visits=visits,
+        events=events,
         plan=getattr(patient, "surveillance_plan", None),
         scheduled_items=prefetched(patient, "item_rows"),
         extent_threshold=_threshold(patient),
-        voided=voided_records(patient.pk) if patient.has_voided else [],
+        # Their reasons and who voided them: a query only for a patient who has any.
+        voided=voided_records(patient.pk) if records.has_voided or voided_visit or voided_event else [],
     )
 
 
@@ -213,15 +214,6 @@ VOIDED_KINDS = (
     (ClinicalEvent, "Outcome event", "date", "kind"),
     (ImagingStudy, "Imaging study", "study_date", "modality"),
 )
-
-
-def _has_voided() -> ExpressionWrapper:
-    """Whether the patient has any voided record, read with her (a few index probes): the
-    list itself costs a second query only for the few patients who have one."""
-    voided = Q()
-    for model, *_ in VOIDED_KINDS:
-        voided |= Q(Exists(model.all_objects.voided().filter(patient_id=OuterRef("pk"))))
-    return ExpressionWrapper(voided, output_field=BooleanField())
 
 
 def voided_records(patient_id: int) -> list[VoidedRecord]:

@@ -90,3 +90,41 @@ def test_records_of_a_patient_in_a_query_per_table(patient, django_assert_num_qu
     assert records.history(patient) == load_history(patient.pk)
     days = [r.study.study_date for r in records.studies]
     assert days == sorted(days) and len(days) == 40
+
+
+VOIDABLE = {
+    "Surgery": lambda p: p.surgeries.get(),
+    "NAC course": lambda p: p.nac_courses.order_by("start_date").first(),
+    "Radiotherapy": lambda p: p.radiotherapy.get(),
+    "Clinic visit": lambda p: p.visits.order_by("date", "id").first(),
+    "Outcome event": lambda p: p.events.get(),
+    "Imaging study": lambda p: p.studies.order_by("study_date").last(),
+}
+
+
+@pytest.mark.parametrize("kind", VOIDABLE)
+def test_a_voided_record_of_each_kind_is_only_in_the_struck_through_list(clinic_staff, patient, kind,
+                                                                         django_assert_num_queries):
+    """The prefetches read voided rows too and set them apart (imaging.records): none reaches
+    the lists, the history or the chart; each is listed with its reason, in a 12th query."""
+    from core.voiding import void_record
+
+    record = VOIDABLE[kind](patient)
+    void_record(record, by=clinic_staff, reason="Typed on the wrong patient")
+    with django_assert_num_queries(12):
+        timeline = patient_timeline(user=clinic_staff, uuid=patient.uuid)
+    shown = [row.study for row in timeline.studies] + timeline.surgeries + timeline.nac_courses \
+        + timeline.radiotherapy + timeline.visits + timeline.events
+    assert record.pk not in {r.pk for r in shown if type(r) is type(record)}
+    assert all(r.voided_at is None for r in shown)
+    history = timeline.history
+    assert record.pk not in {s.id for s in history.studies} if kind == "Imaging study" else True
+    [voided] = timeline.voided
+    assert (voided.kind, voided.reason, voided.voided_by) == (kind, "Typed on the wrong patient",
+                                                              clinic_staff.username)
+
+
+def test_a_patient_with_nothing_voided_costs_no_query_for_it(clinic_staff, patient,
+                                                             django_assert_num_queries):
+    with django_assert_num_queries(11):
+        assert patient_timeline(user=clinic_staff, uuid=patient.uuid).voided == []
