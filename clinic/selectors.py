@@ -110,7 +110,7 @@ class Timeline:
     visits: list  # newest first
     events: list
     plan: PatientPlan | None  # the surveillance plan, with its protocol
-    scheduled_items: list[ScheduledItem]  # by due date, with their study and visit
+    scheduled_items: list[ScheduledItem]  # by due date, with their study (a visit only by id)
     extent_threshold: ExtentThreshold  # the extent rule's thresholds, drawn on the chart
     voided: list["VoidedRecord"]  # struck through in the history, with their reasons
 
@@ -134,7 +134,8 @@ class Timeline:
 
 
 def _timeline_prefetches() -> list[Prefetch]:
-    # The alerts' and items' studies are joined in (`select_related`): a few rows each.
+    # The alerts' and items' studies are joined in (`select_related`): a few rows each. An
+    # item done at a visit says so by its `visit_id`: the visit is not read (0.7 ms a page).
     return [
         # Voided visits and events too, set apart as `patient_records` does (imaging.records).
         Prefetch("visits", to_attr="visit_rows_and_voided",
@@ -147,7 +148,7 @@ def _timeline_prefetches() -> list[Prefetch]:
                  queryset=Alert.objects.filter(state__in=LIVE_STATES).select_related("study")
                  .defer("details").order_by("-created_at", "-id")),
         Prefetch("scheduled_items", to_attr="item_rows",
-                 queryset=ScheduledItem.objects.select_related("study", "visit")
+                 queryset=ScheduledItem.objects.select_related("study")
                  .order_by("due_date", "kind", "id")),
     ]
 
