@@ -1,11 +1,11 @@
-"""The API's pages (api/pagination.py): `count` exact up to a bound past the page's start,
-a lower bound beyond it, and every row reached by following `next`."""
+"""Pages counted up to a bound (core/pagination.py), in the API and on the patient list:
+`count` exact up to a bound past the page's start, a lower bound beyond it, every row reached."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api import pagination
+from core import pagination
 from tests.patients.factories import PatientFactory
 
 URL = "/api/patients/"
@@ -67,3 +67,25 @@ def test_the_count_reads_rows_in_no_order_and_stops_at_the_bound(api_client, coo
 def test_every_list_of_the_api_is_counted_so(api_client, coordinator, five):
     for url in ("/api/studies/", "/api/alerts/", "/api/schedule/", URL):
         assert api_client(coordinator).get(url).json()["count_exact"] is True, url
+
+
+def test_the_list_page_says_more_than_and_or_more_past_the_bound(client, coordinator, five, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 4)
+    monkeypatch.setattr("clinic.views.PAGE_SIZE", 2)
+    client.force_login(coordinator)
+    html = client.get(reverse("patient-list")).content.decode()
+    assert "More than 4 patients" in html and "Page 1 of 3 or more" in html
+    html = client.get(reverse("patient-list") + "?page=3").content.decode()
+    assert "5 patients" in html and "Page 3 of 3<" in html  # page 3 counts 6: all 5, exact
+
+
+def test_the_list_page_formats_a_large_bound(client, coordinator, five, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2_000)
+    monkeypatch.setattr("clinic.views.PAGE_SIZE", 2)
+    monkeypatch.setattr(pagination.BoundedCountPaginator, "count_exact", property(lambda self: False))
+    client.force_login(coordinator)
+    assert "More than 2,000 patients" in client.get(reverse("patient-list")).content.decode()
