@@ -46,3 +46,11 @@ class BoundedCountPaginator(Paginator):
     @property
     def count_exact(self) -> bool:
         return self.count_limit is None or self.count <= self.count_limit
+
+    @property
+    def pages_counted(self) -> int:
+        """The pages known to be full: all of them when the count is exact; else as many as
+        `count_limit` rows fill ("Page 1 of 400 or more")."""
+        if self.count_exact:
+            return self.num_pages
+        return -(-self.count_limit // self.per_page)
