@@ -31,7 +31,11 @@
       var source = document.getElementById(el.dataset.figure);
       if (!source || el.dataset.rendered) { return; }
       var fig = narrowed(JSON.parse(source.textContent), el.clientWidth);
-      var config = Object.assign({ responsive: true, displaylogo: false }, fig.config || {});
+      // On a phone the toolbar, always shown on touch screens, covered the treatment
+      // lines' labels: left out there (a double tap still resets the zoom).
+      var config = Object.assign({ responsive: true, displaylogo: false,
+                                   displayModeBar: el.clientWidth < 600 ? false : "hover" },
+                                 fig.config || {});
       window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, config);
       linkPoints(el, fig);
       el.dataset.rendered = "1";
