@@ -78,19 +78,24 @@ def _saved_values(objs: Sequence[models.Model], fields: list[models.Field]) -> l
 
     `Field.pre_save` is the attribute itself unless the field computes it (auto_now …):
     the others are read with one `attrgetter`, ~4 times faster than a `pre_save` call per
-    value (6,000 calcification findings: ~18 → ~4 ms).
+    value (6,000 calcification findings: ~18 → ~4 ms). JSON values are handed to the
+    driver as the field prepares them (psycopg's `Jsonb`); COPY's text format takes every
+    other value as it is.
     """
     read = attrgetter(*[f.attname for f in fields])
     computed = [(i, f) for i, f in enumerate(fields) if type(f).pre_save is not models.Field.pre_save]
-    if len(fields) == 1:
+    json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    if len(fields) == 1 and not computed and not json:
         return [(read(obj),) for obj in objs]
-    if not computed:
+    if not computed and not json:
         return [read(obj) for obj in objs]
     rows = []
     for obj in objs:
-        row = list(read(obj))
+        row = list(read(obj)) if len(fields) > 1 else [read(obj)]
         for i, f in computed:
             row[i] = f.pre_save(obj, True)
+        for i, f in json:
+            row[i] = f.get_db_prep_save(row[i], connection)
         rows.append(row)
     return rows
 
