@@ -6,8 +6,9 @@ benchmark seeding, the sweep's plan writes, whose first run over a cohort create
 ~30 scheduled exams per patient and re-dates them (`bulk_update`'s `CASE WHEN id = …`
 per field made the first sweep of 10,000 patients take 1,953 s instead of 83 s), and the
 registry import's rows (studies, findings, treatment: `bulk_create` held it at about half
-its target, registry/write.py). Everything else, requests and alert writes included, uses
-the ORM's `bulk_create`/`bulk_update`.
+its target, registry/write.py), and audit events written together (`audit_record_many`).
+Everything else, requests and alert writes included, uses the ORM's
+`bulk_create`/`bulk_update`.
 
 - `copy_objects(objs)`: unsaved model instances (their defaults from the model's own
   constructor, `auto_now` fields set by the fields' `pre_save`), with COPY on PostgreSQL
