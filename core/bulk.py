@@ -22,7 +22,7 @@ Everything else, requests and alert writes included, uses the ORM's
 None of them sends model signals (nor do `bulk_create` and `bulk_update`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import cast
 
@@ -83,22 +83,27 @@ def _saved_values(objs: Sequence[models.Model], fields: list[models.Field]) -> l
     driver as the field prepares them (psycopg's `Jsonb`); COPY's text format takes every
     other value as it is.
     """
-    read = attrgetter(*[f.attname for f in fields])
+    read = _reader([f.attname for f in fields])
     computed = [(i, f) for i, f in enumerate(fields) if _computed_on_save(f)]
     json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    if len(fields) == 1 and not computed and not json:
-        return [(read(obj),) for obj in objs]
     if not computed and not json:
         return [read(obj) for obj in objs]
     rows = []
     for obj in objs:
-        row = list(read(obj)) if len(fields) > 1 else [read(obj)]
+        row = list(read(obj))
         for i, f in computed:
             row[i] = f.pre_save(obj, True)
         for i, f in json:
             row[i] = f.get_db_prep_save(row[i], connection)
         rows.append(row)
     return rows
+
+
+def _reader(names: list[str]) -> Callable[[models.Model], tuple]:
+    if len(names) == 1:  # an attrgetter of one name gives the value, not a tuple
+        name = names[0]
+        return lambda obj: (getattr(obj, name),)
+    return attrgetter(*names)
 
 
 def _computed_on_save(field: models.Field) -> bool:
