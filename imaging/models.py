@@ -94,7 +94,7 @@ class ImagingStudy(Voidable):
                                      birads__in=["0", "4", "4A", "4B", "4C", "5"]),
                          name="study_abnormal_postsurg_idx"),
         ]
-        # Dated before birth or in the future is refused by a trigger (migration 0002):
+        # Dated before birth or in the future is refused by triggers (migrations 0002, 0009):
         # a check constraint can neither read the patient row nor the clock.
 
     def __str__(self) -> str:

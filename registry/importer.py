@@ -226,9 +226,13 @@ def _audit(job: "RegistryImport", *, user: AbstractBaseUser | None, source: str,
         added[(patient.site.code, patient.mrn)]["patient"] += 1
     for record, rows in job.new_children.items():
         for row in rows:
-            added[row.patient_key][record] += 1
-            for finding in (*getattr(row, "calcs", ()), *getattr(row, "enhs", ())):
-                added[row.patient_key][finding.record] += 1
+            counts = added[row.patient_key]
+            counts[record] += 1
+            if record == "study":
+                for finding_record, findings in (("calcification", row.calcs),
+                                                 ("enhancement", row.enhs)):
+                    if findings:
+                        counts[finding_record] += len(findings)
     audit_record_many([
         audit_event(action=Action.IMPORT, obj=job.patients[key], actor=user,
                     actor_username=actor_username,

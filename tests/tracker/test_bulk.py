@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 
 from core import bulk
@@ -47,12 +47,10 @@ def test_copy_objects_stores_what_bulk_create_stores(patient):
     assert len({r["uuid"] for r in stored}) == 6
 
 
-def test_copy_text_refuses_values_it_cannot_write():
-    assert bulk.copy_text(None) == "\\N" and bulk.copy_text(True) == "t"
-    assert bulk.copy_text(ScheduledItem.Status.DONE) == "done" and bulk.copy_text(7) == "7"
-    assert bulk.copy_text(date(2024, 2, 29)) == "2024-02-29"
-    with pytest.raises(TypeError, match="dict"):
-        bulk.copy_text({"no": 1})
+def test_copy_rows_refuses_values_it_cannot_write(postgres_db, patient):
+    fields = [ScheduledItem._meta.get_field(name) for name in ("patient", "kind", "cancel_reason")]
+    with pytest.raises(ProgrammingError, match="dict"):
+        bulk.copy_rows(ScheduledItem, fields, [(patient.id, "mammogram", {"no": 1})])
 
 
 @pytest.mark.django_db
