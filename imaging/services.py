@@ -15,8 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import Action, AuditEvent
-from audit.services import audit_event, audit_record
+from audit.models import Action
+from audit.services import audit_record
 from core.permissions import can_draft_studies, can_sign_studies
 from core.voiding import void_record
 from outbox.models import Event
@@ -187,7 +187,7 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
                      calcifications: Sequence[dict] = (), enhancements: Sequence[dict] = (),
                      study: ImagingStudy | None = None, signing: bool = False,
                      surgery_date: date | None | Unread = UNREAD,
-                     accession_checked: bool = False, audit: list[AuditEvent] | None = None) -> ImagingStudy:
+                     accession_checked: bool = False) -> ImagingStudy:
     """Create or update a draft study and replace its findings; all or nothing.
 
     `signing`: the caller signs it next (`study_finalize`), so the signing rules are
@@ -195,8 +195,7 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
     reports a second, passes what it read already, in this transaction, with the patient
     locked; each is a query fewer per report: `surgery_date`, her first surgery (read with
     her for the report's phase), and `accession_checked`, true when it looked the accession
-    up among her studies and found no study but `study`; and `audit`, a list the audit event is
-    added to, for the caller to write with its own (`audit_record_many`: one statement)."""
+    up among her studies and found no study but `study`."""
     if study is not None:
         # Re-read under lock: the caller's copy may predate a signature.
         study = ImagingStudy.objects.select_for_update().get(pk=study.pk)
@@ -223,12 +222,8 @@ def study_save_draft(*, patient: Patient, data: dict[str, Any], by: User,
         after = study_as_dict(study)
     changes = study_changes(before, after)
     if changes:
-        event = audit_event(action=Action.UPDATE if before else Action.CREATE, obj=study,
-                            patient=patient, changes=changes, actor=by)
-        if audit is None:
-            event.save(force_insert=True)
-        else:
-            audit.append(event)
+        audit_record(action=Action.UPDATE if before else Action.CREATE, obj=study,
+                     patient=patient, changes=changes, actor=by)
     return study
 
 

@@ -3,7 +3,7 @@
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 
-from audit.models import AuditEvent
 from patients.models import NacCourse, Patient, Site, Surgery
 
 from ..models import FeedSource, Message, ProcedureCode
@@ -32,8 +31,6 @@ class Outcome:
     hold_reason: str = ""
     patient: Patient | None = None
     study_id: int | None = None
-    # Audit events of the processing, written with the message's own in one statement.
-    audit: list[AuditEvent] = field(default_factory=list)
 
     @classmethod
     def held(cls, reason: str, detail: str, patient: Patient | None = None) -> "Outcome":

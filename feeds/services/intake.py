@@ -17,15 +17,15 @@
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from audit.models import Action, AuditEvent
-from audit.services import audit_event, audit_record_many
+from audit.models import Action
+from audit.services import audit_record
 from patients.models import Patient, Site
 
 from ..models import Message
@@ -57,7 +57,6 @@ class Context:
     trigger: str
     forced_patient: Patient | None = None  # chosen by staff in the reconciliation queue
     released: list[int] = field(default_factory=list)
-    audit: list[AuditEvent] = field(default_factory=list)  # written with the message's own event
 
     def release_held(self, patient: Patient) -> int:
         """Process again the messages held because this MRN had no patient (an ORU that came
@@ -143,7 +142,7 @@ def _refuse(raw: bytes, header: Header, exc: FeedError, *, size: int | None = No
             message_type=header.message_type, message_time=header.message_time,
             status=Message.Status.REJECTED if exc.code == "AR" else Message.Status.ERROR,
             ack_code=exc.code, detail=exc.reason, processed_at=timezone.now())
-        _import_event(row, None, feed_user()).save(force_insert=True)
+        _audit(row, None, feed_user())
     return ack(None, header, exc.code, exc.reason, exc.where)
 
 
@@ -203,7 +202,7 @@ def _run(row: Message, message, header: Header, *, user: AbstractBaseUser,
         row.site = source.site
         ctx = Context(message=row, reader=reader, header=header, site=source.site, rep=rep, user=user,
                       trigger=trigger, forced_patient=patient)
-        return replace(HANDLERS[kind](ctx), audit=ctx.audit), None
+        return HANDLERS[kind](ctx), None
     except FeedError as exc:
         return Outcome(detail=exc.reason), exc
     except ValidationError as exc:
@@ -247,11 +246,11 @@ def _record(row: Message, outcome: Outcome, failure: FeedError | None, user: Abs
     # Not `raw` again: the message's bytes are stored once. A row without a key is a refused
     # message whose claim was rolled back: it is inserted, with its outcome.
     row.save(update_fields=OUTCOME_FIELDS if row.pk is not None else None)
-    audit_record_many([*outcome.audit, _import_event(row, row.patient, user)])
+    _audit(row, row.patient, user)
 
 
-def _import_event(row: Message, patient: Patient | None, user: AbstractBaseUser) -> AuditEvent:
-    return audit_event(action=Action.IMPORT, obj=row, patient=patient, actor=user, changes={
+def _audit(row: Message, patient: Patient | None, user: AbstractBaseUser) -> None:
+    audit_record(action=Action.IMPORT, obj=row, patient=patient, actor=user, changes={
         "message_type": row.message_type, "control_id": row.control_id, "status": row.status,
         "ack": row.ack_code, "study_id": row.study_id})
 

@@ -170,7 +170,7 @@ def _apply(ctx, patient: Patient, result: Result) -> Outcome:
                                  calcifications=calcs, enhancements=enhs,
                                  # read with her by `find_patient`, and the accession above
                                  surgery_date=getattr(patient, "first_surgery", UNREAD),
-                                 accession_checked=True, audit=ctx.audit)
+                                 accession_checked=True)
     except StudyValidationError as exc:
         raise error(*_reason(exc)) from exc
     if proposal:
