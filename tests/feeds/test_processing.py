@@ -138,6 +138,9 @@ def test_oru_files_a_draft_study_with_proposed_findings(feed_source):
     assert proposal["calcifications"][0]["morphology"] == "fine_pleomorphic"
     assert not study.calcifications.exists()  # proposals are never findings by themselves
     assert Message.objects.get(message_type="ORU^R01").study == study
+    created = AuditEvent.objects.get(object_type="imaging.ImagingStudy", object_id=str(study.pk))
+    assert (created.action, created.actor_username, created.patient_id) == (Action.CREATE, "hl7-feed",
+                                                                            study.patient_id)
 
 
 # The statements one report costs (docs/performance.md, row 9): the transaction (2), the
