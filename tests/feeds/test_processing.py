@@ -145,10 +145,10 @@ def test_oru_files_a_draft_study_with_proposed_findings(feed_source):
 
 # The statements one report costs (docs/performance.md, row 9): the transaction (2), the
 # message row claiming its control ID and completed (2), the patient with her treatment dates
-# and the accession, both locked (2), the study and its audit event in the savepoint of
-# `study_save_draft` (4), its proposal, the orders it completes, the message's audit event (3).
-# No duplicate check first, no savepoint around the processing.
-ORU_STATEMENTS = 13
+# and the accession, both locked (2), the study and its audit event (2), its proposal, the
+# orders it completes, the message's audit event (3). No duplicate check first, and no
+# savepoint: not around the processing, nor around the new study's writes.
+ORU_STATEMENTS = 11
 
 
 def test_a_report_costs_the_same_few_statements_however_much_is_on_file(feed_source):
