@@ -4,10 +4,12 @@
 
 1. Read the header and decode the bytes as MSH-18 says; parse (python-hl7). A message that
    cannot be read is kept as rejected and answered AR with the reason.
-2. Idempotency: a control ID (MSH-10) accepted before from the same sender is not processed
-   again; the same bytes get the same answer (AA), other bytes with that ID an AR.
-3. In one transaction: the raw message row, the processing of its type (in a savepoint: an
-   AE or AR undoes every write but the row itself), its status, and the audit event.
+2. In one transaction: the raw message row, inserted as accepted, which claims its control
+   ID (MSH-10) for its sender; the processing of its type, its status, and the audit event.
+   An AE or AR rolls all of it back and keeps the row, with why, in a transaction of its own.
+3. Idempotency: when the claim fails (the database's unique constraint on accepted control
+   IDs), the message is not processed again; the same bytes get the same answer (AA), other
+   bytes with that ID an AR.
 4. The ACK is built only after that transaction committed. When the database cannot be
    reached nothing is acknowledged (`None`): the listener closes the connection and the
    sender resends, as MLLP senders do with anything not acknowledged.
@@ -96,9 +98,15 @@ def _receive(raw: bytes, header: Header, size: int | None, limit: int) -> bytes:
         try:
             return _accept(raw, header, codec, message)
         except IntegrityError:
-            # Another connection accepted the same control ID at the same moment: the second
-            # pass finds it and answers as for any duplicate.
-            continue
+            # The control ID was accepted before, or by another connection at this moment (the
+            # insert waited for its commit): answered as a duplicate. None found when that
+            # other message ended refused: it is processed again.
+            with transaction.atomic():
+                duplicate = unique_row(Message.objects.select_for_update().filter(
+                    sending_application=header.sending_application, sending_facility=header.sending_facility,
+                    control_id=header.control_id, status__in=Message.ACCEPTED))
+                if duplicate is not None:
+                    return _duplicate(duplicate, raw, header, message)
     raise OperationalError("the same control ID kept colliding")
 
 
@@ -139,19 +147,31 @@ def _refuse(raw: bytes, header: Header, exc: FeedError, *, size: int | None = No
 
 
 def _accept(raw: bytes, header: Header, codec: str, message) -> bytes:
+    """Claim the control ID and process the message; IntegrityError when it was accepted before.
+
+    The row goes in as accepted before it is processed, so the database's unique constraint
+    on accepted control IDs is the duplicate check: no query first, and the same message on
+    two connections at once waits for the first one's commit. A refused message (AE, AR)
+    rolls the whole transaction back, claim included, and is kept by a second one: no
+    savepoint around the processing of every message for the few refused (three statements
+    fewer per message with the claim, docs/performance.md row 9).
+    """
+    user = feed_user()
     with transaction.atomic():
-        duplicate = unique_row(Message.objects.select_for_update().filter(
-            sending_application=header.sending_application, sending_facility=header.sending_facility,
-            control_id=header.control_id, status__in=Message.ACCEPTED))
-        if duplicate is not None:
-            return _duplicate(duplicate, raw, header, message)
         row = Message.objects.create(
             raw=raw, size=len(raw), encoding=codec, control_id=header.control_id,
             sending_application=header.sending_application, sending_facility=header.sending_facility,
             message_type=header.message_type, message_time=header.message_time,
-            status=Message.Status.ERROR, ack_code="AE")
-        failure = _process(row, message, header, user=feed_user())
+            status=Message.Status.PROCESSED, ack_code="AA")
+        outcome, failure = _run(row, message, header, user=user)
+        if failure is None:
+            _record(row, outcome, None, user)
+        else:
+            transaction.set_rollback(True)
     if failure is not None:
+        with transaction.atomic():
+            row.pk, row._state.adding = None, True  # the claim was rolled back: a new row
+            _record(row, outcome, failure, user)
         return ack(message, header, failure.code, failure.reason, failure.where)
     return ack(message, header, "AA", row.detail)
 
@@ -171,38 +191,44 @@ def _duplicate(row: Message, raw: bytes, header: Header, message) -> bytes:
     return ack(message, header, "AA", f"Duplicate of a message already accepted. {row.detail}".strip())
 
 
-def _process(row: Message, message, header: Header, *, user: AbstractBaseUser,
-             patient: Patient | None = None) -> FeedError | None:
-    """Run the message type's processing in a savepoint and record the outcome on `row`.
-    Returns the AE/AR error, or None when accepted."""
+def _run(row: Message, message, header: Header, *, user: AbstractBaseUser,
+         patient: Patient | None = None) -> tuple[Outcome, FeedError | None]:
+    """Run the message type's processing: its outcome, and the AE/AR error when it refused the
+    message, whose writes the caller then rolls back (the transaction may be unusable)."""
     reader = Reader(message)
     kind, trigger = header.message_type.split("^", 1)
-    failure = None
     try:
-        with transaction.atomic():
-            source, rep = source_for(header.sending_facility, reader)
-            row.site = source.site
-            ctx = Context(message=row, reader=reader, header=header, site=source.site, rep=rep, user=user,
-                          trigger=trigger, forced_patient=patient)
-            outcome = HANDLERS[kind](ctx)
+        source, rep = source_for(header.sending_facility, reader)
+        row.site = source.site
+        ctx = Context(message=row, reader=reader, header=header, site=source.site, rep=rep, user=user,
+                      trigger=trigger, forced_patient=patient)
+        return HANDLERS[kind](ctx), None
     except FeedError as exc:
-        failure, outcome = exc, Outcome(detail=exc.reason)
+        return Outcome(detail=exc.reason), exc
     except ValidationError as exc:
         failure = FeedError("AE", "; ".join(exc.messages))
-        outcome = Outcome(detail=failure.reason)
     except (OperationalError, InterfaceError):
         raise
     except DatabaseError as exc:
         # A constraint the validation did not foresee: refused, never half-written.
-        log.exception("feed message %s: database refused its writes", row.pk)
+        log.exception("feed message (control ID %s): database refused its writes", header.control_id)
         failure = FeedError("AE", f"The tracker's database refused the message ({type(exc).__name__}); "
                                   "it is kept and can be processed again.")
-        outcome = Outcome(detail=failure.reason)
     except Exception:
-        log.exception("feed message %s failed", row.pk)
+        log.exception("feed message (control ID %s) failed", header.control_id)
         failure = FeedError("AE", "The tracker failed to process the message; it is kept and an "
                                   "administrator can process it again.")
-        outcome = Outcome(detail=failure.reason)
+    return Outcome(detail=failure.reason), failure
+
+
+def _process(row: Message, message, header: Header, *, user: AbstractBaseUser,
+             patient: Patient | None = None) -> FeedError | None:
+    """Process a kept row again in a savepoint (an AE or AR undoes every write but the row's
+    outcome) and record the outcome on it. Returns the AE/AR error, or None when accepted."""
+    with transaction.atomic():
+        outcome, failure = _run(row, message, header, user=user, patient=patient)
+        if failure is not None:
+            transaction.set_rollback(True)
     _record(row, outcome, failure, user)
     return failure
 
@@ -217,7 +243,9 @@ def _record(row: Message, outcome: Outcome, failure: FeedError | None, user: Abs
     row.patient = outcome.patient if outcome.patient is not None and outcome.patient.pk else None
     row.study_id = outcome.study_id
     row.processed_at = timezone.now()
-    row.save(update_fields=OUTCOME_FIELDS)  # not `raw` again: the message's bytes are stored once
+    # Not `raw` again: the message's bytes are stored once. A row without a key is a refused
+    # message whose claim was rolled back: it is inserted, with its outcome.
+    row.save(update_fields=OUTCOME_FIELDS if row.pk is not None else None)
     _audit(row, row.patient, user)
 
 
