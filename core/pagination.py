@@ -51,6 +51,6 @@ class BoundedCountPaginator(Paginator):
     def pages_counted(self) -> int:
         """The pages known to be full: all of them when the count is exact; else as many as
         `count_limit` rows fill ("Page 1 of 400 or more")."""
-        if self.count_exact:
+        if self.count_limit is None or self.count_exact:
             return self.num_pages
-        return -(-self.count_limit // self.per_page)
+        return -(-self.count_limit // int(self.per_page))
