@@ -122,6 +122,10 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "tracker.settings", "DATABASE_URL": database_url(),
             "REDIS_URL": self.redis.url, "EMAIL_URL": f"filemail:///{self.mail_dir}",
             "CELERY_TASK_ALWAYS_EAGER": "false", "SITE_URL": "https://tracker.example",
+            # Celery runs Django's system checks as a worker starts (several seconds on a
+            # busy machine, each worker of each test); the suite runs them once
+            # (tests/tracker/test_security.py, `check --deploy`).
+            "CELERY_SKIP_CHECKS": "true",
         } | env
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool", pool,

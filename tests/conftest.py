@@ -51,6 +51,14 @@ def _flushable_audit_trail():
     _flush_around_the_audit_trail()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factory users hash a password each: Argon2, the configured hasher, takes ~0.2 s of
+    CPU a user (~0.5 s on the shared 2-core machine), MD5 microseconds. The configured
+    hasher is tested in tests/tracker/test_security.py."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip locally, fail in CI, when a real service a test needs is missing."""
     if condition:

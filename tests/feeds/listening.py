@@ -29,9 +29,12 @@ class Listener:
         env = {**os.environ, "DATABASE_URL": database_url(), "TRACKER_DEV_APPS": "true",
                "PYTHONUNBUFFERED": "1", "PGAPPNAME": self.app_name}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        # --skip-checks: the system checks import every view to check the URLs, which made
+        # up 4 of the 5 s a listener took to start on the shared 2-core machine; the suite
+        # runs them once (tests/tracker/test_security.py, `check --deploy`).
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "manage.py", "hl7_listen", "--port", str(self.port),
+                [sys.executable, "manage.py", "hl7_listen", "--skip-checks", "--port", str(self.port),
                  "--max-bytes", str(self.max_bytes)], cwd=ROOT, env=env, stdout=out, stderr=out)
         wait_for(self.accepting, 90, "the HL7 listener", [self.log])
         return self

@@ -36,11 +36,6 @@ from .world import build_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def admin_world():
     """The matrix world, with one row of every model the admin lists."""
     world = build_world()

@@ -13,11 +13,6 @@ pytestmark = pytest.mark.django_db
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "registry-example.csv"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_api_exports_and_fhir_download_are_recorded(client, site, coordinator):
     patient = PatientFactory(site=site)
     client.force_login(coordinator)

@@ -22,11 +22,6 @@ READERS = ("clinic_staff", "radiologist", "coordinator", "admin")
 UUID_OF_ANOTHER_KIND = {"registry-upload", "registry-upload-status"}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_every_read_of_patient_data_is_audited():
     world = build_world()
     patient = world.patient

@@ -25,11 +25,6 @@ OVERLONG = "x" * 5000
 VALUES = {"html": HTML, "sql": SQL, "unicode": UNICODE, "overlong": OVERLONG}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def logged_in(client, user):
     client.force_login(user)
     return client

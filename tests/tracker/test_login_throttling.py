@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db
 ATTACKER, COLLEAGUE = "203.0.113.5", "198.51.100.7"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def via_proxy(ip: str) -> Client:
     """A browser behind the documented nginx: the connection is the proxy's (loopback),
     the proxy names the client in X-Real-IP."""

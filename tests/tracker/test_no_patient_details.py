@@ -19,11 +19,6 @@ from tests.patients.factories import PatientFactory, SurgeryFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def enqueued():
     """Every task sent to the broker, recorded at the edge (nothing is sent)."""

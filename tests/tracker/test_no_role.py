@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 OPEN_TO_ALL = {"login", "logout", "api-token", "worklist-calendar-feed", "two-factor"}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_a_user_without_a_role_sees_nothing_but_a_message_on_every_url():
     world = build_world()
     roleless = UserFactory(username="roleless")

@@ -14,11 +14,6 @@ from .world import COLUMNS, build_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_every_url_pattern_has_a_matrix_row():
     problems = missing_rows(read_matrix())
     assert not problems, "\n".join(problems)

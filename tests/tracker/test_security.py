@@ -3,20 +3,25 @@ import secrets
 import subprocess
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
 
-from tests.patients.factories import PASSWORD
+from tests.patients.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-def test_passwords_are_hashed_with_argon2(clinic_staff):
-    assert identify_hasher(clinic_staff.password).algorithm == "argon2"
+def test_passwords_are_hashed_with_argon2(settings):
+    # The suite hashes with MD5 (tests/conftest.py): put back the configured hashers.
+    settings.PASSWORD_HASHERS = import_module(os.environ["DJANGO_SETTINGS_MODULE"]).PASSWORD_HASHERS
+    user = UserFactory(username="hashed")
+    assert identify_hasher(user.password).algorithm == "argon2"
+    assert user.check_password(PASSWORD)
 
 
 def test_repeated_failed_logins_lock_the_account(client, clinic_staff, settings):

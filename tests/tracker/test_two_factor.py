@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 def policy(settings):
     settings.TWO_FACTOR_REQUIRED = True
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def code(device: TOTPDevice, offset: int = 0) -> str:
