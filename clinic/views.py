@@ -155,7 +155,8 @@ def _study_line(row: StudyRow, study_url: str, site: Site) -> dict:
 
 
 def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
-    timeline = select_timeline(user=request.user, uuid=uuid)
+    show_contact = can_see_contact(request.user)
+    timeline = select_timeline(user=request.user, uuid=uuid, with_contact=show_contact)
     today = date.today()
     # One reverse() for the whole table, a UUID put in its slot per row (reverse: ~60 µs).
     study_url = reverse("study-detail", kwargs={"uuid": _UUID_SLOT})
@@ -167,7 +168,7 @@ def patient_timeline(request: HttpRequest, uuid) -> HttpResponse:
         "trend_sentences": sentences,
         "study_rows": rows, "age": patient.age_on(today),
         "plan": timeline.surveillance_plan(as_of=today),
-        "show_contact": can_see_contact(request.user), "can_edit_contact": can_edit_contact(request.user),
+        "show_contact": show_contact, "can_edit_contact": can_edit_contact(request.user),
         "can_write_letters": can_write_letters(request.user),
     })
 

@@ -22,3 +22,8 @@ def freeze_startup_heap() -> None:
     get_resolver().url_patterns  # noqa: B018 - imports the views
     gc.collect()
     gc.freeze()
+    # A page builds ~200,000 objects: a young-generation collection every 10,000 new ones,
+    # not every 700 (Python's default), ~1 ms of CPU less per timeline page (A/B in one
+    # process, alternating, idle machine); most of a request's objects are freed by their
+    # reference counts long before.
+    gc.set_threshold(10_000, 20, 20)
