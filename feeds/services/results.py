@@ -62,7 +62,10 @@ def process(ctx) -> Outcome:
     for result in results:
         outcome = _apply(ctx, patient, result)
         if outcome.status == Message.Status.HELD:
-            return outcome  # the savepoint of the whole message rolls every OBR back
+            # A hold is not a refusal: the drafts of the OBRs before this one stay filed. When
+            # the held message is processed again they are found by accession and updated
+            # with the same report, never filed twice.
+            return outcome
         details.append(outcome.detail)
         study_id = outcome.study_id or study_id
     return Outcome(patient=patient, study_id=study_id, detail=" ".join(details))
