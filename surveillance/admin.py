@@ -3,14 +3,23 @@ own by its administrators, the network default by a superuser); plans, scheduled
 contact logs, digests, calendar links and sweep runs read-only and site-scoped."""
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
 from patients.access import sites_for
 from patients.admin import ClinicalAdmin
 
-from .models import CalendarToken, ContactLog, Digest, PatientPlan, Protocol, ScheduledItem, SweepRun
+from .models import (
+    CalendarToken,
+    ContactLog,
+    Digest,
+    PatientPlan,
+    PlanFanOut,
+    Protocol,
+    ScheduledItem,
+    SweepRun,
+)
 from .services.protocols import protocol_delete, protocol_save
 
 
@@ -121,3 +130,28 @@ class CalendarTokenAdmin(ReadOnlyAdmin):
 @admin.register(SweepRun)
 class SweepRunAdmin(ReadOnlyAdmin):
     list_display = ["as_of", "started_at", "finished_at", "counts"]
+
+
+@admin.register(PlanFanOut)
+class PlanFanOutAdmin(ReadOnlyAdmin):
+    """A sweep's plans written by the workers in chunks: how far they got."""
+
+    list_display = ["as_of", "started_at", "continued_at", "chunks_total", "chunks_done", "chunks_failed"]
+
+    def get_queryset(self, request: HttpRequest):
+        done = Q(chunks__done_at__isnull=False)
+        return super().get_queryset(request).annotate(
+            n_chunks=Count("chunks"), n_done=Count("chunks", filter=done),
+            n_failed=Count("chunks", filter=done & Q(chunks__failed=True)))
+
+    @admin.display(description="chunks")
+    def chunks_total(self, fan: PlanFanOut) -> int:
+        return fan.n_chunks  # type: ignore[attr-defined]  # annotated above
+
+    @admin.display(description="done")
+    def chunks_done(self, fan: PlanFanOut) -> int:
+        return fan.n_done  # type: ignore[attr-defined]
+
+    @admin.display(description="failed")
+    def chunks_failed(self, fan: PlanFanOut) -> int:
+        return fan.n_failed  # type: ignore[attr-defined]

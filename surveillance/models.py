@@ -429,6 +429,39 @@ class SweepRun(models.Model):
         return f"Sweep for {self.as_of}"
 
 
+class PlanFanOut(models.Model):
+    """A sweep whose many missing or stale plans (the first sweep after an import) were
+    spread over the Celery workers in chunks (services/fan_out.py). The sweep goes on, by
+    a task of its own, once every chunk is done (`continued_at`), or at the next beat."""
+
+    as_of = models.DateField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    continued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Plans of the sweep for {self.as_of}, in chunks"
+
+
+class PlanChunk(models.Model):
+    """One chunk of a fanned-out sweep: the patients' row ids (a task carries only the
+    chunk's id), and whether it is done. A chunk that failed is done too: the next sweep
+    finds its plans still stale and tries them again, as it does for any chunk."""
+
+    fan_out = models.ForeignKey(PlanFanOut, on_delete=models.CASCADE, related_name="chunks")
+    patient_ids = models.JSONField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Chunk #{self.pk} of {len(self.patient_ids)} patients"
+
+
 class BiopsyFollowUp(models.Model):
     """The biopsy an alert's resolution ordered, tracked until its histology is recorded.
 

@@ -2,11 +2,14 @@
 
 from datetime import date
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
+
+from core.tasks import backoff, enqueue
 
 from .services.biopsies import biopsy_follow_ups_open, biopsy_overdue_sweep
 from .services.digests import digests_send
+from .services.fan_out import plan_chunk_run, plans_fan_out
 from .services.plans import plans_refresh_stale
 from .services.sweep import surveillance_sweep
 
@@ -15,10 +18,33 @@ LONG = {"soft_time_limit": 50 * 60, "time_limit": 55 * 60}
 
 
 @shared_task(acks_late=True, **LONG)
-def daily_sweep_and_digest(as_of: str | None = None) -> dict:
-    """The daily beat: sweep first, so the digest reports today's transitions."""
+def daily_sweep_and_digest(as_of: str | None = None, fan_out: bool = True) -> dict:
+    """The daily beat: sweep first, so the digest reports today's transitions.
+
+    Many plans to write (a first sweep after an import): they are sent to the workers in
+    chunks, and the last chunk done continues the sweep with `fan_out` false
+    (services/fan_out.py). With `fan_out` false every plan is written here."""
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
-    return {"sweep": surveillance_sweep(as_of=day), "digests": digests_send(as_of=day)}
+    waiting: set[int] = set()
+    if fan_out:
+        fan = plans_fan_out(as_of=day)
+        for chunk_id in fan.chunk_ids:
+            generate_plan_chunk.delay(chunk_id)
+        if fan.new:
+            return {"plan_chunks": len(fan.chunk_ids)}
+        waiting = fan.waiting
+    return {"sweep": surveillance_sweep(as_of=day, skip_plans=waiting), "digests": digests_send(as_of=day)}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def generate_plan_chunk(self: Task, chunk_id: int) -> None:
+    """One chunk of a fanned-out sweep's plans; the last chunk continues the sweep."""
+    try:
+        day = plan_chunk_run(chunk_id)
+    except Exception as exc:  # e.g. the database went away: the chunk is not done, try again
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    if day is not None:  # if Redis refuses it, the next beat runs the sweep
+        enqueue(daily_sweep_and_digest, day.isoformat(), False)
 
 
 @shared_task(acks_late=True, **LONG)

@@ -5,7 +5,7 @@ same code serves a form save (one patient) and the daily sweep (the cohort, in c
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -378,12 +378,17 @@ WHERE p.follow_up_status IN (%s, %s)
 """
 
 
-def plans_refresh_stale(*, today: date | None = None, done: set[int] | None = None) -> dict[str, int]:
+def plans_refresh_stale(*, today: date | None = None, done: set[int] | None = None,
+                        skip: Collection[int] = ()) -> dict[str, int]:
     """Regenerate every stale or missing plan, in chunks (each chunk its own transaction).
 
     `done`, when given, receives the ids of the patients whose chunk succeeded (their
-    studies and visits were matched with their plans)."""
+    studies and visits were matched with their plans). The patients in `skip` are left
+    alone (their chunk of a fanned-out sweep may be running in a worker now)."""
     ids = stale_plan_patient_ids()
+    if skip:
+        skip = set(skip)
+        ids = [pid for pid in ids if pid not in skip]
     total = {"patients": len(ids)}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]

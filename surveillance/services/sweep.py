@@ -38,20 +38,23 @@ ACTIVE = FollowUpStatus.ACTIVE
 KIND_LABEL = dict(ScheduledItem.Kind.choices)
 
 
-def surveillance_sweep(*, as_of: date | None = None) -> dict[str, int]:
-    return _sweep(as_of=as_of or timezone.localdate())
+def surveillance_sweep(*, as_of: date | None = None, skip_plans: Collection[int] = ()) -> dict[str, int]:
+    """The day's sweep. The plans of the patients in `skip_plans` are left to the workers
+    generating them (services/fan_out.py); everything else is done here."""
+    return _sweep(as_of=as_of or timezone.localdate(), skip_plans=skip_plans)
 
 
-def _sweep(*, as_of: date) -> dict[str, int]:
+def _sweep(*, as_of: date, skip_plans: Collection[int] = ()) -> dict[str, int]:
     last = SweepRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
     run = SweepRun.objects.create(as_of=as_of, started_at=timezone.now())
     counts: dict[str, int] = {}
     planned: set[int] = set()
-    plan_counts = plans_refresh_stale(today=as_of, done=planned)
+    plan_counts = plans_refresh_stale(today=as_of, done=planned, skip=skip_plans)
     counts["plans_regenerated"] = plan_counts.get("patients", 0)
-    # Patients whose plans were just generated were matched with them.
+    # Patients whose plans were just generated were matched with them; those of a
+    # fanned-out chunk are matched by it.
     counts["matched"] = matching_catch_up(since=last.started_at - timedelta(days=1) if last else None,
-                                          skip=planned)
+                                          skip=planned | set(skip_plans))
     counts.update(transitions(as_of=as_of))
     counts["biopsies_opened"] = biopsy_follow_ups_open()
     counts["biopsies_overdue"] = biopsy_overdue_sweep(as_of=as_of)

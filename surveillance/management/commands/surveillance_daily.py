@@ -1,7 +1,8 @@
 """Run the daily surveillance sweep and digests now (what beat does at 06:00).
 
-    manage.py surveillance_daily            # in this process
-    manage.py surveillance_daily --enqueue  # on the running Celery worker
+    manage.py surveillance_daily            # in this process, every plan included
+    manage.py surveillance_daily --enqueue  # on the running Celery workers (a first sweep's
+                                            # plans spread over them in chunks)
 """
 
 from datetime import date
@@ -29,6 +30,6 @@ class Command(BaseCommand):
             daily_sweep_and_digest.delay(day)
             self.stdout.write("Enqueued the daily surveillance task for the worker.")
             return
-        result = daily_sweep_and_digest(day)
+        result = daily_sweep_and_digest(day, fan_out=False)
         self.stdout.write(f"Sweep: {result['sweep']}")
         self.stdout.write(f"Digests: {result['digests']}")
