@@ -138,12 +138,12 @@ def reset_surveillance() -> None:
     transitions would otherwise leave the "first" sweep and the days nothing to do).
 
     Deletes the cohort's plans, items (with their contact logs), the sweep's alerts, the
-    digests of the cohort sites' users and every `SweepRun`, and restores the follow-up
+    digests of the cohort sites' users, every `SweepRun` and `PlanFanOut`, and restores the follow-up
     statuses recorded when the cohort was seeded. A stamp written before statuses were
     recorded records the present ones the first time (the later runs start from those).
     """
     from alerts.models import Alert, Rule
-    from surveillance.models import Digest, PatientPlan, ScheduledItem, SweepRun
+    from surveillance.models import Digest, PatientPlan, PlanFanOut, ScheduledItem, SweepRun
 
     stamp = CohortStamp.objects.order_by("-written_at").first()
     if stamp is not None and stamp.seeded_statuses is None:
@@ -157,6 +157,7 @@ def reset_surveillance() -> None:
             patient__in=cohort, rule__in=[Rule.SURVEILLANCE_OVERDUE, Rule.LOST_TO_FOLLOW_UP]))
         delete_cascading(Digest.objects.filter(user__sites__code__startswith=SITE_PREFIX))
         delete_cascading(SweepRun.objects.all())
+        delete_cascading(PlanFanOut.objects.all())
         if stamp is not None:
             cohort.exclude(follow_up_status=FollowUpStatus.ACTIVE).update(
                 follow_up_status=FollowUpStatus.ACTIVE)
