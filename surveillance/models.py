@@ -430,11 +430,14 @@ class SweepRun(models.Model):
 
 
 class PlanFanOut(models.Model):
-    """A sweep whose many missing or stale plans (the first sweep after an import) were
-    spread over the Celery workers in chunks (services/fan_out.py). The sweep goes on, by
-    a task of its own, once every chunk is done (`continued_at`), or at the next beat."""
+    """Many missing or stale plans (the first sweep after an import, a protocol change)
+    spread over the Celery workers in chunks (services/fan_out.py). A sweep goes on, by a
+    task of its own, once every chunk is done (`continued_at`), or at the next beat."""
 
     as_of = models.DateField()
+    sweep_after = models.BooleanField(
+        default=True,
+        help_text="Continue the day's sweep once every chunk is done (not after a protocol change).")
     started_at = models.DateTimeField(auto_now_add=True)
     continued_at = models.DateTimeField(null=True, blank=True)
 
@@ -442,7 +445,7 @@ class PlanFanOut(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"Plans of the sweep for {self.as_of}, in chunks"
+        return f"Plans for {self.as_of}, in chunks"
 
 
 class PlanChunk(models.Model):

@@ -9,7 +9,7 @@ from core.tasks import backoff, enqueue
 
 from .services.biopsies import biopsy_follow_ups_open, biopsy_overdue_sweep
 from .services.digests import digests_send
-from .services.fan_out import plan_chunk_run, plans_fan_out
+from .services.fan_out import plan_chunk_run, plans_fan_out, waiting_patients
 from .services.plans import plans_refresh_stale
 from .services.sweep import surveillance_sweep
 
@@ -25,7 +25,6 @@ def daily_sweep_and_digest(as_of: str | None = None, fan_out: bool = True) -> di
     chunks, and the last chunk done continues the sweep with `fan_out` false
     (services/fan_out.py). With `fan_out` false every plan is written here."""
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
-    waiting: set[int] = set()
     if fan_out:
         fan = plans_fan_out(as_of=day)
         for chunk_id in fan.chunk_ids:
@@ -33,6 +32,8 @@ def daily_sweep_and_digest(as_of: str | None = None, fan_out: bool = True) -> di
         if fan.new:
             return {"plan_chunks": len(fan.chunk_ids)}
         waiting = fan.waiting
+    else:  # chunks sent again by an earlier beat may still be running
+        waiting = waiting_patients()
     return {"sweep": surveillance_sweep(as_of=day, skip_plans=waiting), "digests": digests_send(as_of=day)}
 
 
@@ -49,8 +50,14 @@ def generate_plan_chunk(self: Task, chunk_id: int) -> None:
 
 @shared_task(acks_late=True, **LONG)
 def refresh_stale_plans() -> dict:
-    """After a protocol change: regenerate the future items of every plan it affects."""
-    return plans_refresh_stale()
+    """After a protocol change: regenerate the future items of every plan it affects, in
+    chunks on the workers when there are many (services/fan_out.py)."""
+    fan = plans_fan_out(as_of=timezone.localdate(), sweep_after=False)
+    for chunk_id in fan.chunk_ids:
+        generate_plan_chunk.delay(chunk_id)
+    if fan.new:
+        return {"plan_chunks": len(fan.chunk_ids)}
+    return plans_refresh_stale(skip=fan.waiting)
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)

@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('as_of', models.DateField()),
+                ('sweep_after', models.BooleanField(default=True, help_text="Continue the day's sweep once every chunk is done (not after a protocol change).")),
                 ('started_at', models.DateTimeField(auto_now_add=True)),
                 ('continued_at', models.DateTimeField(blank=True, null=True)),
             ],

@@ -1,8 +1,9 @@
-"""A sweep with many plans to write (the first sweep after an import), spread over the workers.
+"""Many plans to write (the first sweep after an import, a protocol change), spread over the workers.
 
 A first sweep writes every plan of the cohort: at 100,000 patients that is minutes of one
-worker, at a million about an hour. When more than `FAN_OUT_MIN_CHUNKS` chunks of plans are
-missing or stale, the daily task does not write them itself:
+worker, at a million about an hour; a change of the default protocol rewrites as many. When
+more than `FAN_OUT_MIN_CHUNKS` chunks of plans are missing or stale, the daily task (and
+the protocol change's `refresh_stale_plans`) does not write them itself:
 
 1. `plans_fan_out` records the chunks (`PlanChunk`: the patients' row ids, so a task
    carries only the chunk's id) and the task sends one `generate_plan_chunk` per chunk.
@@ -13,7 +14,8 @@ missing or stale, the daily task does not write them itself:
    killed after the commit, a chunk sent again) waits and then finds it done.
 3. The chunk that finds every chunk done claims the rest of the sweep (`continued_at`, one
    UPDATE that only one of them can win): transitions, biopsies, completion and the
-   digests, for the whole cohort, as on any day.
+   digests, for the whole cohort, as on any day. After a protocol change there is no
+   sweep to continue (`sweep_after` false): the next daily sweep runs as usual.
 
 Nothing waits forever: if a chunk's task is lost (Redis lost its queue), the next beat
 sends the unfinished chunks again and runs the day's sweep without waiting, leaving those
@@ -41,42 +43,48 @@ FAN_OUT_CHUNK = CHUNK  # patients a chunk
 
 @dataclass(slots=True)
 class FanOut:
-    """What the daily task does with its plans: send these chunks; `new` when they were
-    just recorded (the last of them continues the sweep, so the task stops here);
-    `waiting` holds the patients of an earlier fan-out's unfinished chunks (the day's
-    sweep goes on without them)."""
+    """What the caller does with the plans: send these chunks; `new` when a fan-out was
+    just recorded (its chunks write the plans, and for the daily sweep the last of them
+    continues the sweep, so the task stops there); `waiting` holds the patients of earlier
+    chunks not done yet (the caller leaves their plans alone)."""
 
     chunk_ids: list[int] = field(default_factory=list)
     new: bool = False
     waiting: set[int] = field(default_factory=set)
 
 
-def plans_fan_out(*, as_of: date) -> FanOut:
-    """Decide how the day's sweep writes its plans.
+def plans_fan_out(*, as_of: date, sweep_after: bool = True) -> FanOut:
+    """Decide how the plans are written: by the caller (nothing to send), or by the workers.
 
-    An earlier fan-out still unfinished: its undone chunks are sent again and the sweep
-    goes on without their patients. Otherwise, more than `FAN_OUT_MIN_CHUNKS` chunks of missing or
-    stale plans: a new fan-out. Otherwise nothing: the sweep writes its plans itself."""
-    unfinished = list(PlanFanOut.objects.filter(continued_at__isnull=True))
-    if unfinished:
-        undone = list(PlanChunk.objects.filter(fan_out__in=unfinished, done_at__isnull=True)
-                      .values_list("id", "patient_ids"))
-        # Today's sweep does the rest for every fan-out found, finished or not.
-        PlanFanOut.objects.filter(id__in=[f.id for f in unfinished]).update(continued_at=timezone.now())
-        if undone:
-            log.warning("a fanned-out sweep left %d chunks undone: sent again", len(undone))
-            return FanOut(chunk_ids=[cid for cid, _ in undone],
-                          waiting={pid for _, ids in undone for pid in ids})
-    ids = stale_plan_patient_ids()
+    Chunks of earlier fan-outs not done yet are sent again (a task lost with Redis's queue;
+    one still queued finds its chunk done and does nothing) and their patients are
+    `waiting`: nobody else writes their plans meanwhile. For the daily sweep
+    (`sweep_after`), those fan-outs are taken over: the day's sweep does the rest, now.
+    Then, more than `FAN_OUT_MIN_CHUNKS` chunks of other missing or stale plans: a new
+    fan-out, which the caller sends (`new`)."""
+    undone = list(PlanChunk.objects.filter(done_at__isnull=True).values_list("id", "patient_ids"))
+    if sweep_after:
+        PlanFanOut.objects.filter(continued_at__isnull=True).update(continued_at=timezone.now())
+    if undone:
+        log.warning("%d chunks of plans were not done yet: sent again", len(undone))
+    resend = [chunk_id for chunk_id, _ in undone]
+    waiting = {pid for _, ids in undone for pid in ids}
+    ids = [pid for pid in stale_plan_patient_ids() if pid not in waiting]
     chunk = FAN_OUT_CHUNK
     if len(ids) <= FAN_OUT_MIN_CHUNKS * chunk:
-        return FanOut()
+        return FanOut(chunk_ids=resend, waiting=waiting)
     with transaction.atomic():
-        fan = PlanFanOut.objects.create(as_of=as_of)
+        fan = PlanFanOut.objects.create(as_of=as_of, sweep_after=sweep_after)
         chunks = PlanChunk.objects.bulk_create([PlanChunk(fan_out=fan, patient_ids=ids[start:start + chunk])
                                                 for start in range(0, len(ids), chunk)])
-    log.info("sweep for %s: %d plans to write, in %d chunks for the workers", as_of, len(ids), len(chunks))
-    return FanOut(chunk_ids=[c.id for c in chunks], new=True)
+    log.info("%d plans to write for %s, in %d chunks for the workers", len(ids), as_of, len(chunks))
+    return FanOut(chunk_ids=resend + [c.id for c in chunks], new=True, waiting=waiting)
+
+
+def waiting_patients() -> set[int]:
+    """The patients of the chunks not done yet: their plans are being written by workers."""
+    undone = PlanChunk.objects.filter(done_at__isnull=True).values_list("patient_ids", flat=True)
+    return {pid for ids in undone for pid in ids}
 
 
 def plan_chunk_run(chunk_id: int) -> date | None:
@@ -100,4 +108,5 @@ def plan_chunk_run(chunk_id: int) -> date | None:
     if PlanChunk.objects.filter(fan_out=fan, done_at__isnull=True).exists():
         return None
     unclaimed = PlanFanOut.objects.filter(id=fan.id, continued_at__isnull=True)
-    return fan.as_of if unclaimed.update(continued_at=timezone.now()) else None
+    claimed = unclaimed.update(continued_at=timezone.now())
+    return fan.as_of if claimed and fan.sweep_after else None

@@ -14,7 +14,7 @@ from surveillance.models import Digest, PatientPlan, PlanChunk, PlanFanOut, Sche
 from surveillance.services import fan_out
 from surveillance.services.fan_out import plan_chunk_run, plans_fan_out
 from surveillance.services.sweep import surveillance_sweep
-from surveillance.tasks import daily_sweep_and_digest
+from surveillance.tasks import daily_sweep_and_digest, generate_plan_chunk, refresh_stale_plans
 
 from .test_sweep import cohort
 
@@ -151,3 +151,32 @@ def test_the_next_beat_closes_a_finished_fan_out_whose_continuation_was_lost(sit
     fan = plans_fan_out(as_of=date(2024, 3, 2))
     assert fan.chunk_ids == [] and not fan.new and not fan.waiting
     assert PlanFanOut.objects.get().continued_at is not None
+
+
+def test_a_protocol_change_with_many_plans_writes_them_in_chunks_and_sweeps_nothing(site, small_chunks,
+                                                                                    eager):
+    patients = cohort(site, 5)
+    assert refresh_stale_plans() == {"plan_chunks": 3}
+    fan = PlanFanOut.objects.get()
+    assert not fan.sweep_after and fan.continued_at is not None
+    assert PatientPlan.objects.filter(patient__in=patients).count() == 5
+    assert not SweepRun.objects.exists()  # the day's sweep runs at its hour, as usual
+    assert refresh_stale_plans() == {"patients": 0}  # nothing stale any more: nothing sent
+
+
+def test_nobody_writes_the_plans_of_a_chunk_not_done_yet(site, small_chunks, eager, monkeypatch):
+    """A chunk on its way to a worker: neither the sweep run in process (the command, a
+    continuation) nor a protocol change's refresh writes those plans meanwhile."""
+    cohort(site, 5)
+    chunk_ids = plans_fan_out(as_of=DAY, sweep_after=False).chunk_ids
+    waiting = {pid for c in PlanChunk.objects.all() for pid in c.patient_ids}
+    assert waiting == set(Patient.objects.values_list("id", flat=True))
+    with time_machine.travel(DAY, tick=False):
+        result = daily_sweep_and_digest(fan_out=False)
+    assert result["sweep"]["plans_regenerated"] == 0 and not PatientPlan.objects.exists()
+    sent = []
+    monkeypatch.setattr(generate_plan_chunk, "delay", sent.append)
+    assert refresh_stale_plans() == {"patients": 0} and sent == chunk_ids  # sent again, not written
+    for chunk_id in chunk_ids:
+        assert plan_chunk_run(chunk_id) is None  # no sweep to continue after a protocol change
+    assert PatientPlan.objects.count() == 5
