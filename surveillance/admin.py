@@ -136,7 +136,8 @@ class SweepRunAdmin(ReadOnlyAdmin):
 class PlanFanOutAdmin(ReadOnlyAdmin):
     """A sweep's plans written by the workers in chunks: how far they got."""
 
-    list_display = ["as_of", "started_at", "continued_at", "chunks_total", "chunks_done", "chunks_failed"]
+    list_display = ["as_of", "sweep_after", "started_at", "continued_at", "chunks_total", "chunks_done",
+                    "chunks_failed"]
 
     def get_queryset(self, request: HttpRequest):
         done = Q(chunks__done_at__isnull=False)

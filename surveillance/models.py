@@ -443,6 +443,8 @@ class PlanFanOut(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = "plans written in chunks"
+        verbose_name_plural = "plans written in chunks"
 
     def __str__(self) -> str:
         return f"Plans for {self.as_of}, in chunks"

@@ -21,6 +21,8 @@ class Migration(migrations.Migration):
                 ('continued_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
+                'verbose_name': 'plans written in chunks',
+                'verbose_name_plural': 'plans written in chunks',
                 'ordering': ['-started_at'],
             },
         ),
