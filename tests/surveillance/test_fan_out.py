@@ -180,3 +180,38 @@ def test_nobody_writes_the_plans_of_a_chunk_not_done_yet(site, small_chunks, eag
     for chunk_id in chunk_ids:
         assert plan_chunk_run(chunk_id) is None  # no sweep to continue after a protocol change
     assert PatientPlan.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_run_side_by_side_on_postgresql(postgres_db, site, small_chunks):
+    """A chunk being written locks its own row only: another chunk of the same fan-out runs
+    meanwhile (locking the fan-out's row too made every chunk wait for the running one)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    cohort(site, 3)
+    first, second = plans_fan_out(as_of=DAY).chunk_ids
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_first() -> None:
+        with transaction.atomic():
+            fan_out.locked_chunk(first)
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    other = threading.Thread(target=hold_first)
+    other.start()
+    try:
+        assert holding.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting on the lock would fail here
+        assert plan_chunk_run(second) is None  # written; the first chunk is still open
+        assert PlanChunk.objects.get(id=second).done_at is not None
+    finally:
+        release.set()
+        other.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert plan_chunk_run(first) == DAY
