@@ -375,10 +375,13 @@ def sweep_rows(b: Bench) -> list[Row]:
     rows = []
     prepare.reset_surveillance()  # a real first sweep, and days not swept yet
     with no_broker(), override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        first, _, _ = _timed(lambda: first_sweep(b, as_of=days[0] - timedelta(days=1)), count_queries=False)
+        first, _, chunks = _timed(lambda: first_sweep(b, as_of=days[0] - timedelta(days=1)),
+                                  count_queries=False)
         prepare.vacuum_surveillance()  # the first sweep wrote every plan's items
-        rows.append(Row(item="5", name="First surveillance sweep (writes every plan, "
-                                       f"{_processes(b.workers)})", median=first, runs=1))
+        how = (f"its {chunks:,} chunks of plans shared by {_processes(b.workers)}" if chunks
+               else "in one process (20 chunks of plans or fewer)")
+        rows.append(Row(item="5", name="First surveillance sweep (writes every plan)", median=first, runs=1,
+                        note=how))
         b.tick("sweep")
         sample, base = Sample(), Sample()
         for day in days:
@@ -397,16 +400,19 @@ def sweep_rows(b: Bench) -> list[Row]:
     return rows
 
 
-def first_sweep(b: Bench, *, as_of: date) -> None:
+def first_sweep(b: Bench, *, as_of: date) -> int:
     """What the daily task does on a cohort without plans: the plans in chunks shared by
     `b.workers` processes (as by the Celery workers), then the rest of the sweep; a cohort
-    of up to `FAN_OUT_MIN_CHUNKS` chunks is swept in one process (surveillance/tasks.py)."""
+    of up to `FAN_OUT_MIN_CHUNKS` chunks is swept in one process (surveillance/tasks.py).
+    Returns the number of chunks (0: one process)."""
     from surveillance.services.fan_out import plan_chunk_run, plans_fan_out
     from surveillance.services.sweep import surveillance_sweep
 
-    for _ in map_chunks(plans_fan_out(as_of=as_of).chunk_ids, b.workers, plan_chunk_run):
+    chunk_ids = plans_fan_out(as_of=as_of).chunk_ids
+    for _ in map_chunks(chunk_ids, b.workers, plan_chunk_run):
         pass
     surveillance_sweep(as_of=as_of)
+    return len(chunk_ids)
 
 
 def _processes(workers: int) -> str:
