@@ -27,6 +27,8 @@ def daily_sweep_and_digest(as_of: str | None = None, fan_out: bool = True) -> di
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
     if fan_out:
         fan = plans_fan_out(as_of=day)
+        if fan.pending:  # beat fired twice: the sweep under way continues when its chunks are done
+            return {"plan_chunks_pending": fan.pending}
         for chunk_id in fan.chunk_ids:
             generate_plan_chunk.delay(chunk_id)
         if fan.new:

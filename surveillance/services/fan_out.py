@@ -17,8 +17,9 @@ the protocol change's `refresh_stale_plans`) does not write them itself:
    digests, for the whole cohort, as on any day. After a protocol change there is no
    sweep to continue (`sweep_after` false): the next daily sweep runs as usual.
 
-Nothing waits forever: if a chunk's task is lost (Redis lost its queue), the next beat
-sends the unfinished chunks again and runs the day's sweep without waiting, leaving those
+Beat firing twice finds the day's chunks under way and does nothing. Nothing waits
+forever: if a chunk's task is lost (Redis lost its queue), the next day's beat sends the
+unfinished chunks again and runs the day's sweep without waiting, leaving those
 patients' plans to their chunks. A chunk that fails is done too (logged); the next sweep
 finds its plans still stale and writes them itself, as it does after any failed chunk.
 """
@@ -51,20 +52,27 @@ class FanOut:
     chunk_ids: list[int] = field(default_factory=list)
     new: bool = False
     waiting: set[int] = field(default_factory=set)
+    pending: int = 0  # chunks left of the same day's fan-out: its sweep is under way
 
 
 def plans_fan_out(*, as_of: date, sweep_after: bool = True) -> FanOut:
     """Decide how the plans are written: by the caller (nothing to send), or by the workers.
 
-    Chunks of earlier fan-outs not done yet are sent again (a task lost with Redis's queue;
-    one still queued finds its chunk done and does nothing) and their patients are
-    `waiting`: nobody else writes their plans meanwhile. For the daily sweep
-    (`sweep_after`), those fan-outs are taken over: the day's sweep does the rest, now.
+    For the daily sweep (`sweep_after`): if the same day's sweep already fanned out and
+    chunks are left (beat fired twice), nothing is done (`pending`). Otherwise chunks of
+    earlier fan-outs not done yet are sent again (a task lost with Redis's queue; one still
+    queued finds its chunk done and does nothing) and their patients are `waiting`: nobody
+    else writes their plans meanwhile. The daily sweep takes those fan-outs over: it does
+    the rest, now.
     Then, more than `FAN_OUT_MIN_CHUNKS` chunks of other missing or stale plans: a new
     fan-out, which the caller sends (`new`)."""
-    undone = list(PlanChunk.objects.filter(done_at__isnull=True).values_list("id", "patient_ids"))
     if sweep_after:
+        today = PlanFanOut.objects.filter(continued_at__isnull=True, sweep_after=True, as_of=as_of)
+        pending = PlanChunk.objects.filter(fan_out__in=today, done_at__isnull=True).count()
+        if pending:  # beat fired twice: the day's sweep is under way, its last chunk continues it
+            return FanOut(pending=pending)
         PlanFanOut.objects.filter(continued_at__isnull=True).update(continued_at=timezone.now())
+    undone = list(PlanChunk.objects.filter(done_at__isnull=True).values_list("id", "patient_ids"))
     if undone:
         log.warning("%d chunks of plans were not done yet: sent again", len(undone))
     resend = [chunk_id for chunk_id, _ in undone]

@@ -215,3 +215,16 @@ def test_chunks_run_side_by_side_on_postgresql(postgres_db, site, small_chunks):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
     assert plan_chunk_run(first) == DAY
+
+
+def test_beat_firing_twice_leaves_the_sweep_under_way_to_its_chunks(site, small_chunks, monkeypatch):
+    cohort(site, 5)
+    sent = []
+    monkeypatch.setattr(generate_plan_chunk, "delay", sent.append)
+    with time_machine.travel(DAY, tick=False):
+        assert daily_sweep_and_digest() == {"plan_chunks": 3}
+        plan_chunk_run(sent[0])
+        assert daily_sweep_and_digest() == {"plan_chunks_pending": 2}  # nothing sent, nothing swept
+    assert len(sent) == 3 and not SweepRun.objects.exists()
+    assert plan_chunk_run(sent[1]) is None
+    assert plan_chunk_run(sent[2]) == DAY  # the last chunk still continues the day's sweep
