@@ -33,10 +33,11 @@ def daily_sweep_and_digest(as_of: str | None = None, fan_out: bool = True) -> di
             generate_plan_chunk.delay(chunk_id)
         if fan.new:
             return {"plan_chunks": len(fan.chunk_ids)}
-        waiting = fan.waiting
+        waiting, stale = fan.waiting, fan.stale
     else:  # chunks sent again by an earlier beat may still be running
-        waiting = waiting_patients()
-    return {"sweep": surveillance_sweep(as_of=day, skip_plans=waiting), "digests": digests_send(as_of=day)}
+        waiting, stale = waiting_patients(), None
+    return {"sweep": surveillance_sweep(as_of=day, skip_plans=waiting, stale=stale),
+            "digests": digests_send(as_of=day)}
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3)
@@ -59,7 +60,7 @@ def refresh_stale_plans() -> dict:
         generate_plan_chunk.delay(chunk_id)
     if fan.new:
         return {"plan_chunks": len(fan.chunk_ids)}
-    return plans_refresh_stale(skip=fan.waiting)
+    return plans_refresh_stale(stale=fan.stale)
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)

@@ -53,6 +53,7 @@ class FanOut:
     new: bool = False
     waiting: set[int] = field(default_factory=set)
     pending: int = 0  # chunks left of the same day's fan-out: its sweep is under way
+    stale: list[int] | None = None  # no new fan-out: the missing or stale plans, for the caller
 
 
 def plans_fan_out(*, as_of: date, sweep_after: bool = True) -> FanOut:
@@ -80,7 +81,7 @@ def plans_fan_out(*, as_of: date, sweep_after: bool = True) -> FanOut:
     ids = [pid for pid in stale_plan_patient_ids() if pid not in waiting]
     chunk = FAN_OUT_CHUNK
     if len(ids) <= FAN_OUT_MIN_CHUNKS * chunk:
-        return FanOut(chunk_ids=resend, waiting=waiting)
+        return FanOut(chunk_ids=resend, waiting=waiting, stale=ids)
     with transaction.atomic():
         fan = PlanFanOut.objects.create(as_of=as_of, sweep_after=sweep_after)
         chunks = PlanChunk.objects.bulk_create([PlanChunk(fan_out=fan, patient_ids=ids[start:start + chunk])

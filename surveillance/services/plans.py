@@ -379,13 +379,15 @@ WHERE p.follow_up_status IN (%s, %s)
 
 
 def plans_refresh_stale(*, today: date | None = None, done: set[int] | None = None,
-                        skip: Collection[int] = ()) -> dict[str, int]:
+                        skip: Collection[int] = (), stale: list[int] | None = None) -> dict[str, int]:
     """Regenerate every stale or missing plan, in chunks (each chunk its own transaction).
 
     `done`, when given, receives the ids of the patients whose chunk succeeded (their
     studies and visits were matched with their plans). The patients in `skip` are left
-    alone (their chunk of a fanned-out sweep may be running in a worker now)."""
-    ids = stale_plan_patient_ids()
+    alone (their chunk of a fanned-out sweep may be running in a worker now). `stale`:
+    the stale plans' patients, when the caller just read them (`stale_plan_patient_ids`,
+    ~0.6 s at 100,000 patients)."""
+    ids = stale_plan_patient_ids() if stale is None else stale
     if skip:
         skip = set(skip)
         ids = [pid for pid in ids if pid not in skip]

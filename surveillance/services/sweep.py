@@ -38,18 +38,21 @@ ACTIVE = FollowUpStatus.ACTIVE
 KIND_LABEL = dict(ScheduledItem.Kind.choices)
 
 
-def surveillance_sweep(*, as_of: date | None = None, skip_plans: Collection[int] = ()) -> dict[str, int]:
+def surveillance_sweep(*, as_of: date | None = None, skip_plans: Collection[int] = (),
+                       stale: list[int] | None = None) -> dict[str, int]:
     """The day's sweep. The plans of the patients in `skip_plans` are left to the workers
-    generating them (services/fan_out.py); everything else is done here."""
-    return _sweep(as_of=as_of or timezone.localdate(), skip_plans=skip_plans)
+    generating them (services/fan_out.py); everything else is done here. `stale`: the
+    missing or stale plans, when the caller just read them."""
+    return _sweep(as_of=as_of or timezone.localdate(), skip_plans=skip_plans, stale=stale)
 
 
-def _sweep(*, as_of: date, skip_plans: Collection[int] = ()) -> dict[str, int]:
+def _sweep(*, as_of: date, skip_plans: Collection[int] = (),
+           stale: list[int] | None = None) -> dict[str, int]:
     last = SweepRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
     run = SweepRun.objects.create(as_of=as_of, started_at=timezone.now())
     counts: dict[str, int] = {}
     planned: set[int] = set()
-    plan_counts = plans_refresh_stale(today=as_of, done=planned, skip=skip_plans)
+    plan_counts = plans_refresh_stale(today=as_of, done=planned, skip=skip_plans, stale=stale)
     counts["plans_regenerated"] = plan_counts.get("patients", 0)
     # Patients whose plans were just generated were matched with them; those of a
     # fanned-out chunk are matched by it.

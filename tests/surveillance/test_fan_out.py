@@ -228,3 +228,22 @@ def test_beat_firing_twice_leaves_the_sweep_under_way_to_its_chunks(site, small_
     assert len(sent) == 3 and not SweepRun.objects.exists()
     assert plan_chunk_run(sent[1]) is None
     assert plan_chunk_run(sent[2]) == DAY  # the last chunk still continues the day's sweep
+
+
+def test_the_daily_task_reads_the_stale_plans_once(site, monkeypatch):
+    """The fan-out's check hands the plans it found to the sweep (~0.6 s at 100,000 patients)."""
+    from surveillance.services import plans
+
+    cohort(site, 3)
+    calls = []
+    real = plans.stale_plan_patient_ids
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(plans, "stale_plan_patient_ids", counted)
+    monkeypatch.setattr(fan_out, "stale_plan_patient_ids", counted)
+    with time_machine.travel(DAY, tick=False):
+        result = daily_sweep_and_digest()
+    assert result["sweep"]["plans_regenerated"] == 3 and len(calls) == 1
