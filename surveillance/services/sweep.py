@@ -28,6 +28,7 @@ from patients.vocabulary import FollowUpStatus
 
 from ..models import ScheduledItem, SweepRun, Transition
 from .biopsies import biopsy_follow_ups_open, biopsy_overdue_sweep
+from .fan_out import matched_by_chunks
 from .matching import exam_visits, final_imaging, match_patients
 from .plans import CHUNK, plans_refresh_stale
 
@@ -54,10 +55,11 @@ def _sweep(*, as_of: date, skip_plans: Collection[int] = (),
     planned: set[int] = set()
     plan_counts = plans_refresh_stale(today=as_of, done=planned, skip=skip_plans, stale=stale)
     counts["plans_regenerated"] = plan_counts.get("patients", 0)
-    # Patients whose plans were just generated were matched with them; those of a
-    # fanned-out chunk are matched by it.
-    counts["matched"] = matching_catch_up(since=last.started_at - timedelta(days=1) if last else None,
-                                          skip=planned | set(skip_plans))
+    # Patients whose plans were just generated were matched with them, here or by a
+    # fanned-out chunk (which also matches those still waiting for it).
+    since = last.started_at - timedelta(days=1) if last else None
+    by_chunks = matched_by_chunks(since=last.started_at if last else None)
+    counts["matched"] = matching_catch_up(since=since, skip=planned | set(skip_plans) | by_chunks)
     counts.update(transitions(as_of=as_of))
     counts["biopsies_opened"] = biopsy_follow_ups_open()
     counts["biopsies_overdue"] = biopsy_overdue_sweep(as_of=as_of)

@@ -15,6 +15,7 @@ from surveillance.services import fan_out
 from surveillance.services.fan_out import plan_chunk_run, plans_fan_out
 from surveillance.services.sweep import surveillance_sweep
 from surveillance.tasks import daily_sweep_and_digest, generate_plan_chunk, refresh_stale_plans
+from tests.imaging.factories import ImagingStudyFactory
 
 from .test_sweep import cohort
 
@@ -70,11 +71,18 @@ def test_fans_out_only_more_than_the_minimum_of_chunks(site, small_chunks, patie
 
 
 def test_the_daily_task_through_chunks_gives_the_plans_of_a_sweep_in_one_worker(
-        site, coordinator, small_chunks, eager):
-    cohort(site, 5)
+        site, coordinator, small_chunks, eager, monkeypatch):
+    for patient in cohort(site, 5):  # a yearly mammogram done, to be matched with its item
+        ImagingStudyFactory(patient=patient, study_date=date(2022, 3, 10), final=True)
+    from surveillance.services import sweep
+
+    matched_again = []
+    monkeypatch.setattr(sweep, "match_patients", lambda ids: matched_again.extend(ids) or 0)
     with time_machine.travel(DAY, tick=False):
         result = daily_sweep_and_digest()
     assert result == {"plan_chunks": 3}
+    assert matched_again == []  # the chunks matched their patients as they wrote their plans
+    monkeypatch.undo()
     fan = PlanFanOut.objects.get()
     assert fan.continued_at is not None and not fan.chunks.filter(done_at=None).exists()
     run = SweepRun.objects.get()  # the last chunk continued the sweep, once
@@ -86,7 +94,7 @@ def test_the_daily_task_through_chunks_gives_the_plans_of_a_sweep_in_one_worker(
     with time_machine.travel(DAY, tick=False):
         surveillance_sweep()
     assert snapshot() == through_chunks
-    assert ScheduledItem.objects.count() > 100
+    assert ScheduledItem.objects.count() > 100 and ScheduledItem.objects.filter(status="done").count() == 5
 
 
 def test_a_chunk_is_written_once_and_the_sweep_continued_once(site, small_chunks):
