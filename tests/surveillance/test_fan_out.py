@@ -190,7 +190,7 @@ def test_nobody_writes_the_plans_of_a_chunk_not_done_yet(site, small_chunks, eag
     assert PatientPlan.objects.count() == 5
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_chunks_run_side_by_side_on_postgresql(postgres_db, site, small_chunks):
     """A chunk being written locks its own row only: another chunk of the same fan-out runs
     meanwhile (locking the fan-out's row too made every chunk wait for the running one)."""
