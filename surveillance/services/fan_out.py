@@ -118,7 +118,7 @@ def plan_chunk_run(chunk_id: int) -> date | None:
     with transaction.atomic():
         # The chunk's row only (`of`): locking its fan-out's row too, as a plain
         # select_for_update with select_related does, made every chunk wait for the one
-        # running (the first sweep of 100,000 patients took as long in 2 processes as in 1).
+        # running, whatever the number of workers.
         chunk = locked_chunk(chunk_id)
         if chunk is None:  # the fan-out was deleted (an admin cleaning up): nothing to do
             return None
